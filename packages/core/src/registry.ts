@@ -1,0 +1,138 @@
+import { BackendInitError, BackendNotFoundError, NoBackendAvailableError } from './errors.js';
+import type { Backend, BackendFactory } from './spi.js';
+import type { Logger } from './types.js';
+
+interface Entry {
+  readonly factory: BackendFactory;
+  backend?: Backend;
+  init?: Promise<Backend>;
+  error?: unknown;
+}
+
+interface Registry {
+  readonly entries: Map<string, Entry>;
+}
+
+const KEY = Symbol.for('@vi-mmrec/core/registry');
+
+function registry(): Registry {
+  const g = globalThis as { [KEY]?: Registry };
+  g[KEY] ??= { entries: new Map() };
+  return g[KEY];
+}
+
+/**
+ * Registers a backend factory for automatic resolution. Registering the same factory again is
+ * a no-op; a different factory under a taken name throws.
+ */
+export function registerBackend(factory: BackendFactory): void {
+  const entries = registry().entries;
+  const existing = entries.get(factory.name);
+  if (existing !== undefined) {
+    if (existing.factory === factory) return;
+    throw new BackendInitError(
+      factory.name,
+      `A different backend is already registered as '${factory.name}'; each name may be registered once.`,
+    );
+  }
+  entries.set(factory.name, { factory });
+}
+
+/** Names and priorities of the registered backends, highest priority first. */
+export function listBackends(): Array<{ name: string; priority: number; description?: string }> {
+  return [...registry().entries.values()]
+    .map(({ factory: f }) => ({
+      name: f.name,
+      priority: f.priority,
+      ...(f.description === undefined ? {} : { description: f.description }),
+    }))
+    .sort((a, b) => b.priority - a.priority);
+}
+
+async function initEntry(entry: Entry, signal?: AbortSignal): Promise<Backend> {
+  if (entry.error !== undefined) throw entry.error as Error;
+  entry.init ??= (async () => {
+    try {
+      if (entry.factory.isAvailable !== undefined && !(await entry.factory.isAvailable())) {
+        throw new BackendInitError(entry.factory.name, `Backend '${entry.factory.name}' is not available on this machine.`);
+      }
+      const backend = entry.factory.create();
+      await backend.init(signal);
+      entry.backend = backend;
+      return backend;
+    } catch (error) {
+      entry.error =
+        error instanceof BackendInitError
+          ? error
+          : new BackendInitError(entry.factory.name, `Backend '${entry.factory.name}' failed to initialise.`, {
+              cause: error,
+            });
+      throw entry.error;
+    }
+  })();
+  return entry.init;
+}
+
+/** Options of {@link resolveBackend}. */
+export interface ResolveOptions {
+  /** Diagnostics (which backend was chosen and why, skipped candidates). */
+  readonly logger?: Logger;
+  /** Cancels initialisation. */
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * Returns an initialised backend from the registry. With `hints`, tries those names in order
+ * (failing fast on an unknown name, warning when a requested one is skipped); without, tries
+ * every backend of non-negative priority, highest first. Concurrent calls share one
+ * initialisation; a backend that failed stays failed and keeps its error. Rejects with
+ * `NoBackendAvailableError` listing each candidate's error when none initialises.
+ */
+export async function resolveBackend(hints?: readonly string[], options: ResolveOptions = {}): Promise<Backend> {
+  const entries = registry().entries;
+  let candidates: Entry[];
+  if (hints !== undefined && hints.length > 0) {
+    candidates = hints.map((name) => {
+      const entry = entries.get(name);
+      if (entry === undefined) {
+        const known = [...entries.keys()].join(', ') || 'none';
+        throw new BackendNotFoundError(
+          name,
+          `Backend '${name}' is not registered (registered: ${known}). Install @vi-mmrec/backend-${name} and import '@vi-mmrec/backend-${name}/register'.`,
+        );
+      }
+      return entry;
+    });
+  } else {
+    candidates = [...entries.values()].filter((e) => e.factory.priority >= 0).sort((a, b) => b.factory.priority - a.factory.priority);
+  }
+  const errors: Array<{ backend: string; error: unknown }> = [];
+  for (const entry of candidates) {
+    try {
+      const backend = await initEntry(entry, options.signal);
+      const why = entry.factory.description === undefined ? '' : `: ${entry.factory.description}`;
+      options.logger?.info(`using backend '${backend.name}' (priority ${entry.factory.priority})${why}`);
+      return backend;
+    } catch (error) {
+      errors.push({ backend: entry.factory.name, error });
+      const reason = error instanceof Error ? error.message : String(error);
+      if (hints !== undefined && hints.length > 0) {
+        options.logger?.warn(`requested backend '${entry.factory.name}' skipped: ${reason}`);
+      } else {
+        options.logger?.info(`backend '${entry.factory.name}' unavailable: ${reason}`);
+      }
+    }
+  }
+  const detail = errors.map((e) => `${e.backend}: ${e.error instanceof Error ? e.error.message : String(e.error)}`).join('; ');
+  throw new NoBackendAvailableError(
+    errors,
+    candidates.length === 0
+      ? 'No backend is registered. Install @vi-mmrec/backend-cpu and import "@vi-mmrec/backend-cpu/register", or pass backend: cpuBackend().'
+      : `No backend could be initialised (${detail}). Pass backend: cpuBackend() from @vi-mmrec/backend-cpu, which always works.`,
+  );
+}
+
+/** Removes every registration (for tests). @internal */
+export function resetRegistryForTests(): void {
+  registry().entries.clear();
+}

@@ -1,0 +1,105 @@
+/**
+ * The backend service-provider interface: what an adapter package implements.
+ *
+ * One coarse, hot primitive: {@link Backend.searchNeighbours}, "row-block similarity + per-row
+ * top-k, self excluded". A backend receives raw dense feature blocks once, computes cosine
+ * similarities block by block and keeps a running top-k per row; the item×item similarity
+ * matrix is never materialised. Everything sparse (neighbour lists, virtual interactions,
+ * weights) stays in core.
+ */
+
+/** Dense features of one modality: row-major `numItems × dim`, row i = item i. */
+export interface FeatureBlock {
+  /** Row-major values; float64 input is computed in float32. */
+  readonly data: Float32Array | Float64Array;
+  /** Number of columns (feature dimension). */
+  readonly dim: number;
+}
+
+/** One requested neighbour table: the similarity is the sum of the cosines of `parts`. */
+export interface NeighbourOutputSpec {
+  /** Indices into {@link NeighbourSearchRequest.parts}; the score of (i, j) is Σ_p cos_p(i, j). */
+  readonly parts: readonly number[];
+  /** Neighbours to keep per item (≥ 1). */
+  readonly k: number;
+}
+
+/**
+ * Input of {@link Backend.searchNeighbours}.
+ *
+ * Semantics every backend must follow (enforced by `@vi-mmrec/backend-conformance`):
+ * - `cos_p(i, j) = <x_i, x_j> / (|x_i| |x_j|)` in part p, and 0 when either row is all zeros;
+ * - for an output, item i is *valid* when its row is non-zero in at least one of the output's
+ *   parts; only valid items have neighbours and only valid items are neighbours;
+ * - item i is never its own neighbour;
+ * - neighbours are ordered by score descending; equal scores put the smaller item id first;
+ * - a row with fewer than k candidates is padded with index -1 and score `-Infinity`.
+ */
+export interface NeighbourSearchRequest {
+  /** Number of items (rows of every part). */
+  readonly numItems: number;
+  /** Dense feature blocks; each has `numItems * dim` values. */
+  readonly parts: readonly FeatureBlock[];
+  /** The neighbour tables to compute in one pass over the data. */
+  readonly outputs: readonly NeighbourOutputSpec[];
+}
+
+/** Top-k neighbours of every item: `numItems × k`, row-major. */
+export interface NeighbourTable {
+  /** Neighbours per row. */
+  readonly k: number;
+  /** Neighbour item ids, -1 for padding. */
+  readonly indices: Int32Array;
+  /** Similarity scores (float32), `-Infinity` for padding. */
+  readonly scores: Float32Array;
+}
+
+/** Progress and cancellation for long backend work. */
+export interface SearchOptions {
+  /** Aborting rejects the pending call with `AbortedError` at the next block boundary. */
+  readonly signal?: AbortSignal;
+  /** Called after each block with the rows finished so far and the total. */
+  readonly onProgress?: (doneRows: number, totalRows: number) => void;
+}
+
+/** Facts about a backend that core and the conformance suite branch on (never on names). */
+export interface BackendCapabilities {
+  /** Where the similarity products run. */
+  readonly device: 'cpu' | 'gpu';
+  /** Bits of float precision of the products (sets the conformance tolerance). */
+  readonly floatPrecision: 16 | 32 | 64;
+  /** Largest number of items supported, if limited. */
+  readonly maxItems?: number;
+}
+
+/**
+ * A compute backend. Lifecycle: `init()` (idempotent, safe to call concurrently), any number
+ * of `searchNeighbours()` calls, then `dispose()`; calls after dispose reject with
+ * `BackendDisposedError`. Async methods never throw synchronously.
+ */
+export interface Backend extends AsyncDisposable {
+  /** Registry name, equal to the adapter package suffix: `'cpu'`, `'onnxruntime-node'`, … */
+  readonly name: string;
+  /** See {@link BackendCapabilities}. */
+  readonly capabilities: BackendCapabilities;
+  /** Loads runtimes and allocates resources; rejects with `BackendInitError`. */
+  init(signal?: AbortSignal): Promise<void>;
+  /** Computes the requested top-k neighbour tables; one table per output, in order. */
+  searchNeighbours(request: NeighbourSearchRequest, options?: SearchOptions): Promise<NeighbourTable[]>;
+  /** Releases resources; idempotent. */
+  dispose(): Promise<void>;
+}
+
+/** Creates backends for the registry; see `registerBackend`. */
+export interface BackendFactory {
+  /** Backend name, e.g. `'cpu'`. */
+  readonly name: string;
+  /** Higher is tried first by automatic resolution; negative means opt-in only. */
+  readonly priority: number;
+  /** Human-readable reason why this backend would be chosen (shown by `--backend auto`). */
+  readonly description?: string;
+  /** Quick check that the runtime can load, without allocating much. */
+  isAvailable?(): Promise<boolean>;
+  /** Creates a new, uninitialised backend. */
+  create(): Backend;
+}
