@@ -1,0 +1,113 @@
+import { randomBytes } from 'node:crypto';
+import { open, readFile, rm, rename } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { InvalidDataError } from '@vi-mmrec/core';
+
+const FS_REASONS: Readonly<Record<string, string>> = {
+  ENOENT: 'no such file or directory',
+  ENOTDIR: 'a component of the path is not a directory',
+  EISDIR: 'is a directory, expected a file',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  ENOSPC: 'no space left on device',
+  EROFS: 'read-only file system',
+  EMFILE: 'too many open files',
+  EEXIST: 'already exists',
+};
+
+/** The `code` of a Node.js system error (`'ENOENT'`, …), if `e` is one. @internal */
+export function fsErrorCode(e: unknown): string | undefined {
+  if (typeof e !== 'object' || e === null) return undefined;
+  const code = (e as { code?: unknown }).code;
+  return typeof code === 'string' && /^E[A-Z]+$/.test(code) ? code : undefined;
+}
+
+/**
+ * Turns a Node.js file-system error into an `InvalidDataError` naming the path and saying what
+ * went wrong; other errors are returned unchanged. @internal
+ */
+export function wrapFsError(e: unknown, path: string, action: 'read' | 'write'): unknown {
+  const code = fsErrorCode(e);
+  if (code === undefined) return e;
+  const reason = FS_REASONS[code] ?? (e as Error).message;
+  const hint = action === 'read' ? 'check the path' : 'check that the folder exists and is writable';
+  return new InvalidDataError(path, `cannot ${action} (${reason}, ${code}); ${hint}.`, { cause: e });
+}
+
+/** `readFile` whose errors name the file. @internal */
+export async function readFileChecked(file: string): Promise<Buffer> {
+  try {
+    return await readFile(file);
+  } catch (e) {
+    throw wrapFsError(e, file, 'read');
+  }
+}
+
+/** Sink of an atomic write: appends text or bytes to the temporary file. @internal */
+export type WriteChunk = (chunk: string | Uint8Array) => Promise<void>;
+
+/**
+ * Writes `file` atomically: `produce` streams its content into a temporary file in the same
+ * folder, which is flushed and renamed over `file` only when `produce` resolves. On any error
+ * the temporary file is removed and `file` is left untouched. @internal
+ */
+export async function atomicWrite(file: string, produce: (write: WriteChunk) => Promise<void>): Promise<void> {
+  const tmp = join(dirname(file), `.${basename(file)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  let handle;
+  try {
+    handle = await open(tmp, 'wx', 0o666);
+  } catch (e) {
+    throw wrapFsError(e, file, 'write');
+  }
+  const fh = handle;
+  try {
+    await produce(async (chunk) => {
+      if (typeof chunk === 'string') await fh.write(chunk, null, 'utf8');
+      else await fh.write(chunk);
+    });
+    await fh.sync();
+    await fh.close();
+  } catch (e) {
+    await fh.close().catch(() => undefined);
+    await rm(tmp, { force: true }).catch(() => undefined);
+    throw wrapFsError(e, file, 'write');
+  }
+  try {
+    await rename(tmp, file);
+  } catch (e) {
+    await rm(tmp, { force: true }).catch(() => undefined);
+    throw wrapFsError(e, file, 'write');
+  }
+}
+
+/**
+ * Collects text into ~1 MiB chunks before handing them to an atomic-write sink, so that large
+ * outputs are streamed without one giant string. @internal
+ */
+export class ChunkedWriter {
+  private buffer = '';
+  constructor(
+    private readonly write: WriteChunk,
+    private readonly chunkChars = 1 << 20,
+  ) {}
+  /** Appends text; flushes when the buffer is full. */
+  async push(text: string): Promise<void> {
+    this.buffer += text;
+    if (this.buffer.length >= this.chunkChars) await this.flush();
+  }
+  /** True when the buffer is full and the caller should `await flush()`. */
+  get full(): boolean {
+    return this.buffer.length >= this.chunkChars;
+  }
+  /** Appends text without flushing (call {@link flush} when {@link full}). */
+  append(text: string): void {
+    this.buffer += text;
+  }
+  /** Writes what is buffered. */
+  async flush(): Promise<void> {
+    if (this.buffer.length === 0) return;
+    const chunk = this.buffer;
+    this.buffer = '';
+    await this.write(chunk);
+  }
+}

@@ -1,0 +1,76 @@
+import { InvalidDataError, type AugmentSummary, type EnrichedMatrix } from '@vi-mmrec/core';
+import { ChunkedWriter, atomicWrite } from './fs-utils.js';
+
+/**
+ * Formats a number with 9 significant digits, trailing zeros trimmed (`1`, `0.1`,
+ * `0.123456789`, `1.5e-7`); integers below 10^9 print exactly.
+ */
+export function formatWeight(x: number): string {
+  if (Number.isInteger(x) && Math.abs(x) < 1e9) return String(x);
+  const s = x.toPrecision(9);
+  const e = s.indexOf('e');
+  let mantissa = e < 0 ? s : s.slice(0, e);
+  if (mantissa.includes('.')) {
+    let end = mantissa.length;
+    while (mantissa.charCodeAt(end - 1) === 48) end--;
+    if (mantissa.charCodeAt(end - 1) === 46) end--;
+    mantissa = mantissa.slice(0, end);
+  }
+  return e < 0 ? mantissa : mantissa + s.slice(e);
+}
+
+/** Options of {@link writeEnrichedMatrix}. */
+export interface WriteMatrixOptions {
+  /** Called after each written chunk with the rows (entries) written so far and the total. */
+  readonly onProgress?: (doneRows: number, totalRows: number) => void;
+}
+
+/**
+ * Writes the enriched matrix R̄ as a tab-separated file: header `userID itemID weight`, one row
+ * per non-zero entry, sorted by user then item, weights with 9 significant digits (see
+ * {@link formatWeight}). The file is streamed in ~1 MiB chunks into a temporary file in the
+ * same folder and renamed into place at the end: a failed write leaves neither `file` nor a
+ * temporary file. Rejects with `InvalidDataError` on an unsorted row or a non-finite weight.
+ */
+export async function writeEnrichedMatrix(file: string, matrix: EnrichedMatrix, options: WriteMatrixOptions = {}): Promise<void> {
+  const { numUsers, rowPtr, items, weights } = matrix;
+  const total = rowPtr[numUsers] ?? 0;
+  await atomicWrite(file, async (write) => {
+    const out = new ChunkedWriter(write);
+    out.append('userID\titemID\tweight\n');
+    for (let u = 0; u < numUsers; u++) {
+      const end = rowPtr[u + 1]!;
+      let prev = -1;
+      const prefix = `${u}\t`;
+      for (let p = rowPtr[u]!; p < end; p++) {
+        const item = items[p]!;
+        const w = weights[p]!;
+        if (item <= prev) {
+          throw new InvalidDataError('enriched matrix', `row of user ${u} is not sorted by item (item ${item} after ${prev}).`);
+        }
+        if (!Number.isFinite(w)) throw new InvalidDataError('enriched matrix', `weight of (user ${u}, item ${item}) is ${w}.`);
+        prev = item;
+        out.append(`${prefix}${item}\t${formatWeight(w)}\n`);
+      }
+      if (out.full) {
+        await out.flush();
+        options.onProgress?.(end, total);
+      }
+    }
+    await out.flush();
+    options.onProgress?.(total, total);
+  });
+}
+
+/**
+ * Writes a run's summary as pretty-printed JSON (2-space indent, trailing newline): the
+ * summary's fields first (options, oAvg, modalityOverlaps, groups, counts, seconds), then the
+ * fields of `extra` that the summary does not already have (e.g. dataset, tool version).
+ * Written atomically like {@link writeEnrichedMatrix}.
+ */
+export async function writeSummary(file: string, summary: AugmentSummary, extra: object = {}): Promise<void> {
+  const merged: Record<string, unknown> = { ...summary };
+  for (const [key, value] of Object.entries(extra)) if (!(key in merged)) merged[key] = value;
+  const text = `${JSON.stringify(merged, null, 2)}\n`;
+  await atomicWrite(file, async (write) => write(text));
+}
