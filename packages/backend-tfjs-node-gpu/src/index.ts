@@ -1,1 +1,10 @@
-export {};
+/**
+ * TensorFlow.js backend for vi-mmrec: row-block cosine similarities and top-k on the device,
+ * with `@tensorflow/tfjs-node-gpu` on CUDA GPUs or with any injected tfjs module.
+ *
+ * @packageDocumentation
+ */
+export { tfjsNodeGpuBackend } from './tfjs-backend.js';
+export type { TfjsNodeGpuBackendOptions } from './tfjs-backend.js';
+export { tfjsNodeGpuBackendFactory } from './factory.js';
+export type { TfModule, TfTensor } from './tf-module.js';
