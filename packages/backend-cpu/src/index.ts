@@ -1,7 +1,8 @@
 /**
- * Pure JavaScript CPU backend for vi-mmrec: always available, no native dependencies.
+ * CPU backend for vi-mmrec: WebAssembly SIMD similarity products on all cores (worker threads),
+ * with a scalar JavaScript fallback; always available, no native dependencies.
  *
  * @packageDocumentation
  */
 export { cpuBackend, cpuBackendFactory } from './factory.js';
-export type { CpuBackendOptions } from './cpu-backend.js';
+export type { CpuBackendOptions, CpuKernel } from './cpu-backend.js';
