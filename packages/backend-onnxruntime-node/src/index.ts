@@ -1,1 +1,10 @@
-export {};
+/**
+ * onnxruntime-node backend for vi-mmrec: cosine similarities and per-row top-k run as ONNX
+ * graphs (Gemm + TopK, built in code) on onnxruntime's CPU (MLAS) or CUDA execution provider.
+ *
+ * @packageDocumentation
+ */
+export { onnxruntimeNodeBackend } from './onnxruntime-node-backend.js';
+export type { OnnxruntimeNodeBackendOptions } from './onnxruntime-node-backend.js';
+export type { ExecutionProvider } from './runtime.js';
+export { onnxruntimeNodeBackendFactory } from './factory.js';

@@ -1,0 +1,400 @@
+import { availableParallelism } from 'node:os';
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
+import { AbortedError, BackendDisposedError, BackendInitError, InvalidArgumentError, type Logger } from '@vi-mmrec/core';
+import {
+  type Backend,
+  type BackendCapabilities,
+  type FeatureBlock,
+  type NeighbourSearchRequest,
+  type NeighbourTable,
+  type SearchOptions,
+  emptyNeighbourTable,
+  outputValidity,
+  throwIfAborted,
+  validateNeighbourRequest,
+  writeNormalizedRows,
+} from '@vi-mmrec/core/backend';
+import {
+  type ExecutionProvider,
+  type Ort,
+  type OrtSessionOptions,
+  importOnnxruntime,
+  providerDevice,
+  providerName,
+  resolveProviders,
+} from './runtime.js';
+import { buildChunkModel, chunkGraphNames } from './similarity-graph.js';
+import type { InferenceSession, Tensor } from 'onnxruntime-node';
+
+/** Options of {@link onnxruntimeNodeBackend}. */
+export interface OnnxruntimeNodeBackendOptions {
+  /**
+   * Execution providers in order of preference, e.g. `['cuda', 'cpu']` or
+   * `[{ name: 'cuda', deviceId: 1 }, 'cpu']`. When one fails to start, the next is tried and
+   * the reason is logged. Default: `['cuda', 'cpu']` when onnxruntime-node's CUDA provider
+   * library is installed, else `['cpu']`.
+   */
+  readonly executionProviders?: readonly ExecutionProvider[];
+  /** Threads of onnxruntime's intra-op pool (default: the number of CPU cores). */
+  readonly intraOpNumThreads?: number;
+  /**
+   * Rows per block. Default: adaptive, so that one block takes about
+   * {@link OnnxruntimeNodeBackendOptions.targetBlockMs} (onnxruntime blocks the event loop
+   * while a block runs).
+   */
+  readonly blockRows?: number;
+  /** Target wall time of one block in milliseconds when `blockRows` is not set (default 100). */
+  readonly targetBlockMs?: number;
+  /**
+   * Largest size in bytes of the normalised features baked into one onnxruntime session
+   * (default 128 MiB). Larger inputs are split into column chunks, one session each, which
+   * bounds the transient memory of session creation.
+   */
+  readonly maxChunkBytes?: number;
+  /** Receives the provider choice and fallbacks; silent by default. */
+  readonly logger?: Logger;
+  /** Loads onnxruntime-node (tests inject failures here). @internal */
+  readonly loadRuntime?: () => Promise<Ort>;
+}
+
+const NAME = 'onnxruntime-node';
+const DEFAULT_TARGET_MS = 100;
+const DEFAULT_MAX_CHUNK_BYTES = 128 * 2 ** 20;
+/** Throughput assumed for the first block before any measurement (flop/s). */
+const ASSUMED_FLOPS = 100e9;
+const MIN_BLOCK_ROWS = 8;
+const MAX_BLOCK_ROWS = 4096;
+
+/** A positive integer option, or undefined. */
+function positiveInteger(option: string, value: number | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (!Number.isInteger(value) || value < 1) {
+    throw new InvalidArgumentError(option, `${option} must be a positive integer, got ${String(value)}.`);
+  }
+  return value;
+}
+
+interface Chunk {
+  readonly start: number;
+  readonly end: number;
+  readonly session: InferenceSession;
+  /** Per output: how many columns the chunk returns (0 when the output is skipped). */
+  readonly topK: readonly number[];
+  /** Per output: index of the output in this chunk's graph, or -1. */
+  readonly slot: readonly number[];
+}
+
+class OnnxruntimeNodeBackend implements Backend {
+  readonly name = NAME;
+  private device: 'cpu' | 'gpu' = 'cpu';
+  private ort: Ort | undefined;
+  private providers: readonly ExecutionProvider[] = ['cpu'];
+  private initPromise: Promise<void> | undefined;
+  private disposed = false;
+  private readonly threads: number;
+  private readonly blockRows: number | undefined;
+  private readonly targetMs: number;
+  private readonly maxChunkBytes: number;
+
+  constructor(private readonly options: OnnxruntimeNodeBackendOptions) {
+    this.threads = positiveInteger('intraOpNumThreads', options.intraOpNumThreads) ?? Math.max(1, availableParallelism());
+    this.blockRows = positiveInteger('blockRows', options.blockRows);
+    this.targetMs = options.targetBlockMs ?? DEFAULT_TARGET_MS;
+    if (!(this.targetMs > 0) || !Number.isFinite(this.targetMs)) {
+      throw new InvalidArgumentError('targetBlockMs', `targetBlockMs must be a positive number, got ${String(options.targetBlockMs)}.`);
+    }
+    this.maxChunkBytes = positiveInteger('maxChunkBytes', options.maxChunkBytes) ?? DEFAULT_MAX_CHUNK_BYTES;
+    const eps = options.executionProviders;
+    if (eps !== undefined && eps.some((p) => typeof providerName(p) !== 'string' || providerName(p).length === 0)) {
+      throw new InvalidArgumentError('executionProviders', 'executionProviders must be provider names or objects with a name.');
+    }
+  }
+
+  get capabilities(): BackendCapabilities {
+    return { device: this.device, floatPrecision: 32 };
+  }
+
+  /** The providers in use after init (first = the one running the products). */
+  get executionProviders(): readonly string[] {
+    return this.providers.map(providerName);
+  }
+
+  private sessionOptions(): OrtSessionOptions {
+    return {
+      intraOpNumThreads: this.threads,
+      interOpNumThreads: 1,
+      executionMode: 'sequential',
+      graphOptimizationLevel: 'all',
+      logSeverityLevel: 3,
+    };
+  }
+
+  async init(signal?: AbortSignal): Promise<void> {
+    if (this.disposed) throw new BackendDisposedError(NAME);
+    throwIfAborted(signal);
+    this.initPromise ??= this.doInit().catch((error: unknown) => {
+      this.initPromise = undefined;
+      throw error;
+    });
+    if (signal === undefined) return this.initPromise;
+    // Abort stops waiting; the shared initialisation itself continues for other callers.
+    return new Promise<void>((resolve, reject) => {
+      const onAbort = (): void => reject(new AbortedError(undefined, { cause: signal.reason }));
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.initPromise!.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+    });
+  }
+
+  private async doInit(): Promise<void> {
+    let ort: Ort;
+    try {
+      ort = await (this.options.loadRuntime ?? importOnnxruntime)();
+    } catch (error) {
+      throw new BackendInitError(
+        NAME,
+        `Backend '${NAME}' could not load onnxruntime-node (${error instanceof Error ? error.message.split('\n')[0]! : String(error)}). ` +
+          `Install it with \`npm i onnxruntime-node\` (its native binding must match this platform: ${process.platform}/${process.arch}), ` +
+          `or use the 'cpu' backend from @vi-mmrec/backend-cpu instead.`,
+        { cause: error },
+      );
+    }
+    try {
+      const resolved = await resolveProviders(ort, this.options.executionProviders, this.sessionOptions(), this.options.logger);
+      this.providers = resolved.providers;
+      this.device = providerDevice(resolved.used);
+      this.options.logger?.info(
+        `onnxruntime-node: using execution providers [${resolved.providers.map(providerName).join(', ')}] with ${this.threads} intra-op threads.`,
+      );
+    } catch (error) {
+      throw new BackendInitError(
+        NAME,
+        `Backend '${NAME}' could not start onnxruntime (${error instanceof Error ? error.message : String(error)}). ` +
+          `Check the executionProviders option, or use the 'cpu' backend from @vi-mmrec/backend-cpu instead.`,
+        { cause: error },
+      );
+    }
+    if (this.disposed) throw new BackendDisposedError(NAME);
+    this.ort = ort;
+  }
+
+  async searchNeighbours(request: NeighbourSearchRequest, options: SearchOptions = {}): Promise<NeighbourTable[]> {
+    if (this.disposed) throw new BackendDisposedError(NAME);
+    validateNeighbourRequest(request, NAME);
+    const { signal, onProgress } = options;
+    throwIfAborted(signal);
+    await this.init(signal);
+    const ort = this.ort!;
+    const { numItems, outputs } = request;
+    const tables = outputs.map((o) => emptyNeighbourTable(numItems, o.k));
+    if (numItems === 0 || outputs.length === 0) return tables;
+
+    // Parts used by some output, in first-use order; outputs re-expressed over them.
+    const used: number[] = [];
+    for (const o of outputs) for (const p of o.parts) if (!used.includes(p)) used.push(p);
+    const blocks: FeatureBlock[] = used.map((p) => request.parts[p]!);
+    const outParts = outputs.map((o) => [...new Set(o.parts)].map((p) => used.indexOf(p)));
+    const dims = blocks.map((b) => b.dim);
+    const totalDim = dims.reduce((a, b) => a + b, 0);
+
+    const chunks: Chunk[] = [];
+    try {
+      const nonzero = blocks.map(() => new Uint8Array(numItems));
+      const columnsPerChunk = Math.max(1, Math.floor(this.maxChunkBytes / (4 * totalDim)));
+      for (let start = 0; start < numItems; start += columnsPerChunk) {
+        this.checkLive(signal);
+        const end = Math.min(numItems, start + columnsPerChunk);
+        chunks.push(await this.createChunk(ort, blocks, outParts, outputs, start, end, nonzero));
+      }
+      const valid = outParts.map((parts) => outputValidity(nonzero, parts, numItems));
+      await this.runBlocks(ort, request, blocks, chunks, valid, tables, signal, onProgress);
+    } finally {
+      await Promise.all(chunks.map(async (c) => c.session.release()));
+    }
+    return tables;
+  }
+
+  private checkLive(signal: AbortSignal | undefined): void {
+    if (this.disposed) throw new BackendDisposedError(NAME);
+    throwIfAborted(signal);
+  }
+
+  /** Normalises the chunk's rows of every used part and creates its session. */
+  private async createChunk(
+    ort: Ort,
+    blocks: readonly FeatureBlock[],
+    outParts: readonly number[][],
+    outputs: NeighbourSearchRequest['outputs'],
+    start: number,
+    end: number,
+    nonzero: Uint8Array[],
+  ): Promise<Chunk> {
+    const columns = end - start;
+    const parts = blocks.map((b, p) => {
+      const rows = new Float32Array(columns * b.dim);
+      const nz = writeNormalizedRows({ data: b.data.subarray(start * b.dim, end * b.dim), dim: b.dim }, columns, rows);
+      nonzero[p]!.set(nz, start);
+      return { dim: b.dim, rows };
+    });
+    const chunkNonzero = parts.map((_, p) => nonzero[p]!.subarray(start, end));
+    const topK: number[] = [];
+    const slot: number[] = [];
+    const graphOutputs: Array<{ parts: number[]; topK: number; bias?: Float32Array }> = [];
+    outputs.forEach((o, oi) => {
+      const colValid = outputValidity(chunkNonzero, outParts[oi]!, columns);
+      let validCount = 0;
+      for (let c = 0; c < columns; c++) validCount += colValid[c]!;
+      if (validCount === 0) {
+        topK.push(0);
+        slot.push(-1);
+        return;
+      }
+      // k + 1: the row's own item may be among the best and is dropped afterwards.
+      const k = Math.min(o.k + 1, validCount);
+      let bias: Float32Array | undefined;
+      if (validCount < columns) {
+        bias = new Float32Array(columns);
+        for (let c = 0; c < columns; c++) if (colValid[c] === 0) bias[c] = -Infinity;
+      }
+      topK.push(k);
+      slot.push(graphOutputs.length);
+      graphOutputs.push({ parts: outParts[oi]!, topK: k, ...(bias === undefined ? {} : { bias }) });
+    });
+    let bytes: Uint8Array | undefined = buildChunkModel({ columns, parts, outputs: graphOutputs });
+    const session = await ort.InferenceSession.create(bytes, {
+      ...this.sessionOptions(),
+      executionProviders: this.providers as OrtSessionOptions['executionProviders'],
+    });
+    bytes = undefined;
+    return { start, end, session, topK, slot };
+  }
+
+  private async runBlocks(
+    ort: Ort,
+    request: NeighbourSearchRequest,
+    blocks: readonly FeatureBlock[],
+    chunks: readonly Chunk[],
+    valid: readonly Uint8Array[],
+    tables: NeighbourTable[],
+    signal: AbortSignal | undefined,
+    onProgress: SearchOptions['onProgress'],
+  ): Promise<void> {
+    const { numItems, outputs } = request;
+    const names = chunks.map((c) => chunkGraphNames(blocks.length, c.slot.filter((s) => s >= 0).length));
+    const flopsPerRow = 2 * numItems * blocks.reduce((a, b) => a + b.dim, 0);
+    const clampRows = (r: number): number => Math.max(MIN_BLOCK_ROWS, Math.min(MAX_BLOCK_ROWS, Math.round(r)));
+    let rows = this.blockRows ?? clampRows((this.targetMs / 1000) * (ASSUMED_FLOPS / flopsPerRow));
+    let buffers = blocks.map(() => new Float32Array(0));
+    // Results of the current block, per chunk and output.
+    const values: Float32Array[][] = chunks.map(() => []);
+    const indices: Int32Array[][] = chunks.map(() => []);
+    let r0 = 0;
+    while (r0 < numItems) {
+      this.checkLive(signal);
+      const t0 = performance.now();
+      const r1 = Math.min(numItems, r0 + rows);
+      const n = r1 - r0;
+      if (buffers[0]!.length < n * blocks[0]!.dim) buffers = blocks.map((b) => new Float32Array(n * b.dim));
+      const feeds: Record<string, Tensor> = {};
+      blocks.forEach((b, p) => {
+        const target = buffers[p]!.subarray(0, n * b.dim);
+        writeNormalizedRows({ data: b.data.subarray(r0 * b.dim, r1 * b.dim), dim: b.dim }, n, target);
+        feeds[`a${p}`] = new ort.Tensor('float32', target, [n, b.dim]);
+      });
+      for (let g = 0; g < chunks.length; g++) {
+        this.checkLive(signal);
+        const chunk = chunks[g]!;
+        const result = await chunk.session.run(feeds);
+        const nm = names[g]!;
+        chunk.slot.forEach((s, o) => {
+          if (s < 0) return;
+          values[g]![o] = result[nm.values[s]!]!.data as Float32Array;
+          indices[g]![o] = result[nm.indices[s]!]!.data as Int32Array;
+        });
+      }
+      outputs.forEach((o, oi) => mergeBlock(o.k, r0, r1, chunks, values, indices, oi, valid[oi]!, tables[oi]!));
+      onProgress?.(r1, numItems);
+      const elapsed = performance.now() - t0;
+      if (this.blockRows === undefined && elapsed > 0) {
+        rows = clampRows(Math.min(2 * n, Math.max(n / 2, (n * this.targetMs) / elapsed)));
+      }
+      r0 = r1;
+      await yieldToEventLoop();
+    }
+  }
+
+  async dispose(): Promise<void> {
+    this.disposed = true;
+    this.ort = undefined;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.dispose();
+  }
+}
+
+/**
+ * Merges the chunks' sorted candidate lists of rows `[r0, r1)` for output `oi` into the
+ * table: the `k` best valid candidates other than the row itself, by score descending and
+ * smaller item id first on equal scores.
+ */
+function mergeBlock(
+  k: number,
+  r0: number,
+  r1: number,
+  chunks: readonly Chunk[],
+  values: readonly Float32Array[][],
+  indices: readonly Int32Array[][],
+  oi: number,
+  valid: Uint8Array,
+  table: NeighbourTable,
+): void {
+  const G = chunks.length;
+  const pos = new Int32Array(G);
+  for (let r = r0; r < r1; r++) {
+    if (valid[r] === 0) continue;
+    pos.fill(0);
+    const out = r * k;
+    let n = 0;
+    while (n < k) {
+      let best = -1;
+      let bestV = -Infinity;
+      let bestJ = 0;
+      for (let g = 0; g < G; g++) {
+        const K = chunks[g]!.topK[oi]!;
+        if (K === 0) continue;
+        const v = values[g]![oi]!;
+        const ix = indices[g]![oi]!;
+        const base = (r - r0) * K;
+        const start = chunks[g]!.start;
+        let p = pos[g]!;
+        // Skip the row itself and invalid columns (bias -inf).
+        while (p < K && (start + ix[base + p]! === r || valid[start + ix[base + p]!] === 0)) p++;
+        pos[g] = p;
+        if (p === K) continue;
+        const val = v[base + p]!;
+        const j = start + ix[base + p]!;
+        if (best < 0 || val > bestV || (val === bestV && j < bestJ)) {
+          best = g;
+          bestV = val;
+          bestJ = j;
+        }
+      }
+      if (best < 0) break;
+      table.indices[out + n] = bestJ;
+      table.scores[out + n] = bestV;
+      pos[best]!++;
+      n++;
+    }
+  }
+}
+
+/**
+ * Creates the onnxruntime-node backend: cosine similarities and top-k as ONNX graphs
+ * (Gemm + TopK) built in code and run by onnxruntime's CPU (MLAS) or CUDA execution
+ * provider. Requires the peer dependency `onnxruntime-node`; `init()` rejects with
+ * `BackendInitError` when its native binding cannot load. Throws `InvalidArgumentError` on
+ * malformed options.
+ */
+export function onnxruntimeNodeBackend(options: OnnxruntimeNodeBackendOptions = {}): Backend {
+  return new OnnxruntimeNodeBackend(options);
+}
