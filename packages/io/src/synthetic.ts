@@ -53,7 +53,7 @@ function checkInt(name: string, value: number, min: number): void {
  * Generates a small multimodal dataset with latent structure, deterministically for a seed.
  * Items belong to latent clusters; each modality's feature row is the cluster's centroid in
  * that modality plus Gaussian noise (so items of one cluster are similar in every modality).
- * Each user prefers one to three clusters and takes about 80 % of their items from them
+ * Each user prefers one to three clusters (one of them mainly) and takes about 80 % of their items from them
  * (popular items more often), so similar items are co-consumed. Every user gets at least one
  * interaction; each user's first interaction is training (x_label 0), the others are valid
  * or test with the given probabilities. Throws `InvalidArgumentError` on invalid options.
@@ -145,7 +145,9 @@ export function synthesizeDataset(options: SyntheticOptions): Dataset {
     for (let attempt = 0; got < deg && attempt < 20 * deg; attempt++) {
       let item: number;
       if (rand() < 0.8) {
-        const list = members[prefs[Math.floor(rand() * prefs.length)]!]!;
+        // The first preferred cluster is the main taste (60 %), the others share the rest.
+        const pick = prefs.length === 1 || rand() < 0.6 ? 0 : 1 + Math.floor(rand() * (prefs.length - 1));
+        const list = members[prefs[pick]!]!;
         item = list[Math.floor(list.length * rand() ** 2)]!;
       } else {
         item = Math.floor(rand() * numItems);

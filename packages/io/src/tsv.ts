@@ -122,7 +122,7 @@ export class TsvScanner {
 
   /** Text of field `col` of the current line. */
   fieldText(col: number): string {
-    return this.text.decode(this.buf.subarray(this.starts[col]!, this.ends[col]!));
+    return this.text.decode(this.buf.subarray(this.starts[col], this.ends[col]));
   }
 
   /** Sets `lineStart/lineEnd` to the next non-blank line; false at EOF. */
