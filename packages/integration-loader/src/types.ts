@@ -1,0 +1,74 @@
+/**
+ * The "bring your own loader" protocol: the shape a training loop consumes. Models know
+ * nothing of vi-mmrec; they read pairs (and optionally matrices) through this interface.
+ */
+
+/** One mini-batch of (user, positive item) pairs, aligned by index. */
+export interface PairBatch {
+  /** User id of each pair. */
+  readonly users: Int32Array;
+  /** Positive item id of each pair. */
+  readonly positives: Int32Array;
+  /**
+   * Negative items, pair-major: `m` per pair (`negatives.length === m * users.length`), the
+   * negatives of pair p at `[p * m, (p + 1) * m)`. Usually `m = 1`.
+   */
+  readonly negatives?: Int32Array;
+  /** Per-pair weight, for losses that accept one. */
+  readonly weights?: Float32Array;
+}
+
+/** A sparse user × item matrix in user-row CSR form (rows sorted by item id). */
+export interface SparseInteractions {
+  readonly numUsers: number;
+  readonly numItems: number;
+  /** Row offsets, length `numUsers + 1`. */
+  readonly rowPtr: Int32Array;
+  /** Item id of each entry. */
+  readonly items: Int32Array;
+  /** Value of each entry. */
+  readonly values: Float32Array;
+}
+
+/** What a model consumes: an epoch-wise stream of pair batches, and optional matrices. */
+export interface TrainingLoader {
+  readonly numUsers: number;
+  readonly numItems: number;
+  /** Each new iteration is one epoch. */
+  [Symbol.asyncIterator](): AsyncIterator<PairBatch>;
+  /** The interaction matrix graph models build their adjacency from. */
+  interactionMatrix?(): SparseInteractions;
+  /** The items masked at evaluation: the user's real training items. */
+  evaluationMask?(): SparseInteractions;
+}
+
+/** How negatives are drawn for every pair (real and virtual). */
+export type NegativePolicy = 'non-interacted' | 'non-real';
+
+/** What {@link withVirtualInteractions} hands to `interactionMatrix()`. */
+export type GraphMode = 'weighted' | 'binary';
+
+/** Options of {@link withVirtualInteractions}. */
+export interface VirtualInteractionsOptions {
+  /**
+   * Seed of all sampling (virtual pairs, their position, negatives); default 0. The same seed
+   * gives identical batches epoch by epoch; successive epochs differ.
+   */
+  readonly seed?: number;
+  /**
+   * Where negatives come from: `'non-real'` (default) — any item that is not a real training
+   * item of the user, virtual ones included; `'non-interacted'` — items that are neither real
+   * nor virtual for the user.
+   */
+  readonly negatives?: NegativePolicy;
+  /** `interactionMatrix()` values: `'weighted'` (default, R̄) or `'binary'` (1 per non-zero of R̄). */
+  readonly graph?: GraphMode;
+  /**
+   * Adds a `weights` field to every batch: `max(1, R̄_uj)` — R̄ divided by the pair's
+   * sampling probability, so a weighted loss sees R̄ in expectation (real pairs: R̄_ui ≥ 1,
+   * multiplied by the original weight if the loader gave one). Default false.
+   */
+  readonly exposeWeights?: boolean;
+  /** Pairs per output batch; default the size of the original loader's first batch of the epoch. */
+  readonly batchSize?: number;
+}

@@ -1,0 +1,344 @@
+import { InvalidArgumentError, InvalidDataError } from '@vi-mmrec/core';
+import type { AugmentResult } from '@vi-mmrec/core';
+import { Rng, checkSeed } from './rng.js';
+import { type PreparedMatrix, prepareMatrix, sampleAllowed, sortedHas, sortedIndex } from './sparse-rows.js';
+import type {
+  GraphMode,
+  NegativePolicy,
+  PairBatch,
+  SparseInteractions,
+  TrainingLoader,
+  VirtualInteractionsOptions,
+} from './types.js';
+
+/** Random-stream domain of the wrapper (distinct from {@link pairLoader}'s). */
+const DOMAIN = 0x56494d31;
+/** Output batch size when neither the option nor the original loader tells one. */
+const FALLBACK_BATCH_SIZE = 1024;
+const POLICIES: readonly NegativePolicy[] = ['non-real', 'non-interacted'];
+const GRAPHS: readonly GraphMode[] = ['weighted', 'binary'];
+const OVERRIDDEN: ReadonlySet<PropertyKey> = new Set([Symbol.asyncIterator, 'interactionMatrix', 'evaluationMask']);
+const wrappers = new WeakSet<object>();
+
+interface ResolvedOptions {
+  readonly seed: number;
+  readonly negatives: NegativePolicy;
+  readonly graph: GraphMode;
+  readonly exposeWeights: boolean;
+  readonly batchSize: number | undefined;
+}
+
+function resolveOptions(options: VirtualInteractionsOptions): ResolvedOptions {
+  const seed = checkSeed(options.seed ?? 0);
+  const negatives = options.negatives ?? 'non-real';
+  if (!POLICIES.includes(negatives)) {
+    throw new InvalidArgumentError('negatives', `Unknown negatives policy '${String(negatives)}'; use 'non-real' or 'non-interacted'.`);
+  }
+  const graph = options.graph ?? 'weighted';
+  if (!GRAPHS.includes(graph)) {
+    throw new InvalidArgumentError('graph', `Unknown graph mode '${String(graph)}'; use 'weighted' or 'binary'.`);
+  }
+  const exposeWeights = options.exposeWeights ?? false;
+  if (typeof exposeWeights !== 'boolean') {
+    throw new InvalidArgumentError('exposeWeights', `exposeWeights must be a boolean, got ${String(exposeWeights)}.`);
+  }
+  const { batchSize } = options;
+  if (batchSize !== undefined && (!Number.isInteger(batchSize) || batchSize < 1)) {
+    throw new InvalidArgumentError('batchSize', `batchSize must be an integer ≥ 1, got ${String(batchSize)}.`);
+  }
+  return { seed, negatives, graph, exposeWeights, batchSize };
+}
+
+/** Growable Int32 buffer. */
+class IntBuffer {
+  data = new Int32Array(1024);
+  length = 0;
+  push(x: number): void {
+    if (this.length === this.data.length) {
+      const next = new Int32Array(this.data.length * 2);
+      next.set(this.data);
+      this.data = next;
+    }
+    this.data[this.length++] = x;
+  }
+}
+
+/** Growable Float32 buffer. */
+class FloatBuffer {
+  data = new Float32Array(1024);
+  length = 0;
+  push(x: number): void {
+    if (this.length === this.data.length) {
+      const next = new Float32Array(this.data.length * 2);
+      next.set(this.data);
+      this.data = next;
+    }
+    this.data[this.length++] = x;
+  }
+}
+
+/** The real pairs of one epoch of the original loader, in its order. */
+interface DrainedEpoch {
+  readonly users: Int32Array;
+  readonly positives: Int32Array;
+  /** Original per-pair weights, when the loader gave any. */
+  readonly weights: Float32Array | undefined;
+  /** Size of the first non-empty batch. */
+  readonly firstBatchSize: number | undefined;
+  /** Negatives per pair the loader used (1 when it gave none). */
+  readonly negativesPerPair: number;
+}
+
+async function drainEpoch(source: AsyncIterator<PairBatch>, prepared: PreparedMatrix, epoch: number): Promise<DrainedEpoch> {
+  const users = new IntBuffer();
+  const positives = new IntBuffer();
+  let weights: FloatBuffer | undefined;
+  let firstBatchSize: number | undefined;
+  let negativesPerPair: number | undefined;
+  const { numUsers, realRowPtr, realItems } = prepared;
+  let done = false;
+  try {
+    for (let b = 0; ; b++) {
+      const step = await source.next();
+      if (step.done === true) {
+        done = true;
+        break;
+      }
+      const batch = step.value;
+      const where = `loader (epoch ${epoch}, batch ${b})`;
+      const n = batch.users.length;
+      if (batch.positives.length !== n) {
+        throw new InvalidDataError(where, `users has ${n} entries but positives has ${batch.positives.length}.`);
+      }
+      if (batch.weights !== undefined && batch.weights.length !== n) {
+        throw new InvalidDataError(where, `weights has ${batch.weights.length} entries for ${n} pairs.`);
+      }
+      if (n === 0) continue;
+      firstBatchSize ??= n;
+      if (negativesPerPair === undefined) {
+        const neg = batch.negatives;
+        negativesPerPair = neg === undefined || neg.length === 0 ? 1 : neg.length / n;
+        if (!Number.isInteger(negativesPerPair)) {
+          throw new InvalidDataError(where, `negatives has ${neg!.length} entries, not a multiple of the ${n} pairs.`);
+        }
+      }
+      if (batch.weights !== undefined && weights === undefined) {
+        weights = new FloatBuffer();
+        for (let p = 0; p < users.length; p++) weights.push(1);
+      }
+      for (let p = 0; p < n; p++) {
+        const u = batch.users[p]!;
+        const i = batch.positives[p]!;
+        if (!(u >= 0 && u < numUsers && sortedHas(realItems, realRowPtr[u]!, realRowPtr[u + 1]!, i))) {
+          throw new InvalidDataError(
+            `${where}, pair ${p}`,
+            `(user ${u}, item ${i}) is not a real training pair of the AugmentResult. Compute the result from the same training split the loader iterates (and do not wrap a loader twice).`,
+          );
+        }
+        users.push(u);
+        positives.push(i);
+        weights?.push(batch.weights?.[p] ?? 1);
+      }
+    }
+  } finally {
+    if (!done) await source.return?.();
+  }
+  return {
+    users: users.data.subarray(0, users.length),
+    positives: positives.data.subarray(0, positives.length),
+    weights: weights?.data.subarray(0, weights.length),
+    firstBatchSize,
+    negativesPerPair: negativesPerPair ?? 1,
+  };
+}
+
+/** The virtual entries sampled for one epoch (each with probability min(1, R̄)), shuffled. */
+function sampleVirtual(prepared: PreparedMatrix, rng: Rng): Int32Array {
+  const { virtualWeights } = prepared;
+  const chosen = new Int32Array(virtualWeights.length);
+  let n = 0;
+  for (let v = 0; v < virtualWeights.length; v++) {
+    if (rng.nextFloat() < virtualWeights[v]!) chosen[n++] = v;
+  }
+  for (let t = n - 1; t > 0; t--) {
+    const s = rng.nextInt(t + 1);
+    const x = chosen[t]!;
+    chosen[t] = chosen[s]!;
+    chosen[s] = x;
+  }
+  return chosen.subarray(0, n);
+}
+
+/** Checks that every user with real pairs has at least one item its policy allows as negative. */
+function checkNegativesPossible(prepared: PreparedMatrix, policy: NegativePolicy): void {
+  const { numUsers, numItems, realRowPtr, matrix } = prepared;
+  for (let u = 0; u < numUsers; u++) {
+    const real = realRowPtr[u + 1]! - realRowPtr[u]!;
+    if (real === 0) continue;
+    const forbidden = policy === 'non-real' ? real : matrix.rowPtr[u + 1]! - matrix.rowPtr[u]!;
+    if (forbidden >= numItems) {
+      throw new InvalidArgumentError(
+        'negatives',
+        `User ${u} has all ${numItems} items ${policy === 'non-real' ? 'as real training items' : 'real or virtual'}, so no negative can be drawn under policy '${policy}'.${policy === 'non-interacted' ? " Use negatives: 'non-real'." : ''}`,
+      );
+    }
+  }
+}
+
+/**
+ * Gives an existing training loader VI-MMRec's virtual interactions without changing the
+ * model that consumes it. The returned object has the loader's own type: it is a `Proxy` that
+ * forwards every property and method to `loader` (methods run with the original as `this`, so
+ * private fields keep working) except three:
+ *
+ * - `[Symbol.asyncIterator]()` — one epoch per iteration. The wrapper drains the original's
+ *   epoch (every real pair, in its order), draws each purely virtual pair of R̄ with
+ *   probability `min(1, R̄_uj)`, shuffles the drawn ones, and merges them into the real
+ *   sequence at uniformly random positions (the real pairs keep their relative order). The
+ *   merged stream is cut into batches of `batchSize` (default: the original's first batch
+ *   size; the last batch may be smaller). Every pair gets fresh negatives under the
+ *   `negatives` policy (as many per pair as the original gave, else 1).
+ * - `interactionMatrix()` — R̄ (weighted, or binary with `graph: 'binary'`).
+ * - `evaluationMask()` — the original's if it has one, else the real items of R̄; never
+ *   virtual items.
+ *
+ * Each pair of the original must be a real pair of `result` (checked; a mismatch rejects the
+ * epoch with `InvalidDataError`). Deterministic: the same seed and the same original stream
+ * give identical batches epoch by epoch.
+ *
+ * @param loader - Any loader following the {@link TrainingLoader} protocol.
+ * @param result - The `AugmentResult` computed from the loader's training pairs.
+ * @param options - Seed, negative policy, graph mode, weights and batch size.
+ * @returns The wrapped loader, typed as the original.
+ * @throws InvalidArgumentError for bad options, a size mismatch, a loader wrapped twice, or a
+ *   user for whom the policy leaves no negative.
+ */
+export function withVirtualInteractions<L extends TrainingLoader>(
+  loader: L,
+  result: AugmentResult,
+  options: VirtualInteractionsOptions = {},
+): L {
+  if (typeof loader !== 'object' || loader === null || typeof loader[Symbol.asyncIterator] !== 'function') {
+    throw new InvalidArgumentError('loader', 'loader must be an object with a [Symbol.asyncIterator]() method (the TrainingLoader protocol).');
+  }
+  if (wrappers.has(loader)) {
+    throw new InvalidArgumentError('loader', 'This loader already has virtual interactions; wrap the original loader once.');
+  }
+  const opts = resolveOptions(options);
+  const prepared = prepareMatrix(result.matrix);
+  if (loader.numUsers !== prepared.numUsers || loader.numItems !== prepared.numItems) {
+    throw new InvalidArgumentError(
+      'result',
+      `The loader has ${loader.numUsers} users × ${loader.numItems} items but the AugmentResult has ${prepared.numUsers} × ${prepared.numItems}; compute both from the same dataset.`,
+    );
+  }
+  checkNegativesPossible(prepared, opts.negatives);
+  for (const key of OVERRIDDEN) {
+    const d = Object.getOwnPropertyDescriptor(loader, key);
+    if (d !== undefined && d.configurable === false && d.writable !== true) {
+      throw new InvalidArgumentError('loader', `The loader's own property ${String(key)} is frozen, so it cannot be wrapped; pass an unfrozen loader.`);
+    }
+  }
+  const target: TrainingLoader = loader;
+  const { matrix } = prepared;
+  let epochs = 0;
+
+  async function* epochStream(epoch: number): AsyncGenerator<PairBatch, void, undefined> {
+    const rng = new Rng(opts.seed, epoch, DOMAIN);
+    const drained = await drainEpoch(target[Symbol.asyncIterator](), prepared, epoch);
+    const chosen = sampleVirtual(prepared, rng);
+    const { virtualUsers, virtualItems, virtualWeights, realRowPtr, realItems } = prepared;
+    const batchSize = opts.batchSize ?? drained.firstBatchSize ?? FALLBACK_BATCH_SIZE;
+    const m = drained.negativesPerPair;
+    const withWeights = opts.exposeWeights || drained.weights !== undefined;
+    const nonReal = opts.negatives === 'non-real';
+    let remReal = drained.users.length;
+    let remVirtual = chosen.length;
+    let nextReal = 0;
+    let nextVirtual = 0;
+    while (remReal + remVirtual > 0) {
+      const size = Math.min(batchSize, remReal + remVirtual);
+      const users = new Int32Array(size);
+      const positives = new Int32Array(size);
+      const negatives = new Int32Array(size * m);
+      const weights = withWeights ? new Float32Array(size) : undefined;
+      for (let s = 0; s < size; s++) {
+        const takeReal = remVirtual === 0 || (remReal > 0 && rng.nextInt(remReal + remVirtual) < remReal);
+        let u: number;
+        let w: number;
+        if (takeReal) {
+          u = drained.users[nextReal]!;
+          const i = drained.positives[nextReal]!;
+          positives[s] = i;
+          const original = drained.weights?.[nextReal] ?? 1;
+          w = opts.exposeWeights ? original * Math.max(1, matrix.weights[sortedIndex(matrix.items, matrix.rowPtr[u]!, matrix.rowPtr[u + 1]!, i)]!) : original;
+          nextReal++;
+          remReal--;
+        } else {
+          const v = chosen[nextVirtual]!;
+          u = virtualUsers[v]!;
+          positives[s] = virtualItems[v]!;
+          w = opts.exposeWeights ? Math.max(1, virtualWeights[v]!) : 1;
+          nextVirtual++;
+          remVirtual--;
+        }
+        users[s] = u;
+        if (weights !== undefined) weights[s] = w;
+        const a = nonReal ? realRowPtr[u]! : matrix.rowPtr[u]!;
+        const b = nonReal ? realRowPtr[u + 1]! : matrix.rowPtr[u + 1]!;
+        const forbidden = nonReal ? realItems : matrix.items;
+        for (let t = 0; t < m; t++) negatives[s * m + t] = sampleAllowed(forbidden, a, b, prepared.numItems, rng);
+      }
+      yield weights === undefined ? { users, positives, negatives } : { users, positives, negatives, weights };
+    }
+  }
+
+  const interactionMatrix = (): SparseInteractions => {
+    const values = new Float32Array(matrix.weights.length);
+    if (opts.graph === 'binary') values.fill(1);
+    else values.set(matrix.weights);
+    return { numUsers: matrix.numUsers, numItems: matrix.numItems, rowPtr: matrix.rowPtr.slice(), items: matrix.items.slice(), values };
+  };
+  const evaluationMask = (): SparseInteractions => {
+    if (typeof target.evaluationMask === 'function') return target.evaluationMask();
+    return {
+      numUsers: prepared.numUsers,
+      numItems: prepared.numItems,
+      rowPtr: prepared.realRowPtr.slice(),
+      items: prepared.realItems.slice(),
+      values: new Float32Array(prepared.realItems.length).fill(1),
+    };
+  };
+  const iterate = (): AsyncIterator<PairBatch> => epochStream(epochs++);
+  const overrides = new Map<PropertyKey, unknown>([
+    [Symbol.asyncIterator, iterate],
+    ['interactionMatrix', interactionMatrix],
+    ['evaluationMask', evaluationMask],
+  ]);
+
+  const bound = new WeakMap<object, unknown>();
+  const proxy = new Proxy(loader, {
+    get(t, prop) {
+      if (overrides.has(prop)) return overrides.get(prop);
+      const value: unknown = Reflect.get(t, prop, t);
+      if (typeof value !== 'function' || prop === 'constructor') return value;
+      const own = Object.getOwnPropertyDescriptor(t, prop);
+      if (own !== undefined && own.configurable === false && own.writable === false) return value;
+      let fn = bound.get(value);
+      if (fn === undefined) {
+        fn = (value as (...args: unknown[]) => unknown).bind(t);
+        bound.set(value, fn);
+      }
+      return fn;
+    },
+    has(t, prop) {
+      return overrides.has(prop) || Reflect.has(t, prop);
+    },
+    set(t, prop, value) {
+      if (overrides.has(prop)) return false;
+      return Reflect.set(t, prop, value, t);
+    },
+  });
+  wrappers.add(proxy);
+  return proxy;
+}
