@@ -7,4 +7,4 @@
 export { tfjsNodeGpuBackend } from './tfjs-backend.js';
 export type { TfjsNodeGpuBackendOptions } from './tfjs-backend.js';
 export { tfjsNodeGpuBackendFactory } from './factory.js';
-export type { TfModule, TfTensor } from './tf-module.js';
+export type { TfModule, TfFunction } from './tf-module.js';

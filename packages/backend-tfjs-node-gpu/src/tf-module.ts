@@ -1,41 +1,22 @@
 import { BackendInitError } from '@vi-mmrec/core';
 
-/**
- * The part of a TensorFlow.js tensor this package uses. Any `tf.Tensor` satisfies it; the
- * type is structural so that this package's declarations do not depend on a tfjs install.
- */
-export interface TfTensor {
-  /** Dimensions of the tensor. */
-  readonly shape: number[];
-  /** Downloads the values (asynchronously, so the event loop keeps running). */
-  data(): Promise<Float32Array | Int32Array | Uint8Array>;
-  /** Frees the tensor's memory. */
-  dispose(): void;
-}
+/** Any function: tfjs ops are generic and overloaded, so the public type only checks names. */
+export type TfFunction = (...args: never[]) => unknown;
 
 /**
- * The part of the TensorFlow.js API this package uses: `@tensorflow/tfjs`,
- * `@tensorflow/tfjs-core` with a backend, `@tensorflow/tfjs-node` and
- * `@tensorflow/tfjs-node-gpu` all satisfy it. Methods are declared as methods (not function
- * properties) on purpose: the real, generic tfjs signatures are assignable to them.
+ * A TensorFlow.js module, as injected through `tfjsNodeGpuBackend({ tf })`:
+ * `@tensorflow/tfjs`, `@tensorflow/tfjs-core` with a backend, `@tensorflow/tfjs-node` and
+ * `@tensorflow/tfjs-node-gpu` all satisfy it. Only the members this package calls are listed.
  */
 export interface TfModule {
-  /** Creates a 2-D tensor. */
-  tensor2d(values: Float32Array, shape: [number, number], dtype?: 'float32'): TfTensor;
-  /** Transposes a 2-D tensor. */
-  transpose(x: TfTensor): TfTensor;
-  /** Slices `size` elements starting at `begin`. */
-  slice(x: TfTensor, begin: number[], size: number[]): TfTensor;
-  /** Gathers rows `indices` of `x`. */
-  gather(x: TfTensor, indices: number[]): TfTensor;
-  /** Matrix product. */
-  matMul(a: TfTensor, b: TfTensor, transposeA?: boolean, transposeB?: boolean): TfTensor;
-  /** Element-wise sum, with broadcasting. */
-  add(a: TfTensor, b: TfTensor): TfTensor;
-  /** The `k` largest entries of each row (values descending) and their column indices. */
-  topk(x: TfTensor, k?: number, sorted?: boolean): { values: TfTensor; indices: TfTensor };
-  /** Runs `fn` and frees every tensor it allocated except the ones it returns. */
-  tidy<T extends TfTensor[][]>(fn: () => T): T;
+  readonly tensor2d: TfFunction;
+  readonly transpose: TfFunction;
+  readonly slice: TfFunction;
+  readonly gather: TfFunction;
+  readonly matMul: TfFunction;
+  readonly add: TfFunction;
+  readonly topk: TfFunction;
+  readonly tidy: TfFunction;
   /** Memory statistics (`numTensors` counts live tensors). */
   memory(): { numTensors: number };
   /** Resolves once the active tfjs backend is initialised. */
@@ -49,6 +30,28 @@ export interface TfModule {
   /** The kernel backend registered under `name`, initialising it if needed. */
   findBackend?(name: string): unknown;
 }
+
+/** The part of a tfjs tensor this package uses. @internal */
+export interface TfTensor {
+  readonly shape: number[];
+  data(): Promise<Float32Array | Int32Array | Uint8Array | string[]>;
+  dispose(): void;
+}
+
+/** The tfjs API this package calls, with the signatures it relies on. @internal */
+export interface TfApi extends Omit<TfModule, 'tensor2d' | 'transpose' | 'slice' | 'gather' | 'matMul' | 'add' | 'topk' | 'tidy'> {
+  tensor2d(values: Float32Array, shape: [number, number], dtype?: 'float32'): TfTensor;
+  transpose(x: TfTensor): TfTensor;
+  slice(x: TfTensor, begin: number[], size: number[]): TfTensor;
+  gather(x: TfTensor, indices: number[]): TfTensor;
+  matMul(a: TfTensor, b: TfTensor, transposeA?: boolean, transposeB?: boolean): TfTensor;
+  add(a: TfTensor, b: TfTensor): TfTensor;
+  topk(x: TfTensor, k?: number, sorted?: boolean): { values: TfTensor; indices: TfTensor };
+  tidy<T extends TfTensor[][]>(fn: () => T): T;
+}
+
+/** Views a module checked as {@link TfModule} through the signatures tfjs documents. @internal */
+export const asTfApi = (tf: TfModule): TfApi => tf as unknown as TfApi;
 
 /** The optional peer dependency this package loads when no `tf` module is injected. */
 export const TFJS_NODE_GPU = '@tensorflow/tfjs-node-gpu';
@@ -74,8 +77,26 @@ let cached: Promise<TfModule> | undefined;
  */
 export async function loadTfjsNodeGpu(importer?: Importer): Promise<TfModule> {
   if (importer !== undefined) return importTfjsNodeGpu(importer);
+  keepFullFloat32();
   cached ??= importTfjsNodeGpu(defaultImporter);
   return cached;
+}
+
+/**
+ * TensorFlow ≥ 2.4 runs float32 matMul in TensorFloat-32 (10-bit mantissa) on Ampere and
+ * newer GPUs, which is too coarse to rank neighbours. NVIDIA libraries turn it off when
+ * `NVIDIA_TF32_OVERRIDE=0`; we set that before CUDA loads unless the user chose a value.
+ */
+function keepFullFloat32(): void {
+  process.env[TF32_ENV] ??= '0';
+}
+
+/** NVIDIA's switch for TensorFloat-32 in cuBLAS/cuDNN (`0` disables it). */
+export const TF32_ENV = 'NVIDIA_TF32_OVERRIDE';
+
+/** True when products on an NVIDIA GPU may use TensorFloat-32 (only 10 mantissa bits). */
+export function tf32MayBeUsed(): boolean {
+  return process.env[TF32_ENV] !== '0';
 }
 
 async function importTfjsNodeGpu(importer: Importer): Promise<TfModule> {
@@ -115,7 +136,7 @@ export function isMissingPackage(error: unknown): boolean {
   const notFound =
     code === 'ERR_MODULE_NOT_FOUND' ||
     code === 'MODULE_NOT_FOUND' ||
-    /cannot find (package|module)|failed to (load|resolve)/i.test(text);
+    /cannot find (package|module)|(could not|failed to) (load|resolve)/i.test(text);
   // The package itself, named as a bare specifier: not a file inside it (a missing native
   // addon such as `…/tfjs-node-gpu/lib/napi-v8/tfjs_binding.node` is a load failure).
   const bare = new RegExp(`(^|[\\s'"\`])${TFJS_NODE_GPU.replace('/', '\\/')}($|[\\s'"\`])`);

@@ -14,7 +14,17 @@ import {
   validateNeighbourRequest,
   writeNormalizedRows,
 } from '@vi-mmrec/core/backend';
-import { TENSORFLOW_KERNEL_BACKEND, type TfModule, type TfTensor, deviceOf, loadTfjsNodeGpu } from './tf-module.js';
+import {
+  TENSORFLOW_KERNEL_BACKEND,
+  TF32_ENV,
+  type TfApi,
+  type TfModule,
+  type TfTensor,
+  asTfApi,
+  deviceOf,
+  loadTfjsNodeGpu,
+  tf32MayBeUsed,
+} from './tf-module.js';
 
 /** Options of {@link tfjsNodeGpuBackend}. */
 export interface TfjsNodeGpuBackendOptions {
@@ -54,12 +64,15 @@ interface OutputPlan {
   readonly selector: TopKSelector;
 }
 
+/** Downloads a numeric tensor (float32 scores or int32 indices). */
+const download = async (t: TfTensor): Promise<ArrayLike<number>> => (await t.data()) as Float32Array | Int32Array;
+
 const yieldToEventLoop = async (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 class TfjsNodeGpuBackend implements Backend {
   readonly name = 'tfjs-node-gpu';
   private caps: BackendCapabilities;
-  private tf: TfModule | undefined;
+  private tf: TfApi | undefined;
   private initPromise: Promise<void> | undefined;
   private disposed = false;
   private readonly injected: boolean;
@@ -86,11 +99,18 @@ class TfjsNodeGpuBackend implements Backend {
   }
 
   private async load(): Promise<void> {
-    const tf = this.options.tf ?? (await loadTfjsNodeGpu());
+    const tf = asTfApi(this.options.tf ?? (await loadTfjsNodeGpu()));
     await this.activate(tf);
     const device = deviceOf(tf);
-    const floatPrecision = tf.backend().floatPrecision() === 16 ? 16 : 32;
+    const tf32 = device === 'gpu' && tf.getBackend() === TENSORFLOW_KERNEL_BACKEND && tf32MayBeUsed();
+    // TensorFloat-32 keeps 10 mantissa bits, as float16 does.
+    const floatPrecision = tf.backend().floatPrecision() === 16 || tf32 ? 16 : 32;
     this.caps = { device, floatPrecision };
+    if (tf32) {
+      this.options.logger?.warn(
+        `tfjs-node-gpu: ${TF32_ENV} is not '0', so Ampere-or-newer GPUs may compute products in TensorFloat-32 (about 3 significant digits); set ${TF32_ENV}=0 for float32 accuracy.`,
+      );
+    }
     this.tf = tf;
     this.options.logger?.info(`tfjs-node-gpu: computing with tfjs backend '${tf.getBackend()}' on ${device} (float${floatPrecision})`);
     if (!this.injected && device !== 'gpu') {
@@ -100,7 +120,7 @@ class TfjsNodeGpuBackend implements Backend {
     }
   }
 
-  private async activate(tf: TfModule): Promise<void> {
+  private async activate(tf: TfApi): Promise<void> {
     const wanted = this.requiredBackend;
     if (wanted !== undefined && tf.getBackend() !== wanted) {
       let ok: boolean;
@@ -187,7 +207,7 @@ class TfjsNodeGpuBackend implements Backend {
 
   /** Scores rows [r0, r1) against every item, then top-(k+1) per output on the device. */
   private async searchBlock(
-    tf: TfModule,
+    tf: TfApi,
     parts: NeighbourSearchRequest['parts'],
     rowsT: ReadonlyArray<TfTensor | undefined>,
     colsT: ReadonlyArray<TfTensor | undefined>,
@@ -217,8 +237,8 @@ class TfjsNodeGpuBackend implements Backend {
     try {
       for (const [i, plan] of active.entries()) {
         const [valuesT, indicesT] = results[i]!;
-        const values = await valuesT!.data();
-        const indices = await indicesT!.data();
+        const values = await download(valuesT!);
+        const indices = await download(indicesT!);
         const rows = this.collectRows(plan, r0, r1, values, indices);
         if (rows.length > 0) fallbacks.push({ plan, rows });
       }
@@ -270,7 +290,7 @@ class TfjsNodeGpuBackend implements Backend {
 
   /** Recomputes whole score rows and selects their top-k exactly, in JS. */
   private async exactRows(
-    tf: TfModule,
+    tf: TfApi,
     rowsT: ReadonlyArray<TfTensor | undefined>,
     colsT: ReadonlyArray<TfTensor | undefined>,
     plan: OutputPlan,
@@ -284,9 +304,9 @@ class TfjsNodeGpuBackend implements Backend {
     });
     let scores: ArrayLike<number>;
     try {
-      scores = await scoresT!.data();
+      scores = await download(scoresT);
     } finally {
-      scoresT!.dispose();
+      scoresT.dispose();
     }
     const { valid, selector: sel, table } = plan;
     const k = plan.spec.k;

@@ -191,12 +191,12 @@ const exactRequest = fc.integer({ min: 1, max: 36 }).chain((n) =>
 function adversarialTopk(base: typeof tf): TfModule {
   return {
     ...base,
-    topk: (x, k, sorted) => {
+    topk: (x: InstanceType<typeof base.Tensor>, k?: number, sorted?: boolean) => {
       const width = x.shape[x.shape.length - 1]!;
-      const r = base.topk(base.reverse(x as never, -1), k, sorted);
+      const r = base.topk(base.reverse(x, -1), k, sorted);
       return { values: r.values, indices: base.sub(width - 1, r.indices) };
     },
-  } as TfModule;
+  };
 }
 
 describe('tfjsNodeGpuBackend on injected tfjs-wasm: property-based, exact arithmetic', () => {
