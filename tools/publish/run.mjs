@@ -1,0 +1,355 @@
+#!/usr/bin/env node
+// The publish test: a real `changeset publish` of every public package to a throw-away local
+// registry, then the getting-started journey in an empty project, exactly as the page tells a user.
+//
+//   node tools/publish/run.mjs [--working-tree] [--keep] [--json=<file>] [--verbose]
+//
+// Steps (each timed; the summary prints PASS/FAIL per step and a closing "N passed, N failed"):
+//  1. copy the repository's tracked files as committed (`git archive HEAD`; with --working-tree:
+//     `git ls-files --cached --others --exclude-standard` as they are on disk) to a temp dir,
+//     give it a node_modules of links into ours (with @vi-mmrec/* pointing at the copy) and a
+//     one-commit git history (changeset publish tags releases);
+//  2. `changeset version` when changesets are pending (otherwise the current versions are
+//     published as they are), then `tsc -b`;
+//  3. start verdaccio on 127.0.0.1 (free port; storage, config and logs in the temp dir;
+//     @vi-mmrec/* local only, everything else proxied to the npm registry npm is configured with;
+//     anonymous publish allowed, npm sends a fake token from a temp userconfig);
+//  4. `changeset publish` and check every public package is on the local registry at its version;
+//  5. in an empty project whose .npmrc names only the local registry, run the install line of
+//     docs/guide/getting-started.md, check the tree (`npm ls --all`, every @vi-mmrec package from
+//     the local registry at the published version);
+//  6. run the page's `quickstart.mjs` code block and compare its output with the page's output block;
+//  7. stop the registry (its whole process group), even on failure or SIGINT/SIGTERM, and verify
+//     that no process of that group is left and the port is closed; remove the temp dir.
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync, openSync, closeSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { children, extractQuickstart, freePort, run, workspacePackages } from './lib.mjs';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const argv = process.argv.slice(2);
+const keep = argv.includes('--keep');
+const verbose = argv.includes('--verbose');
+const workingTree = argv.includes('--working-tree');
+const jsonOut = argv.find((a) => a.startsWith('--json='))?.slice('--json='.length);
+const GETTING_STARTED = 'docs/guide/getting-started.md';
+
+// ---------------------------------------------------------------------------------------------
+// bookkeeping
+
+const t0 = performance.now();
+const steps = [];
+let current = null;
+const log = (msg) => process.stdout.write(`${msg}\n`);
+async function step(name, fn) {
+  const started = performance.now();
+  current = name;
+  log(`\n── ${name}`);
+  try {
+    const detail = await fn();
+    const s = { name, ok: true, seconds: (performance.now() - started) / 1000, detail: detail ?? '' };
+    steps.push(s);
+    log(`   ok (${s.seconds.toFixed(1)} s)${s.detail ? ` — ${s.detail}` : ''}`);
+    return true;
+  } catch (error) {
+    const s = { name, ok: false, seconds: (performance.now() - started) / 1000, detail: error instanceof Error ? error.message : String(error) };
+    steps.push(s);
+    log(`   FAILED (${s.seconds.toFixed(1)} s): ${s.detail}`);
+    return false;
+  } finally {
+    current = null;
+  }
+}
+function fail(message, result) {
+  const tail = (s) => s.split('\n').slice(-40).join('\n');
+  const out = result ? `\n--- stdout (tail)\n${tail(result.stdout)}\n--- stderr (tail)\n${tail(result.stderr)}` : '';
+  throw new Error(`${message}${out}`);
+}
+async function must(label, cmd, args, opts) {
+  const r = await run(cmd, args, { ...opts, echo: verbose });
+  if (r.code !== 0) fail(`${label} exited with ${r.code}`, r);
+  return r;
+}
+
+// An environment without npm's own npm_* variables (when started from `npm run`) or the
+// vitest/nx ones, so nothing of the calling process leaks into what we test.
+const baseEnv = Object.fromEntries(
+  Object.entries(process.env).filter(([k]) => !/^(npm_|NODE_OPTIONS$|VITEST|NX_)/i.test(k)),
+);
+
+// ---------------------------------------------------------------------------------------------
+// cleanup: the registry's process group, children, the temp dir; idempotent
+
+const tmp = mkdtempSync(join(tmpdir(), 'vi-mmrec-publish-'));
+let registry = null; // { child, pid, port, url, exited: Promise }
+let cleanedUp = false;
+let registryCheck = 'not started';
+
+async function stopRegistry() {
+  if (!registry) return;
+  const { pid, port, exited } = registry;
+  const groupAlive = () => {
+    try {
+      process.kill(-pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  if (groupAlive()) {
+    try {
+      process.kill(-pid, 'SIGTERM');
+    } catch {
+      /* already gone */
+    }
+  }
+  const deadline = Date.now() + 5000;
+  while (groupAlive() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  if (groupAlive()) {
+    try {
+      process.kill(-pid, 'SIGKILL');
+    } catch {
+      /* gone */
+    }
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  await Promise.race([exited, new Promise((r) => setTimeout(r, 2000))]);
+  const portOpen = await new Promise((res) => {
+    const s = connect({ host: '127.0.0.1', port }, () => {
+      s.destroy();
+      res(true);
+    });
+    s.on('error', () => res(false));
+  });
+  const alive = groupAlive();
+  registryCheck = alive || portOpen ? `NOT stopped (group ${pid} alive: ${alive}, port ${port} open: ${portOpen})` : `stopped (process group ${pid} empty, port ${port} closed)`;
+  registry = null;
+  if (alive || portOpen) throw new Error(`registry ${registryCheck}`);
+}
+
+async function cleanup() {
+  if (cleanedUp) return;
+  cleanedUp = true;
+  for (const c of children) c.kill('SIGTERM');
+  try {
+    await stopRegistry();
+  } finally {
+    if (!keep) rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+let interrupted = null;
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+  process.on(sig, () => {
+    if (interrupted) return;
+    interrupted = sig;
+    log(`\n${sig} received${current ? ` during "${current}"` : ''}: stopping the registry and cleaning up`);
+    cleanup()
+      .catch((e) => log(String(e)))
+      .finally(() => process.exit(sig === 'SIGINT' ? 130 : 143));
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// the test
+
+const copy = join(tmp, 'repo');
+const userDir = join(tmp, 'user-project');
+const npmCache = join(tmp, 'npm-cache');
+let publicPkgs = [];
+let published = new Map(); // name -> version
+let quickstart = null;
+
+async function main() {
+  await step('read the getting-started page', async () => {
+    quickstart = extractQuickstart(readFileSync(join(root, GETTING_STARTED), 'utf8'), GETTING_STARTED);
+    if (quickstart.packages.length !== 1) {
+      throw new Error(`the install line must name exactly one package, it names: ${quickstart.packages.join(' ') || 'none'}`);
+    }
+    return `install ${quickstart.packages.join(' ')}; quickstart.mjs ${quickstart.script.split('\n').length} lines`;
+  });
+
+  const ok =
+    (await step(workingTree ? 'copy the working tree (tracked + untracked, not ignored)' : 'copy the tracked files at HEAD', async () => {
+      // Tracked files as committed (HEAD), or with --working-tree their working-tree content plus
+      // untracked files that are not ignored (to try uncommitted work).
+      let n = 0;
+      if (workingTree) {
+        const r = await must('git ls-files', 'git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: root });
+        for (const f of new Set(r.stdout.split('\0').filter(Boolean))) {
+          const src = join(root, f);
+          if (!existsSync(src)) continue; // deleted in the working tree
+          mkdirSync(dirname(join(copy, f)), { recursive: true });
+          cpSync(src, join(copy, f));
+          n += 1;
+        }
+      } else {
+        mkdirSync(copy, { recursive: true });
+        await must('git archive', 'git', ['archive', '--format=tar', '-o', join(tmp, 'head.tar'), 'HEAD'], { cwd: root });
+        await must('tar', 'tar', ['-xf', join(tmp, 'head.tar'), '-C', copy]);
+        n = (await must('git ls-files', 'git', ['ls-tree', '-r', '--name-only', '-z', 'HEAD'], { cwd: root })).stdout.split('\0').filter(Boolean).length;
+      }
+      // node_modules: links to ours, except @vi-mmrec/* which must be the copy's packages.
+      mkdirSync(join(copy, 'node_modules', '@vi-mmrec'), { recursive: true });
+      for (const e of readdirSync(join(root, 'node_modules'))) {
+        if (e === '@vi-mmrec') continue;
+        symlinkSync(join(root, 'node_modules', e), join(copy, 'node_modules', e));
+      }
+      const pkgs = workspacePackages(copy);
+      for (const p of pkgs) symlinkSync(relative(join(copy, 'node_modules', '@vi-mmrec'), p.dir), join(copy, 'node_modules', '@vi-mmrec', p.name.split('/')[1]));
+      publicPkgs = pkgs.filter((p) => !p.private);
+      const git = ['-c', 'user.name=publish-test', '-c', 'user.email=publish-test@localhost', '-c', 'commit.gpgsign=false'];
+      await must('git init', 'git', ['init', '-q', '-b', 'main'], { cwd: copy });
+      await must('git add', 'git', ['add', '-A'], { cwd: copy });
+      await must('git commit', 'git', [...git, 'commit', '-q', '-m', 'snapshot of the working tree'], { cwd: copy });
+      return `${n} files, ${publicPkgs.length} public packages`;
+    })) &&
+    (await step('changeset version', async () => {
+      const pending = readdirSync(join(copy, '.changeset')).filter((f) => f.endsWith('.md') && f !== 'README.md');
+      if (pending.length === 0) return 'no pending changesets: publishing the current versions';
+      await must('changeset version', join(copy, 'node_modules/.bin/changeset'), ['version'], { cwd: copy, env: { ...baseEnv, CI: 'true' } });
+      const after = workspacePackages(copy).filter((p) => !p.private);
+      publicPkgs = after;
+      const missingLog = after.filter((p) => !existsSync(join(p.dir, 'CHANGELOG.md'))).map((p) => p.name);
+      if (missingLog.length > 0) throw new Error(`no CHANGELOG.md written for ${missingLog.join(', ')}`);
+      return `${pending.length} changesets → ${[...new Set(after.map((p) => p.version))].join(', ')}`;
+    })) &&
+    (await step('build (tsc -b)', async () => {
+      await must('tsc -b', join(copy, 'node_modules/.bin/tsc'), ['-b'], { cwd: copy, env: baseEnv });
+      const missing = publicPkgs.filter((p) => !existsSync(join(p.dir, 'dist', 'index.js'))).map((p) => p.name);
+      if (missing.length > 0) throw new Error(`no dist/index.js in ${missing.join(', ')}`);
+    })) &&
+    (await step('start the local registry', async () => {
+      const port = await freePort();
+      const url = `http://127.0.0.1:${port}/`;
+      const upstream = (await must('npm config get registry', 'npm', ['config', 'get', 'registry'], { cwd: root, env: baseEnv })).stdout.trim();
+      const dir = join(tmp, 'registry');
+      mkdirSync(join(dir, 'storage'), { recursive: true });
+      writeFileSync(
+        join(dir, 'config.yaml'),
+        [
+          `storage: ${JSON.stringify(join(dir, 'storage'))}`,
+          'auth: {}',
+          'web: { enable: false }',
+          'uplinks:',
+          `  npmjs: { url: ${JSON.stringify(upstream)}, timeout: 60s, max_fails: 5 }`,
+          'packages:',
+          "  '@vi-mmrec/*': { access: $all, publish: $all, unpublish: $all }",
+          "  '**': { access: $all, publish: $all, proxy: npmjs }",
+          'server: { keepAliveTimeout: 5 }',
+          'log: { type: stdout, format: pretty, level: warn }',
+          '',
+        ].join('\n'),
+      );
+      const logFd = openSync(join(dir, 'verdaccio.log'), 'a');
+      const child = spawn(join(root, 'node_modules/.bin/verdaccio'), ['--config', join(dir, 'config.yaml'), '--listen', `127.0.0.1:${port}`], {
+        cwd: dir,
+        env: baseEnv,
+        detached: true, // its own process group: stopRegistry kills the whole group
+        stdio: ['ignore', logFd, logFd],
+      });
+      closeSync(logFd);
+      const exited = new Promise((r) => child.once('exit', r));
+      registry = { child, pid: child.pid, port, url, exited };
+      const deadline = Date.now() + 30_000;
+      for (;;) {
+        try {
+          const res = await fetch(`${url}-/ping`);
+          if (res.ok) break;
+        } catch {
+          /* not up yet */
+        }
+        if (child.exitCode !== null) throw new Error(`verdaccio exited (${child.exitCode}):\n${readFileSync(join(dir, 'verdaccio.log'), 'utf8')}`);
+        if (Date.now() > deadline) throw new Error('verdaccio did not answer /-/ping within 30 s');
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      // The publisher's npm config: this registry only, a fake token (verdaccio lets anyone publish).
+      writeFileSync(join(tmp, 'publisher.npmrc'), `registry=${url}\n//127.0.0.1:${port}/:_authToken=fake-publish-test-token\n`);
+      return `${url} (pid ${child.pid}), uplink = npm's configured registry`;
+    })) &&
+    (await step('changeset publish', async () => {
+      const env = {
+        ...baseEnv,
+        CI: 'true',
+        npm_config_registry: registry.url,
+        npm_config_userconfig: join(tmp, 'publisher.npmrc'),
+        npm_config_cache: npmCache,
+        npm_config_update_notifier: 'false',
+      };
+      await must('changeset publish', join(copy, 'node_modules/.bin/changeset'), ['publish'], { cwd: copy, env });
+      const wrong = [];
+      for (const p of publicPkgs) {
+        const res = await fetch(`${registry.url}${p.name.replace('/', '%2f')}`);
+        const doc = res.ok ? await res.json() : null;
+        if (!doc?.versions?.[p.version]) wrong.push(`${p.name}@${p.version}`);
+        else published.set(p.name, p.version);
+      }
+      if (wrong.length > 0) throw new Error(`not on the local registry after publish: ${wrong.join(', ')}`);
+      return `${published.size} packages: ${[...published].map(([n, v]) => `${n.split('/')[1]}@${v}`).join(' ')}`;
+    })) &&
+    (await step(`install as a user: npm install ${quickstart.packages.join(' ')}`, async () => {
+      mkdirSync(userDir, { recursive: true });
+      writeFileSync(join(userDir, 'package.json'), `${JSON.stringify({ name: 'vi-mmrec-quickstart', private: true, type: 'module' }, null, 2)}\n`);
+      writeFileSync(join(userDir, '.npmrc'), `registry=${registry.url}\n`);
+      writeFileSync(join(tmp, 'user.npmrc'), ''); // no ~/.npmrc
+      const env = {
+        ...baseEnv,
+        npm_config_userconfig: join(tmp, 'user.npmrc'),
+        npm_config_cache: npmCache,
+        npm_config_update_notifier: 'false',
+        npm_config_audit: 'false',
+        npm_config_fund: 'false',
+      };
+      await must('npm install', 'npm', ['install', ...quickstart.packages], { cwd: userDir, env });
+      await must('npm ls --all', 'npm', ['ls', '--all'], { cwd: userDir, env });
+      const lock = JSON.parse(readFileSync(join(userDir, 'package-lock.json'), 'utf8'));
+      const ours = Object.entries(lock.packages).filter(([k]) => k.includes('node_modules/@vi-mmrec/'));
+      const bad = ours.filter(([k, v]) => !v.resolved?.startsWith(registry.url) || v.version !== published.get(k.slice(k.lastIndexOf('@vi-mmrec/'))));
+      if (bad.length > 0) throw new Error(`not installed from the local registry at the published version: ${bad.map(([k, v]) => `${k} ${v.version} ${v.resolved}`).join('; ')}`);
+      const names = ours.map(([k, v]) => `${k.slice(k.lastIndexOf('@vi-mmrec/') + 10)}@${v.version}${v.peer ? ' (peer)' : ''}`);
+      const thirdParty = Object.keys(lock.packages).filter((k) => k && !k.includes('node_modules/@vi-mmrec/')).length;
+      return `${names.join(', ')}; ${thirdParty} third-party packages`;
+    })) &&
+    (await step('run quickstart.mjs from the page', async () => {
+      writeFileSync(join(userDir, 'quickstart.mjs'), quickstart.script);
+      const r = await run(process.execPath, ['quickstart.mjs'], { cwd: userDir, env: baseEnv, timeoutMs: 120_000 });
+      if (r.code !== 0) fail(`node quickstart.mjs exited with ${r.code}`, r);
+      const norm = (s) => s.replace(/\r\n/g, '\n').split('\n').map((l) => l.trimEnd()).join('\n').trim();
+      if (norm(r.stdout) !== norm(quickstart.expected)) {
+        fail(`its output differs from the page's output block.\n--- expected\n${norm(quickstart.expected)}\n--- actual\n${norm(r.stdout)}`);
+      }
+      if (verbose) process.stdout.write(r.stdout);
+      return `exit 0, ${norm(r.stdout).split('\n').length} output lines match the page`;
+    }));
+  return ok;
+}
+
+let fatal = null;
+try {
+  await main();
+} catch (error) {
+  fatal = error;
+} finally {
+  await step('stop the registry and clean up', async () => {
+    const had = registry !== null;
+    await cleanup();
+    return `${had ? registryCheck : 'no registry was started'}${keep ? `; kept ${tmp}` : '; temp dir removed'}`;
+  });
+}
+if (fatal) log(`\nunexpected error: ${fatal.stack ?? fatal}`);
+
+const passed = steps.filter((s) => s.ok).length;
+const failed = steps.filter((s) => !s.ok).length + (fatal ? 1 : 0);
+const total = (performance.now() - t0) / 1000;
+log('\n══ publish test summary');
+for (const s of steps) log(`${s.ok ? 'PASS' : 'FAIL'}  ${s.seconds.toFixed(1).padStart(5)} s  ${s.name}`);
+const result = failed === 0 && steps.length >= 9 ? 'PASS' : 'FAIL';
+log(`${result}: publish test in ${total.toFixed(1)} s`);
+if (jsonOut) {
+  writeFileSync(jsonOut, `${JSON.stringify({ result, seconds: total, steps, published: Object.fromEntries(published) }, null, 2)}\n`);
+}
+log(`${passed} passed, ${result === 'PASS' ? failed : Math.max(failed, 1)} failed`);
+process.exitCode = result === 'PASS' ? 0 : 1;
