@@ -99,7 +99,9 @@ export function pairLoader(options: PairLoaderOptions): PairLoader {
   });
   let epochs = 0;
 
-  async function* epochStream(epoch: number): AsyncGenerator<PairBatch, void, undefined> {
+  // The epoch number is taken when the first batch is requested (an unread iterator uses none).
+  async function* epochStream(): AsyncGenerator<PairBatch, void, undefined> {
+    const epoch = epochs++;
     const rng = new Rng(seed, epoch, DOMAIN);
     const order = new Int32Array(n);
     for (let p = 0; p < n; p++) order[p] = p;
@@ -131,7 +133,7 @@ export function pairLoader(options: PairLoaderOptions): PairLoader {
     numUsers,
     numItems,
     numPairs: n,
-    [Symbol.asyncIterator]: () => epochStream(epochs++),
+    [Symbol.asyncIterator]: () => epochStream(),
     interactionMatrix: matrix,
     evaluationMask: matrix,
   };

@@ -243,7 +243,10 @@ export function withVirtualInteractions<L extends TrainingLoader>(
   const { matrix } = prepared;
   let epochs = 0;
 
-  async function* epochStream(epoch: number): AsyncGenerator<PairBatch, void, undefined> {
+  // The epoch number is taken when the first batch is requested, so an iterator that is
+  // created but never read (tf.data and fitDataset create such) does not use up an epoch.
+  async function* epochStream(): AsyncGenerator<PairBatch, void, undefined> {
+    const epoch = epochs++;
     const rng = new Rng(opts.seed, epoch, DOMAIN);
     const drained = await drainEpoch(target[Symbol.asyncIterator](), prepared, epoch);
     const chosen = sampleVirtual(prepared, rng);
@@ -309,7 +312,7 @@ export function withVirtualInteractions<L extends TrainingLoader>(
       values: new Float32Array(prepared.realItems.length).fill(1),
     };
   };
-  const iterate = (): AsyncIterator<PairBatch> => epochStream(epochs++);
+  const iterate = (): AsyncIterator<PairBatch> => epochStream();
   const overrides = new Map<PropertyKey, unknown>([
     [Symbol.asyncIterator, iterate],
     ['interactionMatrix', interactionMatrix],

@@ -217,6 +217,10 @@ describe('withVirtualInteractions: determinism and order', () => {
     expect(ea[0]).not.toEqual(ea[1]);
     expect(ea[1]).not.toEqual(ea[2]);
     expect(ec).not.toEqual(ea[0]);
+    // An iterator that is created but never read does not use up an epoch.
+    const f = withVirtualInteractions(loaderFor(d), result, { seed: 17 });
+    f[Symbol.asyncIterator]();
+    expect(flat(await epochOf(f))).toEqual(ea[0]);
   });
 
   it("keeps the real pairs' order and the original batch size", async () => {
