@@ -165,7 +165,7 @@ export function createTileEngine(cfg: EngineConfig, buffer: ArrayBufferLike, gem
       } else {
         s0 = sumTile;
         const len = mPad * ld;
-        f32.set(f32.subarray(partTile[o.parts[0]!]!, partTile[o.parts[0]!]! + len), sumTile);
+        f32.set(f32.subarray(partTile[o.parts[0]!], partTile[o.parts[0]!]! + len), sumTile);
         for (let q = 1; q < o.parts.length; q++) {
           const src = partTile[o.parts[q]!]!;
           for (let x = 0; x < len; x++) f32[sumTile + x] = f32[sumTile + x]! + f32[src + x]!;
