@@ -3,8 +3,10 @@ import type { NeighbourSearchRequest, NeighbourTable } from '@vi-mmrec/core/back
 import fc from 'fast-check';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { type CpuBackendOptions, cpuBackend, cpuBackendFactory } from '../src/index.js';
+import { wasmApi } from '../src/wasm-api.js';
 import { expectIdentical, expectMatchesReference, features, rng } from './reference.js';
 
+const wasm = wasmApi()!;
 const backends: Array<{ dispose(): Promise<void> }> = [];
 afterEach(async () => {
   await Promise.all(backends.splice(0).map(async (b) => b.dispose()));
@@ -140,7 +142,7 @@ describe('paths agree bit for bit', () => {
 
 describe('fallbacks', () => {
   it("'auto' falls back to the scalar kernel, with a warning, when WebAssembly SIMD is missing", async () => {
-    vi.spyOn(WebAssembly, 'validate').mockReturnValue(false);
+    vi.spyOn(wasm, 'validate').mockReturnValue(false);
     const warn = vi.fn();
     const request = mixedRequest(80, 8);
     const tables = await search({ logger: { info: () => undefined, warn }, threads: 2, blockRows: 24 }, request);
@@ -149,7 +151,7 @@ describe('fallbacks', () => {
   });
 
   it("'wasm-simd' without SIMD rejects init with BackendInitError", async () => {
-    vi.spyOn(WebAssembly, 'validate').mockReturnValue(false);
+    vi.spyOn(wasm, 'validate').mockReturnValue(false);
     const b = cpuBackend({ kernel: 'wasm-simd' });
     backends.push(b);
     await expect(b.init()).rejects.toBeInstanceOf(BackendInitError);

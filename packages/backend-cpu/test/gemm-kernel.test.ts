@@ -2,7 +2,10 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type GemmFn, KERNEL, type KernelShape, buildGemmModule, jsGemm } from '../src/gemm-kernel.js';
 import { sleb, uleb } from '../src/wasm-encoder.js';
+import { wasmApi } from '../src/wasm-api.js';
 import { rng } from './reference.js';
+
+const wasm = wasmApi()!;
 
 describe('wasm encoder', () => {
   it('encodes LEB128 as the spec examples', () => {
@@ -21,7 +24,7 @@ describe('wasm encoder', () => {
 
   it('produces a module the runtime validates, for every supported shape', () => {
     for (const shape of [KERNEL, { panelWidth: 8, mr: 4, nr: 8, unroll: 4 }, { panelWidth: 24, mr: 6, nr: 8, unroll: 2 }]) {
-      expect(WebAssembly.validate(buildGemmModule(shape))).toBe(true);
+      expect(wasm.validate(buildGemmModule(shape))).toBe(true);
     }
   });
 
@@ -65,7 +68,7 @@ function runKernel(kind: 'wasm' | 'js', shape: KernelShape, { rowsA, rowsB, dim,
   const cBase = bBase + panelsB * W * dim;
   const floats = cBase + mPad * nPad + 16;
   const pages = Math.ceil((floats * 4) / 65536);
-  const memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
+  const memory = new wasm.Memory({ initial: pages, maximum: pages, shared: true });
   const f32 = new Float32Array(memory.buffer);
   pack(f32, aBase, a, rowsA, dim, W);
   pack(f32, bBase, b, rowsB, dim, W);
@@ -73,7 +76,7 @@ function runKernel(kind: 'wasm' | 'js', shape: KernelShape, { rowsA, rowsB, dim,
   f32[cBase + mPad * nPad] = 12345; // guard after C
   const gemm: GemmFn =
     kind === 'wasm'
-      ? (new WebAssembly.Instance(new WebAssembly.Module(buildGemmModule(shape)), { env: { memory } }).exports.gemm as GemmFn)
+      ? (new wasm.Instance(new wasm.Module(buildGemmModule(shape)), { env: { memory } }).exports.gemm as GemmFn)
       : jsGemm(f32, shape);
   const ps = dim * W * 4;
   for (let k0 = 0; k0 < dim; k0 += kc) {
@@ -152,10 +155,10 @@ describe('GEMM kernel', () => {
     const pad = Math.ceil(cse.rowsA / W) * W;
     const base = 16;
     const cBase = base + pad * cse.dim;
-    const memory = new WebAssembly.Memory({ initial: 8, maximum: 8, shared: true });
+    const memory = new wasm.Memory({ initial: 8, maximum: 8, shared: true });
     const f32 = new Float32Array(memory.buffer);
     pack(f32, base, x, cse.rowsA, cse.dim, W);
-    const gemm = new WebAssembly.Instance(new WebAssembly.Module(buildGemmModule()), { env: { memory } }).exports.gemm as GemmFn;
+    const gemm = new wasm.Instance(new wasm.Module(buildGemmModule()), { env: { memory } }).exports.gemm as GemmFn;
     for (let k0 = 0; k0 < cse.dim; k0 += cse.kc) {
       gemm((base + k0 * W) * 4, (base + k0 * W) * 4, cBase * 4, Math.min(cse.kc, cse.dim - k0), pad / KERNEL.mr, pad / KERNEL.nr, pad * 4, cse.dim * W * 4, k0 === 0 ? 1 : 0);
     }
