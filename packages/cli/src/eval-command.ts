@@ -1,0 +1,32 @@
+import { EXIT, type CliIo } from './cli-io.js';
+
+/** The module that implements `vi-mmrec eval`; resolved at run time (an optional package). */
+const EVAL_MODULE = '@vi-mmrec/eval';
+
+type EvalCommand = (
+  argv: string[],
+  io: { stdout: CliIo['stdout']; stderr: CliIo['stderr']; isTTY: boolean },
+) => Promise<number>;
+
+/**
+ * `vi-mmrec eval …`: hands the arguments to `@vi-mmrec/eval`'s `evalCommand`. When that
+ * package is not installed, not built, or has no `evalCommand`, prints one line saying eval
+ * is unavailable and returns 1.
+ */
+export async function runEval(argv: readonly string[], io: CliIo): Promise<number> {
+  let mod: { evalCommand?: unknown };
+  try {
+    mod = (await import(EVAL_MODULE)) as { evalCommand?: unknown };
+  } catch (e) {
+    const code = (e as { code?: unknown } | null)?.code;
+    if (code !== 'ERR_MODULE_NOT_FOUND' && code !== 'ERR_PACKAGE_PATH_NOT_EXPORTED') throw e;
+    io.stderr.write(`vi-mmrec: eval is unavailable: ${EVAL_MODULE} is not installed or not built; install it (npm install ${EVAL_MODULE}).\n`);
+    return EXIT.failure;
+  }
+  if (typeof mod.evalCommand !== 'function') {
+    io.stderr.write(`vi-mmrec: eval is unavailable: this version of ${EVAL_MODULE} has no evalCommand; update it to match @vi-mmrec/cli.\n`);
+    return EXIT.failure;
+  }
+  const evalCommand = mod.evalCommand as EvalCommand;
+  return evalCommand([...argv], { stdout: io.stdout, stderr: io.stderr, isTTY: io.stderr.isTTY === true });
+}

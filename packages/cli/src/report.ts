@@ -1,0 +1,54 @@
+import type { AugmentOutcome } from './run-augment.js';
+
+const int = (n: number): string => n.toLocaleString('en-US');
+const num = (x: number): string => (x === 0 ? '0' : Math.abs(x) >= 1e-3 && Math.abs(x) < 1e6 ? x.toPrecision(4).replace(/(\.\d*?)0+$/, '$1').replace(/\.$/, '') : x.toExponential(3));
+const secs = (s: number): string => `${s < 10 ? s.toFixed(2) : s.toFixed(1)} s`;
+
+function table(rows: string[][]): string[] {
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
+  return rows.map((r) =>
+    r
+      .map((cell, c) => (c === 0 || c === 1 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!)))
+      .join('   ')
+      .trimEnd(),
+  );
+}
+
+/** The human-readable report of a run (stdout of `augment` and `demo`). */
+export function formatReport(o: AugmentOutcome): string {
+  const { dataset: d, result } = o;
+  const s = result.summary;
+  const m = result.matrix;
+  let vMin = Infinity;
+  let vMax = -Infinity;
+  let rMin = Infinity;
+  for (let p = 0; p < m.weights.length; p++) {
+    const w = m.weights[p]!;
+    if (m.real[p] === 1) rMin = Math.min(rMin, w);
+    else {
+      vMin = Math.min(vMin, w);
+      vMax = Math.max(vMax, w);
+    }
+  }
+  const modalities = d.modalities
+    .map((x) => (x.kind === 'dense' ? `${x.name} (dense, ${x.dim}-d)` : `${x.name} (neighbour lists, ${int(x.items.length)} entries)`))
+    .join(', ');
+  const lines: string[] = [
+    `dataset      ${d.name}: ${int(d.numUsers)} users, ${int(d.numItems)} items, ${int(d.interactions.users.length)} interactions (${int(d.train.users.length)} train)`,
+    `modalities   ${modalities}`,
+    `options      strategy ${s.options.strategy}, k ${s.options.k}, lambda ${s.options.lambda}, O_avg ${s.options.oAvg} = ${num(s.oAvg)}`,
+    `backend      ${s.options.backend}`,
+    '',
+    ...table([
+      ['group', 'modalities', 'overlap O^g', 'weight w^g', 'virtual pairs', 'not real'],
+      ...s.groups.map((g) => [g.name, g.modalities.join('+'), num(g.overlap), num(g.weight), int(g.virtualPairs), int(g.virtualNotReal)]),
+    ]).map((l) => `  ${l}`),
+    '',
+    `entries      ${int(s.counts.total)} = ${int(s.counts.real)} real + ${int(s.counts.virtualOnly)} virtual-only`,
+    `weights      real ≥ ${Number.isFinite(rMin) ? num(rMin) : '-'}; virtual-only ${Number.isFinite(vMin) ? `${num(vMin)} … ${num(vMax)}` : '-'}`,
+    `time         backend ${secs(o.seconds.backend)}, read ${secs(o.seconds.read)}, similarity ${secs(s.seconds.similarity)}, augment ${secs(o.seconds.augment)}, write ${secs(o.seconds.write)}; total ${secs(o.seconds.total)}`,
+    `output       ${o.files.matrix}`,
+  ];
+  if (o.files.summary !== undefined) lines.push(`summary      ${o.files.summary}`);
+  return `${lines.join('\n')}\n`;
+}
