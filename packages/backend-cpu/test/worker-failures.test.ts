@@ -8,7 +8,12 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { cpuBackend } from '../src/index.js';
 import { expectIdentical, expectMatchesReference, features, rng } from './reference.js';
 
-const fake = vi.hoisted(() => ({ mode: 'throw' as 'throw' | 'fail-job', started: 0, terminated: 0 }));
+interface FakeState {
+  mode: 'throw' | 'fail-job';
+  started: number;
+  terminated: number;
+}
+const fake: FakeState = vi.hoisted((): FakeState => ({ mode: 'throw', started: 0, terminated: 0 }));
 
 vi.mock('node:worker_threads', () => ({
   Worker: class extends EventEmitter {
