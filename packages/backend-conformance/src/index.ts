@@ -1,1 +1,12 @@
-export {};
+/**
+ * The conformance suite every vi-mmrec backend runs: golden cases as data (`cases/*.json`,
+ * expected values from the independent float64 reference), differential property tests
+ * against that reference, and the lifecycle contract of the backend SPI. Call
+ * {@link describeBackendConformance} from a backend package's `test/conformance.test.ts`.
+ *
+ * @packageDocumentation
+ */
+export { describeBackendConformance } from './suite.js';
+export type { ConformanceOptions, KnownFailure } from './suite.js';
+export { loadGoldenFiles, goldenRequest, goldenTable, goldenReference } from './cases.js';
+export type { GoldenCase, GoldenFile, GoldenPart, GoldenTable, ToleranceClass } from './cases.js';

@@ -14,6 +14,8 @@ export interface NeighbourRequestArbOptions {
   readonly maxItems?: number;
   readonly maxParts?: number;
   readonly maxOutputs?: number;
+  /** Largest feature dimension of a part (default 5). */
+  readonly maxDim?: number;
   readonly dtypes?: ReadonlyArray<'float32' | 'float64'>;
 }
 
@@ -28,7 +30,7 @@ export function neighbourRequestArb(o: NeighbourRequestArbOptions = {}): fc.Arbi
       style: fc.constantFrom<ValueStyle>('integer', 'continuous'),
       dtype: fc.constantFrom(...(o.dtypes ?? (['float32', 'float64'] as const))),
     })
-    .map(({ seed, ...rest }) => randomNeighbourRequest(createRng(seed), rest));
+    .map(({ seed, ...rest }) => randomNeighbourRequest(createRng(seed), { ...rest, maxDim: o.maxDim ?? 5 }));
 }
 
 /** A generated `augment` case. */
