@@ -247,11 +247,14 @@ export async function augment(input: AugmentInput, options: AugmentOptions): Pro
   });
   throwIfAborted(signal);
 
+  // R̄ holds non-zero entries only: a group whose λ·w^g is 0 (λ = 0, or O^g = 0 < O_avg) adds
+  // nothing, so its virtual pairs must not appear as zero-weight entries.
+  const active = groups.map((g, gi) => ({ table: g.table, weight: summaries[gi]!.weight })).filter((a) => lambda * a.weight !== 0);
   const built = enrichedMatrix(
     train,
     numItems,
-    groups.map((g) => g.table),
-    summaries.map((s) => s.weight),
+    active.map((a) => a.table),
+    active.map((a) => a.weight),
     lambda,
     (done) => onProgress?.({ phase: 'virtual', label: 'virtual interactions', done, total: numUsers }),
   );
