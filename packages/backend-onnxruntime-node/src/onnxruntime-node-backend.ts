@@ -77,7 +77,8 @@ function positiveInteger(option: string, value: number | undefined): number | un
 interface Chunk {
   readonly start: number;
   readonly end: number;
-  readonly session: InferenceSession;
+  /** Absent when no output has a valid column in the chunk. */
+  readonly session: InferenceSession | undefined;
   /** Per output: how many columns the chunk returns (0 when the output is skipped). */
   readonly topK: readonly number[];
   /** Per output: index of the output in this chunk's graph, or -1. */
@@ -208,7 +209,7 @@ class OnnxruntimeNodeBackend implements Backend {
       const valid = outParts.map((parts) => outputValidity(nonzero, parts, numItems));
       await this.runBlocks(ort, request, blocks, chunks, valid, tables, signal, onProgress);
     } finally {
-      await Promise.all(chunks.map(async (c) => c.session.release()));
+      await Promise.all(chunks.map(async (c) => c.session?.release()));
     }
     return tables;
   }
@@ -259,12 +260,12 @@ class OnnxruntimeNodeBackend implements Backend {
       slot.push(graphOutputs.length);
       graphOutputs.push({ parts: outParts[oi]!, topK: k, ...(bias === undefined ? {} : { bias }) });
     });
-    let bytes: Uint8Array | undefined = buildChunkModel({ columns, parts, outputs: graphOutputs });
+    if (graphOutputs.length === 0) return { start, end, session: undefined, topK, slot };
+    const bytes = buildChunkModel({ columns, parts, outputs: graphOutputs });
     const session = await ort.InferenceSession.create(bytes, {
       ...this.sessionOptions(),
-      executionProviders: this.providers as OrtSessionOptions['executionProviders'],
+      executionProviders: this.providers,
     });
-    bytes = undefined;
     return { start, end, session, topK, slot };
   }
 
@@ -303,6 +304,7 @@ class OnnxruntimeNodeBackend implements Backend {
       for (let g = 0; g < chunks.length; g++) {
         this.checkLive(signal);
         const chunk = chunks[g]!;
+        if (chunk.session === undefined) continue;
         const result = await chunk.session.run(feeds);
         const nm = names[g]!;
         chunk.slot.forEach((s, o) => {

@@ -84,7 +84,7 @@ async function probe(ort: Ort, providers: readonly ExecutionProvider[], options:
     parts: [{ dim: 2, rows: Float32Array.of(1, 0, 0, 1) }],
     outputs: [{ parts: [0], topK: 2 }],
   });
-  const session = await ort.InferenceSession.create(bytes, { ...options, executionProviders: providers as OrtSessionOptions['executionProviders'] });
+  const session = await ort.InferenceSession.create(bytes, { ...options, executionProviders: providers });
   try {
     const out = await session.run({ a0: new ort.Tensor('float32', Float32Array.of(1, 0), [1, 2]) });
     const idx = out['indices0']?.data as Int32Array | undefined;
@@ -95,9 +95,11 @@ async function probe(ort: Ort, providers: readonly ExecutionProvider[], options:
 }
 
 /**
- * Finds the first provider list that creates and runs a probe model: the requested list,
- * then with its first entries dropped one by one (each fallback is logged with its reason).
- * Without a request, tries `['cuda', 'cpu']` when CUDA may be usable, else `['cpu']`.
+ * Chooses the execution providers. Entries this onnxruntime-node build cannot load (an unknown
+ * name, CUDA without its provider library) are dropped with a logged reason; then the first
+ * list that creates and runs a probe model wins: the list itself, then without its first
+ * entries one by one (each fallback logged with its reason). Without a request, the list is
+ * `['cuda', 'cpu']`, so CUDA is used when it works and CPU otherwise.
  * @internal
  */
 export async function resolveProviders(
@@ -106,19 +108,29 @@ export async function resolveProviders(
   options: OrtSessionOptions,
   logger: WarnLogger | undefined,
 ): Promise<ResolvedProviders> {
-  let candidates: readonly ExecutionProvider[];
-  if (requested !== undefined && requested.length > 0) {
-    candidates = requested;
-  } else {
-    const reason = cudaUnavailableReason(ort);
-    if (reason === undefined) {
-      candidates = ['cuda', 'cpu'];
-    } else {
-      logger?.info(`onnxruntime-node: CUDA execution provider not used: ${reason}; using the CPU execution provider.`);
-      candidates = ['cpu'];
-    }
+  const explicit = requested !== undefined && requested.length > 0;
+  const wanted: readonly ExecutionProvider[] = explicit ? requested : ['cuda', 'cpu'];
+  const note = (message: string): void => (explicit ? logger?.warn(message) : logger?.info(message));
+  let supported: Set<string>;
+  try {
+    supported = new Set(ort.listSupportedBackends().map((b) => b.name.toLowerCase()));
+  } catch {
+    supported = new Set(['cpu']);
   }
   const errors: string[] = [];
+  const candidates = wanted.filter((p) => {
+    const name = providerName(p).toLowerCase();
+    let reason: string | undefined;
+    if (!supported.has(name)) {
+      reason = `not available in this onnxruntime-node build (available: ${[...supported].join(', ')})`;
+    } else if (name === 'cuda') {
+      reason = cudaUnavailableReason(ort);
+    }
+    if (reason === undefined) return true;
+    errors.push(`${providerName(p)}: ${reason}`);
+    note(`onnxruntime-node: execution provider '${providerName(p)}' not used: ${reason}.`);
+    return false;
+  });
   for (let start = 0; start < candidates.length; start++) {
     const providers = candidates.slice(start);
     try {
@@ -134,5 +146,5 @@ export async function resolveProviders(
       }
     }
   }
-  throw new Error(`no execution provider of [${candidates.map(providerName).join(', ')}] works: ${errors.join('; ')}`);
+  throw new Error(`no execution provider of [${wanted.map(providerName).join(', ')}] works: ${errors.join('; ')}`);
 }
