@@ -1,0 +1,154 @@
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+import type { Backend, BackendFactory } from '../src/spi.js';
+import { listBackends, registerBackend, resetRegistryForTests, resolveBackend } from '../src/registry.js';
+import { BackendInitError, NoBackendAvailableError, isViMmrecError } from '../src/errors.js';
+
+interface Probe {
+  factory: BackendFactory;
+  creates: () => number;
+  inits: () => number;
+}
+
+/** A factory whose backends record calls; `fail` makes init reject, `available` gates isAvailable. */
+function probe(name: string, priority: number, opts: { fail?: boolean; available?: boolean; initDelay?: number } = {}): Probe {
+  let creates = 0;
+  let inits = 0;
+  const factory: BackendFactory = {
+    name,
+    priority,
+    description: `${name} test backend`,
+    ...(opts.available === undefined ? {} : { isAvailable: async () => opts.available! }),
+    create: (): Backend => {
+      creates++;
+      return {
+        name,
+        capabilities: { device: 'cpu', floatPrecision: 32 },
+        init: async () => {
+          inits++;
+          if (opts.initDelay !== undefined) await new Promise((r) => setTimeout(r, opts.initDelay));
+          if (opts.fail === true) throw new Error(`${name} exploded`);
+        },
+        searchNeighbours: async () => [],
+        dispose: async () => undefined,
+        [Symbol.asyncDispose]: async () => undefined,
+      };
+    },
+  };
+  return { factory, creates: () => creates, inits: () => inits };
+}
+
+const logger = () => ({ info: vi.fn<(message: string) => void>(), warn: vi.fn<(message: string) => void>() });
+
+async function caught(p: Promise<unknown>): Promise<unknown> {
+  try {
+    await p;
+  } catch (e) {
+    return e;
+  }
+  throw new Error('expected a rejection');
+}
+
+beforeEach(() => resetRegistryForTests());
+
+describe('registerBackend / listBackends', () => {
+  it('lists by priority, highest first', () => {
+    registerBackend(probe('cpu', 100).factory);
+    registerBackend(probe('gpu', 300).factory);
+    registerBackend(probe('ort', 200).factory);
+    registerBackend(probe('opt-in', -1).factory);
+    expect(listBackends().map((b) => b.name)).toEqual(['gpu', 'ort', 'cpu', 'opt-in']);
+    expect(listBackends()[0]).toEqual({ name: 'gpu', priority: 300, description: 'gpu test backend' });
+  });
+  it('registering the same factory twice is a no-op', () => {
+    const p = probe('cpu', 100);
+    registerBackend(p.factory);
+    registerBackend(p.factory);
+    expect(listBackends()).toHaveLength(1);
+  });
+  it('a different factory under a taken name throws', () => {
+    registerBackend(probe('cpu', 100).factory);
+    expect(() => registerBackend(probe('cpu', 100).factory)).toThrow(/already registered as 'cpu'/);
+  });
+});
+
+describe('resolveBackend', () => {
+  it('without hints, picks the highest priority that initialises', async () => {
+    const gpu = probe('gpu', 300, { fail: true });
+    const cpu = probe('cpu', 100);
+    const ort = probe('ort', 200, { available: false });
+    [cpu, gpu, ort].forEach((p) => registerBackend(p.factory));
+    const log = logger();
+    const b = await resolveBackend(undefined, { logger: log });
+    expect(b.name).toBe('cpu');
+    expect(ort.creates()).toBe(0); // isAvailable false: never created
+    expect(log.info).toHaveBeenCalledWith(expect.stringContaining("using backend 'cpu'"));
+    expect(log.warn).not.toHaveBeenCalled(); // automatic fallbacks are info, not warnings
+  });
+  it('with hints, tries them in the given order regardless of priority', async () => {
+    registerBackend(probe('gpu', 300).factory);
+    registerBackend(probe('cpu', 100).factory);
+    expect((await resolveBackend(['cpu', 'gpu'])).name).toBe('cpu');
+  });
+  it('warns through the logger when a requested backend is skipped', async () => {
+    registerBackend(probe('gpu', 300, { fail: true }).factory);
+    registerBackend(probe('cpu', 100).factory);
+    const log = logger();
+    expect((await resolveBackend(['gpu', 'cpu'], { logger: log })).name).toBe('cpu');
+    expect(log.warn).toHaveBeenCalledTimes(1);
+    expect(log.warn.mock.calls[0]![0]).toMatch(/requested backend 'gpu' skipped: .*gpu/);
+  });
+  it('rejects with BackendNotFoundError on an unknown hint (not synchronously)', async () => {
+    registerBackend(probe('cpu', 100).factory);
+    let p: Promise<unknown> | undefined;
+    expect(() => {
+      p = resolveBackend(['nope']);
+    }).not.toThrow();
+    const e = await caught(p!);
+    expect(isViMmrecError(e, 'BACKEND_NOT_FOUND')).toBe(true);
+    expect((e as Error).message).toMatch(/'nope' is not registered \(registered: cpu\)/);
+  });
+  it('shares one cached initialisation between concurrent calls', async () => {
+    const cpu = probe('cpu', 100, { initDelay: 20 });
+    registerBackend(cpu.factory);
+    const [a, b, c] = await Promise.all([resolveBackend(), resolveBackend(), resolveBackend(['cpu'])]);
+    expect(a).toBe(b);
+    expect(b).toBe(c);
+    expect(await resolveBackend()).toBe(a);
+    expect(cpu.creates()).toBe(1);
+    expect(cpu.inits()).toBe(1);
+  });
+  it('a failed backend stays failed and keeps its error', async () => {
+    const gpu = probe('gpu', 300, { fail: true });
+    registerBackend(gpu.factory);
+    const e1 = await caught(resolveBackend());
+    const e2 = await caught(resolveBackend());
+    expect(gpu.creates()).toBe(1);
+    expect(e1).toBeInstanceOf(NoBackendAvailableError);
+    const first = (e1 as NoBackendAvailableError).errors[0]!.error;
+    expect(first).toBeInstanceOf(BackendInitError);
+    expect(((first as Error).cause as Error).message).toBe('gpu exploded');
+    expect((e2 as NoBackendAvailableError).errors[0]!.error).toBe(first);
+  });
+  it('rejects with one aggregate NoBackendAvailableError listing every candidate', async () => {
+    registerBackend(probe('gpu', 300, { fail: true }).factory);
+    registerBackend(probe('ort', 200, { available: false }).factory);
+    const e = await caught(resolveBackend());
+    expect(isViMmrecError(e, 'NO_BACKEND_AVAILABLE')).toBe(true);
+    const agg = e as NoBackendAvailableError;
+    expect(agg.errors.map((x) => x.backend)).toEqual(['gpu', 'ort']);
+    expect(agg.message).toMatch(/gpu: .*; ort: .*not available/);
+  });
+  it('never picks a negative priority automatically, but does when asked by name', async () => {
+    const optIn = probe('experimental', -5);
+    registerBackend(optIn.factory);
+    const e = await caught(resolveBackend());
+    expect(isViMmrecError(e, 'NO_BACKEND_AVAILABLE')).toBe(true);
+    expect((e as Error).message).toMatch(/No backend is registered/);
+    expect(optIn.creates()).toBe(0);
+    expect((await resolveBackend(['experimental'])).name).toBe('experimental');
+  });
+  it('with nothing registered, says how to install the CPU backend', async () => {
+    const e = await caught(resolveBackend());
+    expect((e as Error).message).toMatch(/@vi-mmrec\/backend-cpu/);
+  });
+});
