@@ -52,13 +52,19 @@ export interface TfjsNodeGpuBackendOptions {
 /** Live float32 values allowed on the device per block when `blockRows` is not given. */
 const SCORE_BUDGET = 1 << 24;
 const MAX_BLOCK_ROWS = 4096;
+/**
+ * Extra candidates taken by `tf.topk` beyond k + 1 (self). A row is settled on the device
+ * only when its k-th neighbour scores strictly above the last candidate returned, so without
+ * a margin every row whose self is among the candidates would need recomputation.
+ */
+const TOPK_MARGIN = 2;
 
 interface OutputPlan {
   readonly spec: NeighbourOutputSpec;
   readonly valid: Uint8Array;
   /** 1 × numItems row of 0 / -Infinity (invalid columns); absent when every item is valid. */
   readonly bias: TfTensor | undefined;
-  /** Candidates requested from `tf.topk`: k + 1 (self may be among them), at most numItems. */
+  /** Candidates requested from `tf.topk`: k + 1 + margin (self may be among them), ≤ numItems. */
   readonly m: number;
   readonly table: NeighbourTable;
   readonly selector: TopKSelector;
@@ -181,7 +187,7 @@ class TfjsNodeGpuBackend implements Backend {
           spec,
           valid,
           bias,
-          m: Math.min(n, spec.k + 1),
+          m: Math.min(n, spec.k + 1 + TOPK_MARGIN),
           table: emptyNeighbourTable(n, spec.k),
           selector: new TopKSelector(spec.k),
         });

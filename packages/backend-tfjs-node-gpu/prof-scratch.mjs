@@ -1,0 +1,14 @@
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { tfjsNodeGpuBackend } from './dist/index.js';
+const require = createRequire(import.meta.url);
+setWasmPaths(path.join(path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist') + path.sep);
+const n = 7050, d = 384;
+const data = new Float32Array(n * d).map(() => Math.random() - 0.5);
+const b = tfjsNodeGpuBackend({ tf, backendName: 'wasm', blockRows: Number(process.env.B ?? 594) });
+await b.init();
+let t0 = performance.now();
+await b.searchNeighbours({ numItems: n, parts: [{ data, dim: d }], outputs: [{ parts: [0], k: 10 }] });
+console.log('search', performance.now() - t0);
