@@ -1,7 +1,4 @@
-import { defineProject } from 'vitest/config';
+import { packageProject } from '../../vitest.shared.js';
 
-export default defineProject({
-  resolve: { conditions: ['@vi-mmrec/source'] },
-  // GPU checks run separately (`npm run test:gpu`, vitest.gpu.config.ts).
-  test: { name: 'backend-tfjs-node-gpu', include: ['test/**/*.test.ts'], exclude: ['test/**/*.gpu.test.ts'] },
-});
+// GPU checks run separately (`npm run test:gpu`, vitest.gpu.config.ts).
+export default packageProject('backend-tfjs-node-gpu', { exclude: ['test/**/*.gpu.test.ts'] });

@@ -1,8 +1,3 @@
-import { defineProject } from 'vitest/config';
+import { packageProject } from '../../vitest.shared.js';
 
-export default defineProject({
-  resolve: { conditions: ['@vi-mmrec/source'] },
-  // Vite applies resolve.conditions to the client only; tests run in the SSR environment.
-  ssr: { resolve: { conditions: ['@vi-mmrec/source'] } },
-  test: { name: 'test-utils', include: ['test/**/*.test.ts'] },
-});
+export default packageProject('test-utils');
