@@ -30,7 +30,8 @@ export default tseslint.config(
   },
   {
     // Plain JavaScript (tools, bin shims, configs) is linted without type information.
-    files: ['**/*.js', '**/*.mjs'],
+    // Root config files are outside every package's tsconfig as well.
+    files: ['**/*.js', '**/*.mjs', 'vitest.shared.ts', 'vitest.config.ts'],
     ...tseslint.configs.disableTypeChecked,
   },
   {

@@ -1,6 +1,6 @@
 import { defaultServerConditions } from 'vite';
 import { defineProject } from 'vitest/config';
-import type { TestProjectInlineConfiguration } from 'vitest/config';
+import type { TestProjectInlineConfiguration, UserWorkspaceConfig } from 'vitest/config';
 
 const source = ['@vi-mmrec/source'];
 
@@ -10,7 +10,7 @@ const source = ['@vi-mmrec/source'];
  * condition is set there too (Vite applies `resolve.conditions` to the client only), ahead of
  * Vite's default server conditions.
  */
-export function packageProject(name: string, test: TestProjectInlineConfiguration['test'] = {}) {
+export function packageProject(name: string, test: TestProjectInlineConfiguration['test'] = {}): UserWorkspaceConfig {
   return defineProject({
     resolve: { conditions: source },
     ssr: { resolve: { conditions: [...source, ...defaultServerConditions], externalConditions: source } },
