@@ -14,7 +14,7 @@ export function parseCommand<O extends Options>(
 ): { values: ParsedValues<O>; positionals: string[] } {
   try {
     const { values, positionals } = parseArgs({ args: [...argv], options, strict: true, allowPositionals: true });
-    return { values: values as ParsedValues<O>, positionals };
+    return { values, positionals };
   } catch (e) {
     const message = e instanceof Error ? e.message : String(e);
     const code = (e as { code?: unknown }).code;

@@ -13,18 +13,18 @@ type EvalCommand = (
  * package is not installed, not built, or has no `evalCommand`, prints one line saying eval
  * is unavailable and returns 1.
  */
-export async function runEval(argv: readonly string[], io: CliIo): Promise<number> {
+export async function runEval(argv: readonly string[], io: CliIo, specifier: string = EVAL_MODULE): Promise<number> {
   let mod: { evalCommand?: unknown };
   try {
-    mod = (await import(EVAL_MODULE)) as { evalCommand?: unknown };
+    mod = (await import(specifier)) as { evalCommand?: unknown };
   } catch (e) {
     const code = (e as { code?: unknown } | null)?.code;
     if (code !== 'ERR_MODULE_NOT_FOUND' && code !== 'ERR_PACKAGE_PATH_NOT_EXPORTED') throw e;
-    io.stderr.write(`vi-mmrec: eval is unavailable: ${EVAL_MODULE} is not installed or not built; install it (npm install ${EVAL_MODULE}).\n`);
+    io.stderr.write(`vi-mmrec: eval is unavailable: ${specifier} is not installed or not built; install it (npm install ${specifier}).\n`);
     return EXIT.failure;
   }
   if (typeof mod.evalCommand !== 'function') {
-    io.stderr.write(`vi-mmrec: eval is unavailable: this version of ${EVAL_MODULE} has no evalCommand; update it to match @vi-mmrec/cli.\n`);
+    io.stderr.write(`vi-mmrec: eval is unavailable: this version of ${specifier} has no evalCommand; update it to match @vi-mmrec/cli.\n`);
     return EXIT.failure;
   }
   const evalCommand = mod.evalCommand as EvalCommand;

@@ -87,7 +87,7 @@ describe('main: augment in-process', () => {
     const rows = lines(readFileSync(out, 'utf8'));
     expect(rows[0]).toBe('userID\titemID\tweight');
     expect(rows.length - 1).toBe(s.counts.total);
-    expect(io.out()).toMatch(/^dataset      small: 120 users, 90 items, 900 interactions/);
+    expect(io.out()).toMatch(/^dataset {6}small: 120 users, 90 items, 900 interactions/);
     expect(io.out()).toContain(`output       ${out}`);
     expect(io.err()).toMatch(/reading .*: done in/);
     expect(io.err()).toMatch(/similarity \(cpu\)/);
