@@ -2,6 +2,7 @@
  * Checks on a real CUDA GPU with @tensorflow/tfjs-node-gpu (run with `npm run test:gpu`).
  * With VI_MMREC_REQUIRE_GPU=1 an unavailable GPU is a failure; otherwise these are skipped.
  */
+import { describeBackendConformance } from '@vi-mmrec/backend-conformance';
 import type { NeighbourSearchRequest } from '@vi-mmrec/core/backend';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -68,4 +69,11 @@ describe.runIf(available)('tfjs-node-gpu on a CUDA GPU', () => {
     expectClose(await b.searchNeighbours(req), referenceSearch(req), n, tol);
     await b.dispose();
   });
+});
+
+// The shared suite on the real thing; skipped when unavailable, failing under VI_MMREC_REQUIRE_GPU=1.
+describeBackendConformance({
+  name: 'tfjs-node-gpu (CUDA)',
+  create: () => tfjsNodeGpuBackend(),
+  isAvailable: async () => tfjsNodeGpuBackendFactory.isAvailable!(),
 });
