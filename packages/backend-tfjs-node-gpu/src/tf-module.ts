@@ -9,13 +9,21 @@ export type TfFunction = (...args: never[]) => unknown;
  * `@tensorflow/tfjs-node-gpu` all satisfy it. Only the members this package calls are listed.
  */
 export interface TfModule {
+  /** `tf.tensor2d`: uploads the normalised features and column masks. */
   readonly tensor2d: TfFunction;
+  /** `tf.transpose`: the right operand of the products, transposed once per search. */
   readonly transpose: TfFunction;
+  /** `tf.slice`: a row block of the features. */
   readonly slice: TfFunction;
+  /** `tf.gather`: rows recomputed exactly when a score tie crosses the top-k boundary. */
   readonly gather: TfFunction;
+  /** `tf.matMul`: one product per part and row block. */
   readonly matMul: TfFunction;
+  /** `tf.add`: sums the parts of a fused output and applies the column mask. */
   readonly add: TfFunction;
+  /** `tf.topk`: the best k + 3 candidates of each row, on the device. */
   readonly topk: TfFunction;
+  /** `tf.tidy`: frees every intermediate tensor of a block. */
   readonly tidy: TfFunction;
   /** Memory statistics (`numTensors` counts live tensors). */
   memory(): { numTensors: number };
