@@ -1,10 +1,12 @@
 // Bad input through the real bin: exit code 1 (2 for usage), exactly one line on stderr
 // naming the file/line/option, no stack trace, no output or temporary file left.
+import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from './helpers.js';
-import { ensureBuilt, runCli } from './subprocess.js';
+import { synthesizeDataset, writeDataset } from '@vi-mmrec/io';
+import { BIN, ensureBuilt, runCli } from './subprocess.js';
 
 const tmp = tempDir('vi-mmrec-bad-');
 beforeAll(() => ensureBuilt(), 300_000);
@@ -144,6 +146,35 @@ describe('vi-mmrec basics (subprocess)', () => {
       expect(d.stdout).toMatch(/entries\s+[\d,]+ = [\d,]+ real \+ [\d,]+ virtual-only/);
       expect(d.stderr).toMatch(/using backend '[\w-]+'/);
       expect(out.files()).toEqual(['demo', 'enriched.tsv', 'summary.json']);
+    } finally {
+      out.cleanup();
+    }
+  }, 120_000);
+});
+
+describe('Ctrl-C (subprocess)', () => {
+  it('SIGINT during the similarity phase exits 130 with one error line and leaves no output', async () => {
+    const data = join(tmp.dir, 'big');
+    // 20,000 items × 128: the cpu backend needs several seconds, so the signal lands mid-phase.
+    await writeDataset(data, synthesizeDataset({ numUsers: 2000, numItems: 20_000, interactions: 20_000, modalities: [{ name: 'img', dim: 128 }] }));
+    const out = tempDir('vi-mmrec-out-');
+    try {
+      const child = spawn(process.execPath, [BIN, 'augment', data, '--strategy', 'overlay', '--k', '5', '--lambda', '0.1', '--backend', 'cpu', '--out', join(out.dir, 'o.tsv'), '--summary', join(out.dir, 's.json')], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let stderr = '';
+      let stdout = '';
+      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+      const code = await new Promise<number | null>((resolve) => {
+        child.stderr.on('data', (d: Buffer) => {
+          const before = stderr;
+          stderr += d.toString();
+          if (!before.includes('similarity (cpu)…') && stderr.includes('similarity (cpu)…')) child.kill('SIGINT');
+        });
+        child.on('close', (c) => resolve(c));
+      });
+      expect(stderr.trimEnd().split('\n').at(-1)).toBe('vi-mmrec: aborted; no output was written');
+      expect(code).toBe(130);
+      expect(stdout).toBe('');
+      expect(out.files()).toEqual([]);
     } finally {
       out.cleanup();
     }
