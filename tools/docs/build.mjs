@@ -3,14 +3,16 @@
 //  1. the API reference: TypeDoc (typedoc.json) into docs/reference/api/ (HTML, gitignored), entry
 //     points = every public package's exported entries (the `@vi-mmrec/source` targets of its
 //     `exports`, except side-effect-only entries such as `./register`); typedoc.json must list
-//     exactly those (checked, so `npx typedoc` alone stays right). Every warning is an error:
-//     an export without TSDoc, a broken {@link}, a type used but not exported.
+//     exactly those (checked, so `npx typedoc` alone stays right). Every TypeDoc warning is an
+//     error — an export without TSDoc, a broken {@link}, a type used but not exported — except an
+//     undocumented *member* of a documented export (an interface property, a method), which is
+//     listed and becomes an error with --strict.
 //  2. links: every relative link and anchor in docs/**/*.md (the generated API excepted), in
 //     packages/*/README.md and in the root README.md must resolve — the file exists, and a
 //     `#fragment` names a heading (GitHub slugs) or an explicit id in that file. External links
 //     (http:, https:, mailto:) are not fetched (CI is offline).
 //
-//   node tools/docs/build.mjs [--no-api] [--json=<file>]
+//   node tools/docs/build.mjs [--no-api] [--strict] [--json=<file>]
 //
 // Ends with "N passed, N failed" (one check per file plus the API build).
 import { existsSync, readFileSync, readdirSync, statSync, writeFileSync, rmSync } from 'node:fs';
@@ -21,6 +23,7 @@ import { run, workspacePackages } from '../publish/lib.mjs';
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const args = process.argv.slice(2);
 const noApi = args.includes('--no-api');
+const strictMembers = args.includes('--strict');
 const jsonOut = args.find((a) => a.startsWith('--json='))?.slice(7);
 const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('npm_')));
 const API_OUT = 'docs/reference/api';
@@ -54,26 +57,50 @@ if (!noApi) {
     .flatMap(entryPoints)
     .sort();
   const config = JSON.parse(readFileSync(join(root, 'typedoc.json'), 'utf8'));
-  const listed = [...(config.entryPoints ?? [])].sort();
-  const missing = expected.filter((e) => !listed.includes(e));
-  const extra = listed.filter((e) => !expected.includes(e));
-  if (missing.length > 0 || extra.length > 0) {
-    record(
-      'typedoc.json entryPoints = the public packages’ entries',
-      false,
-      `${missing.length ? `missing: ${missing.join(', ')}\n` : ''}${extra.length ? `not a public entry: ${extra.join(', ')}` : ''}`.trim(),
-    );
-  }
+  const publicNames = workspacePackages(root)
+    .filter((p) => !p.private)
+    .map((p) => p.name)
+    .sort();
+  const diff = (want, have, what) => {
+    const missing = want.filter((e) => !have.includes(e));
+    const extra = have.filter((e) => !want.includes(e));
+    if (missing.length > 0 || extra.length > 0) {
+      record(`typedoc.json ${what}`, false, `${missing.length ? `missing: ${missing.join(', ')}\n` : ''}${extra.length ? `not public: ${extra.join(', ')}` : ''}`.trim());
+    }
+  };
+  diff(expected, [...(config.entryPoints ?? [])].sort(), 'entryPoints = the public packages’ entries');
+  diff(publicNames, [...(config.packagesRequiringDocumentation ?? [])].sort(), 'packagesRequiringDocumentation = the public packages');
   rmSync(join(root, API_OUT), { recursive: true, force: true });
-  const td = await run(join(root, 'node_modules/.bin/typedoc'), ['--options', 'typedoc.json', '--entryPoints', ...expected], { cwd: root, env });
+  // Warnings are collected rather than fatal, to tell an undocumented export (an error) from an
+  // undocumented member of a documented export (an error with --strict, else reported).
+  const td = await run(
+    join(root, 'node_modules/.bin/typedoc'),
+    ['--options', 'typedoc.json', '--entryPoints', ...expected, '--treatWarningsAsErrors', 'false', '--treatValidationWarningsAsErrors', 'false'],
+    { cwd: root, env },
+  );
   const text = `${td.stdout}${td.stderr}`.replace(/\x1b\[[0-9;]*m/g, '').trim();
-  const problems = text.split('\n').filter((l) => /^\[(warning|error)\]/.test(l));
-  const ok = td.code === 0 && problems.length === 0 && existsSync(join(root, API_OUT, 'index.html'));
+  const lines = text.split('\n').filter((l) => /^\[(warning|error)\]/.test(l) && !/^\[warning\] Found \d+ errors/.test(l));
+  const undocumented = lines.map((l) => /^\[warning\] (\S+) \((\w+)\), defined in (\S+), does not have any documentation/.exec(l)).filter(Boolean);
+  const other = lines.filter((l) => !/does not have any documentation/.test(l));
+  // "@vi-mmrec/core.augment" is an export; "@vi-mmrec/core.Logger.info" a member of one.
+  const isMember = (name) => name.slice(name.indexOf('.') + 1).includes('.');
+  const exportsMissing = undocumented.filter((m) => !isMember(m[1]));
+  const membersMissing = undocumented.filter((m) => isMember(m[1]));
+  const built = td.code === 0 && existsSync(join(root, API_OUT, 'index.html'));
   record(
     `API reference (typedoc, ${expected.length} entry points → ${API_OUT}/, ${((performance.now() - started) / 1000).toFixed(1)} s)`,
-    ok,
-    ok ? '' : problems.length > 0 ? problems.join('\n') : text.split('\n').slice(-20).join('\n'),
+    built && other.length === 0,
+    built ? other.join('\n') : text.split('\n').slice(-20).join('\n'),
   );
+  record(`TSDoc on every export (${exportsMissing.length} missing)`, exportsMissing.length === 0, exportsMissing.map((m) => `${m[1]} (${m[2]}) in ${m[3]}`).join('\n'));
+  const byPackage = new Map();
+  for (const m of membersMissing) {
+    const pkg = m[1].slice(0, m[1].indexOf('.'));
+    byPackage.set(pkg, [...(byPackage.get(pkg) ?? []), `${m[1].slice(pkg.length + 1)} (${m[2]})`]);
+  }
+  const memberDetail = [...byPackage].map(([pkg, names]) => `${pkg}: ${names.length}: ${names.join(', ')}`).join('\n');
+  if (strictMembers) record(`TSDoc on every member of an export (${membersMissing.length} missing)`, membersMissing.length === 0, memberDetail);
+  else if (membersMissing.length > 0) process.stdout.write(`note  ${membersMissing.length} members of exports have no TSDoc (an error with --strict):\n${memberDetail.replace(/^/gm, '      ')}\n`);
 }
 
 // ---------------------------------------------------------------------------------------------
