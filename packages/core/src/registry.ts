@@ -49,11 +49,16 @@ export function listBackends(): Array<{ name: string; priority: number; descript
     .sort((a, b) => b.priority - a.priority);
 }
 
-async function initEntry(entry: Entry, signal?: AbortSignal): Promise<Backend> {
+/**
+ * Initialises an entry once. Automatic resolution first asks the cheap `isAvailable()` probe;
+ * an explicitly requested backend skips it so that its own init error (which says how to
+ * install what is missing) reaches the user.
+ */
+async function initEntry(entry: Entry, explicit: boolean, signal?: AbortSignal): Promise<Backend> {
   if (entry.error !== undefined) throw entry.error as Error;
   entry.init ??= (async () => {
     try {
-      if (entry.factory.isAvailable !== undefined && !(await entry.factory.isAvailable())) {
+      if (!explicit && entry.factory.isAvailable !== undefined && !(await entry.factory.isAvailable())) {
         throw new BackendInitError(entry.factory.name, `Backend '${entry.factory.name}' is not available on this machine.`);
       }
       const backend = entry.factory.create();
@@ -64,7 +69,10 @@ async function initEntry(entry: Entry, signal?: AbortSignal): Promise<Backend> {
       entry.error =
         error instanceof BackendInitError
           ? error
-          : new BackendInitError(entry.factory.name, `Backend '${entry.factory.name}' failed to initialise.`, {
+          : new BackendInitError(
+              entry.factory.name,
+              `Backend '${entry.factory.name}' failed to initialise: ${error instanceof Error ? error.message : String(error)}`,
+              {
               cause: error,
             });
       throw entry.error;
@@ -109,7 +117,7 @@ export async function resolveBackend(hints?: readonly string[], options: Resolve
   const errors: Array<{ backend: string; error: unknown }> = [];
   for (const entry of candidates) {
     try {
-      const backend = await initEntry(entry, options.signal);
+      const backend = await initEntry(entry, hints !== undefined && hints.length > 0, options.signal);
       const why = entry.factory.description === undefined ? '' : `: ${entry.factory.description}`;
       options.logger?.info(`using backend '${backend.name}' (priority ${entry.factory.priority})${why}`);
       return backend;

@@ -152,3 +152,25 @@ describe('resolveBackend', () => {
     expect((e as Error).message).toMatch(/@vi-mmrec\/backend-cpu/);
   });
 });
+
+describe('explicitly requested backends', () => {
+  it("skip the isAvailable probe so the backend's own init error reaches the user", async () => {
+    const gpu = probe('gpu', 300, { available: false, fail: true });
+    registerBackend(gpu.factory);
+    const e = await caught(resolveBackend(['gpu']));
+    expect(isViMmrecError(e, 'NO_BACKEND_AVAILABLE')).toBe(true);
+    const inner = (e as NoBackendAvailableError).errors[0]!.error;
+    expect(inner).toBeInstanceOf(BackendInitError);
+    expect((inner as Error).message).toBe("Backend 'gpu' failed to initialise: gpu exploded");
+    expect(gpu.inits()).toBe(1);
+  });
+
+  it('are still probed cheaply by automatic resolution', async () => {
+    const gpu = probe('gpu', 300, { available: false });
+    registerBackend(gpu.factory);
+    registerBackend(probe('cpu', 100).factory);
+    const b = await resolveBackend();
+    expect(b.name).toBe('cpu');
+    expect(gpu.creates()).toBe(0);
+  });
+});
