@@ -130,32 +130,37 @@ export function describeBackendConformance(options: ConformanceOptions): void {
   };
 
   describe(`backend conformance: ${name}`, () => {
-    // Capabilities are facts of the instance; creating is cheap and allocates nothing.
+    // Capabilities may only be final after init() (e.g. the device a runtime picked), so they
+    // are read again then, and capability gates are evaluated when each test runs.
     const shared = fresh();
-    const caps: BackendCapabilities = shared.capabilities;
-    const relTol = relTolForPrecision(caps.floatPrecision);
+    let caps: BackendCapabilities = shared.capabilities;
+    let relTol = relTolForPrecision(caps.floatPrecision);
     let available = true;
 
     beforeAll(async () => {
       available = options.isAvailable === undefined ? true : await options.isAvailable();
       if (!available && requireAvailable) throw new Error(`backend '${name}' is not available, and availability is required (VI_MMREC_REQUIRE_GPU=1)`);
-      if (available) await shared.init();
+      if (available) {
+        await shared.init();
+        caps = shared.capabilities;
+        relTol = relTolForPrecision(caps.floatPrecision);
+      }
     }, timeout);
     afterAll(async () => {
       await Promise.all(created.map(async (b) => b.dispose()));
     });
 
-    const test = (id: string, title: string, fn: () => Promise<void>, skip = false): void => {
+    const test = (id: string, title: string, fn: () => Promise<void>, skip: () => boolean = () => false): void => {
       if (ids.has(id)) throw new Error(`duplicate conformance case id ${id}`);
       ids.add(id);
       const kf = knownFailures[id];
       const label = kf === undefined ? `${id}: ${title}` : `${id}: ${title} [known failure: ${kf.reason}${kf.issue === undefined ? '' : `, ${kf.issue}`}]`;
-      // Gated by capability with skipIf; known failures run as it.fails (a fix turns them red).
-      const runner = kf === undefined ? it.skipIf(skip) : skip ? it.skip : it.fails;
+      // Gated by capability when the test runs (ctx.skip); known failures run as it.fails (a fix turns them red).
+      const runner = kf === undefined ? it : it.fails;
       runner(
         label,
         async (ctx) => {
-          if (!available) ctx.skip();
+          if (!available || skip()) ctx.skip();
           await fn();
         },
         timeout,
@@ -176,8 +181,8 @@ export function describeBackendConformance(options: ConformanceOptions): void {
       for (const file of loadGoldenFiles()) {
         describe(file.scenario, () => {
           for (const c of file.cases) {
-            const tooLarge = caps.maxItems !== undefined && c.input.numItems > caps.maxItems;
-            const tooCoarse = c.minFloatPrecision !== undefined && caps.floatPrecision < c.minFloatPrecision;
+            const tooLarge = (): boolean => caps.maxItems !== undefined && c.input.numItems > caps.maxItems;
+            const tooCoarse = (): boolean => c.minFloatPrecision !== undefined && caps.floatPrecision < c.minFloatPrecision;
             test(`golden/${c.id}`, c.description, async () => {
               const request = goldenRequest(c);
               const before = snapshot(request);
@@ -191,7 +196,7 @@ export function describeBackendConformance(options: ConformanceOptions): void {
                 expect(msg, c.id).toBeUndefined();
               });
               expect(snapshot(request), 'the request data must not be modified').toEqual(before);
-            }, tooLarge || tooCoarse);
+            }, () => tooLarge() || tooCoarse());
           }
         });
       }
@@ -328,19 +333,18 @@ export function describeBackendConformance(options: ConformanceOptions): void {
         });
         expect(calls.at(-1)![0]).toBe(request.numItems);
       });
-      const maxItems = caps.maxItems;
       test(
         'lifecycle/max-items',
         'a request above capabilities.maxItems rejects with UnsupportedOperationError',
         async () => {
-          const n = maxItems! + 1;
+          const n = caps.maxItems! + 1;
           await rejectsWith(
             () => ({ promise: shared.searchNeighbours({ numItems: n, parts: [{ dim: 1, data: new Float32Array(n).fill(1) }], outputs: [{ parts: [0], k: 1 }] }) }),
             'UNSUPPORTED_OPERATION',
             'numItems > maxItems',
           );
         },
-        maxItems === undefined || maxItems > 1_000_000,
+        () => caps.maxItems === undefined || caps.maxItems > 1_000_000,
       );
     });
 
