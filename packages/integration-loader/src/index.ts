@@ -14,5 +14,6 @@ export type {
   TrainingLoader,
   NegativePolicy,
   GraphMode,
+  InjectMode,
   VirtualInteractionsOptions,
 } from './types.js';

@@ -48,6 +48,9 @@ export type NegativePolicy = 'non-interacted' | 'non-real';
 /** What {@link withVirtualInteractions} hands to `interactionMatrix()`. */
 export type GraphMode = 'weighted' | 'binary';
 
+/** Where virtual interactions enter: the pair stream, the interaction matrix, or both. */
+export type InjectMode = 'both' | 'pairs' | 'graph';
+
 /** Options of {@link withVirtualInteractions}. */
 export interface VirtualInteractionsOptions {
   /**
@@ -69,6 +72,13 @@ export interface VirtualInteractionsOptions {
    * multiplied by the original weight if the loader gave one). Default false.
    */
   readonly exposeWeights?: boolean;
+  /**
+   * Where virtual interactions enter (for ablations): `'both'` (default), `'pairs'` (the pair
+   * stream only; `interactionMatrix()` is the original's, else R+), or `'graph'`
+   * (`interactionMatrix()` only; the pair stream holds the real pairs, negatives still follow
+   * `negatives`).
+   */
+  readonly inject?: InjectMode;
   /** Pairs per output batch; default the size of the original loader's first batch of the epoch. */
   readonly batchSize?: number;
 }

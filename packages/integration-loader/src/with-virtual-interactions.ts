@@ -4,6 +4,7 @@ import { Rng, checkSeed } from './rng.js';
 import { type PreparedMatrix, prepareMatrix, sampleAllowed, sortedHas, sortedIndex } from './sparse-rows.js';
 import type {
   GraphMode,
+  InjectMode,
   NegativePolicy,
   PairBatch,
   SparseInteractions,
@@ -17,6 +18,7 @@ const DOMAIN = 0x56494d31;
 const FALLBACK_BATCH_SIZE = 1024;
 const POLICIES: readonly NegativePolicy[] = ['non-real', 'non-interacted'];
 const GRAPHS: readonly GraphMode[] = ['weighted', 'binary'];
+const INJECTS: readonly InjectMode[] = ['both', 'pairs', 'graph'];
 const OVERRIDDEN: ReadonlySet<PropertyKey> = new Set([Symbol.asyncIterator, 'interactionMatrix', 'evaluationMask']);
 const wrappers = new WeakSet<object>();
 
@@ -25,6 +27,7 @@ interface ResolvedOptions {
   readonly negatives: NegativePolicy;
   readonly graph: GraphMode;
   readonly exposeWeights: boolean;
+  readonly inject: InjectMode;
   readonly batchSize: number | undefined;
 }
 
@@ -42,11 +45,15 @@ function resolveOptions(options: VirtualInteractionsOptions): ResolvedOptions {
   if (typeof exposeWeights !== 'boolean') {
     throw new InvalidArgumentError('exposeWeights', `exposeWeights must be a boolean, got ${String(exposeWeights)}.`);
   }
+  const inject = options.inject ?? 'both';
+  if (!INJECTS.includes(inject)) {
+    throw new InvalidArgumentError('inject', `Unknown inject mode '${String(inject)}'; use 'both', 'pairs' or 'graph'.`);
+  }
   const { batchSize } = options;
   if (batchSize !== undefined && (!Number.isInteger(batchSize) || batchSize < 1)) {
     throw new InvalidArgumentError('batchSize', `batchSize must be an integer ≥ 1, got ${String(batchSize)}.`);
   }
-  return { seed, negatives, graph, exposeWeights, batchSize };
+  return { seed, negatives, graph, exposeWeights, inject, batchSize };
 }
 
 /** Growable Int32 buffer. */
@@ -199,6 +206,8 @@ function checkNegativesPossible(prepared: PreparedMatrix, policy: NegativePolicy
  *   size; the last batch may be smaller). Every pair gets fresh negatives under the
  *   `negatives` policy (as many per pair as the original gave, else 1).
  * - `interactionMatrix()` — R̄ (weighted, or binary with `graph: 'binary'`).
+ *   With `inject: 'pairs'` the pair stream alone carries virtual pairs and this is the
+ *   original's (else R+); with `inject: 'graph'` the stream carries real pairs only.
  * - `evaluationMask()` — the original's if it has one, else the real items of R̄; never
  *   virtual items.
  *
@@ -249,7 +258,7 @@ export function withVirtualInteractions<L extends TrainingLoader>(
     const epoch = epochs++;
     const rng = new Rng(opts.seed, epoch, DOMAIN);
     const drained = await drainEpoch(target[Symbol.asyncIterator](), prepared, epoch);
-    const chosen = sampleVirtual(prepared, rng);
+    const chosen = opts.inject === 'graph' ? new Int32Array(0) : sampleVirtual(prepared, rng);
     const { virtualUsers, virtualItems, virtualWeights, realRowPtr, realItems } = prepared;
     const batchSize = opts.batchSize ?? drained.firstBatchSize ?? FALLBACK_BATCH_SIZE;
     const m = drained.negativesPerPair;
@@ -297,20 +306,25 @@ export function withVirtualInteractions<L extends TrainingLoader>(
   }
 
   const interactionMatrix = (): SparseInteractions => {
+    if (opts.inject === 'pairs') {
+      if (typeof target.interactionMatrix === 'function') return target.interactionMatrix();
+      return evaluationMaskOfResult();
+    }
     const values = new Float32Array(matrix.weights.length);
     if (opts.graph === 'binary') values.fill(1);
     else values.set(matrix.weights);
     return { numUsers: matrix.numUsers, numItems: matrix.numItems, rowPtr: matrix.rowPtr.slice(), items: matrix.items.slice(), values };
   };
+  const evaluationMaskOfResult = (): SparseInteractions => ({
+    numUsers: prepared.numUsers,
+    numItems: prepared.numItems,
+    rowPtr: prepared.realRowPtr.slice(),
+    items: prepared.realItems.slice(),
+    values: new Float32Array(prepared.realItems.length).fill(1),
+  });
   const evaluationMask = (): SparseInteractions => {
     if (typeof target.evaluationMask === 'function') return target.evaluationMask();
-    return {
-      numUsers: prepared.numUsers,
-      numItems: prepared.numItems,
-      rowPtr: prepared.realRowPtr.slice(),
-      items: prepared.realItems.slice(),
-      values: new Float32Array(prepared.realItems.length).fill(1),
-    };
+    return evaluationMaskOfResult();
   };
   const iterate = (): AsyncIterator<PairBatch> => epochStream();
   const overrides = new Map<PropertyKey, unknown>([

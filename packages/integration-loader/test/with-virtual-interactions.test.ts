@@ -184,6 +184,20 @@ describe('withVirtualInteractions: matrices', () => {
     }
   });
 
+  it("inject: 'pairs' keeps the original matrix; 'graph' keeps the real pair stream", async () => {
+    const base = loaderFor(d);
+    const pairsOnly = withVirtualInteractions(base, result, { inject: 'pairs' });
+    expect(toDense(pairsOnly.interactionMatrix())).toEqual(toDense(base.interactionMatrix()));
+    const graphOnly = withVirtualInteractions(loaderFor(d), result, { inject: 'graph', seed: 4 });
+    const dw = toDense(graphOnly.interactionMatrix());
+    for (let u = 0; u < 9; u++) for (let i = 0; i < 14; i++) expect(dw[u]![i]!).toBeCloseTo(d.value[u]![i]!, 6);
+    const pairs = (await epochOf(graphOnly)).flatMap((b) => Array.from(b.users, (u, p) => `${u}:${b.positives[p]}`));
+    const { users, items } = realPairs(d);
+    expect(pairs.sort()).toEqual(users.map((u, p) => `${u}:${items[p]}`).sort());
+    const virtualSeen = (await epochOf(pairsOnly)).some((b) => Array.from(b.users).some((u, p) => !d.real[u]![b.positives[p]!]));
+    expect(virtualSeen).toBe(true);
+  });
+
   it('evaluationMask() is exactly the real items when the loader has none', () => {
     const { users, items } = realPairs(d);
     const base = fixedLoader(9, 14, [{ users: Int32Array.from(users), positives: Int32Array.from(items) }]);
@@ -381,6 +395,7 @@ describe('withVirtualInteractions: errors', () => {
     expect(code(() => withVirtualInteractions(base, result, { negatives: 'all' as never }))).toBe('negatives');
     expect(code(() => withVirtualInteractions(base, result, { graph: 'dense' as never }))).toBe('graph');
     expect(code(() => withVirtualInteractions(base, result, { batchSize: 0 }))).toBe('batchSize');
+    expect(code(() => withVirtualInteractions(base, result, { inject: 'none' as never }))).toBe('inject');
     expect(code(() => withVirtualInteractions(base, result, { seed: 1.5 }))).toBe('seed');
     expect(code(() => withVirtualInteractions(fixedLoader(5, 7, []), result))).toBe('result');
     expect(code(() => withVirtualInteractions(withVirtualInteractions(base, result), result))).toBe('loader');
