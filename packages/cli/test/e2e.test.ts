@@ -163,8 +163,8 @@ function half(bits: number): number {
   return e === 0 ? s * f * 2 ** -24 : e === 31 ? (f === 0 ? s * Infinity : NaN) : s * 2 ** (e - 15) * (1 + f / 1024);
 }
 
-describe.skipIf(!haveData)('vi-mmrec augment vs the float64 reference (tiktok, first 1,500 items)', () => {
-  const N = 1500;
+describe.skipIf(!haveData)('vi-mmrec augment vs the float64 reference (tiktok, first 1,000 items)', () => {
+  const N = 1000;
   const dir = join(tmp.dir, 'tiktok-sub');
   let input: { numUsers: number; numItems: number; train: { users: Int32Array; items: Int32Array }; modalities: DenseModality[] };
   let train: Map<number, Set<number>>;
