@@ -44,13 +44,13 @@ export class Progress implements Logger {
     const fraction = total > 0 ? Math.min(1, done / total) : 1;
     const pct = `${Math.floor(fraction * 100)}%`.padStart(4);
     const elapsed = (t - this.started) / 1000;
-    const eta = fraction > 0.01 && fraction < 1 ? `, ETA ${seconds((elapsed / fraction) * (1 - fraction))}` : '';
+    const eta = fraction > 0.01 && fraction < 1 && elapsed >= 0.5 ? `, ETA ${seconds((elapsed / fraction) * (1 - fraction))}` : '';
     if (this.stream.isTTY === true) {
       const width = 24;
       const filled = Math.round(fraction * width);
       const bar = `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}]`;
       const line = `${label} ${bar} ${pct} (${done}/${total})${eta}`;
-      const cols = this.stream.columns ?? 100;
+      const cols = this.stream.columns !== undefined && this.stream.columns > 0 ? this.stream.columns : 100;
       this.stream.write(`\r\x1b[K${line.slice(0, Math.max(20, cols - 1))}`);
       this.drawn = true;
     } else {
