@@ -15,7 +15,9 @@ export const children = new Set();
  */
 export function run(cmd, args, { cwd, env, echo = false, timeoutMs = 10 * 60_000 } = {}) {
   return new Promise((resolve) => {
-    const child = spawn(cmd, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    // Its own process group, so killChildren() also ends what it started (npm publish under
+    // changeset publish, …).
+    const child = spawn(cmd, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     children.add(child);
     let stdout = '';
     let stderr = '';
@@ -27,7 +29,7 @@ export function run(cmd, args, { cwd, env, echo = false, timeoutMs = 10 * 60_000
       stderr += d;
       if (echo) process.stderr.write(d);
     });
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    const timer = setTimeout(() => killGroup(child, 'SIGKILL'), timeoutMs);
     child.on('error', (error) => {
       clearTimeout(timer);
       children.delete(child);
@@ -39,6 +41,19 @@ export function run(cmd, args, { cwd, env, echo = false, timeoutMs = 10 * 60_000
       resolve({ code: code ?? (signal ? 128 : -1), signal, stdout, stderr });
     });
   });
+}
+
+function killGroup(child, signal) {
+  try {
+    process.kill(-child.pid, signal);
+  } catch {
+    child.kill(signal);
+  }
+}
+
+/** Sends `signal` to every running child's process group. */
+export function killChildren(signal = 'SIGTERM') {
+  for (const c of children) killGroup(c, signal);
 }
 
 /** A TCP port that was free on 127.0.0.1 a moment ago. */

@@ -27,7 +27,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { children, extractQuickstart, freePort, run, workspacePackages } from './lib.mjs';
+import { extractQuickstart, freePort, killChildren, run, workspacePackages } from './lib.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const argv = process.argv.slice(2);
@@ -133,7 +133,7 @@ async function stopRegistry() {
 async function cleanup() {
   if (cleanedUp) return;
   cleanedUp = true;
-  for (const c of children) c.kill('SIGTERM');
+  killChildren('SIGTERM');
   try {
     await stopRegistry();
   } finally {
@@ -149,7 +149,10 @@ for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
     log(`\n${sig} received${current ? ` during "${current}"` : ''}: stopping the registry and cleaning up`);
     cleanup()
       .catch((e) => log(String(e)))
-      .finally(() => process.exit(sig === 'SIGINT' ? 130 : 143));
+      .finally(() => {
+        log(`FAIL: publish test interrupted by ${sig}; ${registryCheck}`);
+        process.exit(sig === 'SIGINT' ? 130 : 143);
+      });
   });
 }
 
@@ -339,6 +342,7 @@ try {
     return `${had ? registryCheck : 'no registry was started'}${keep ? `; kept ${tmp}` : '; temp dir removed'}`;
   });
 }
+if (interrupted) await new Promise(() => {}); // the signal handler reports and exits
 if (fatal) log(`\nunexpected error: ${fatal.stack ?? fatal}`);
 
 const passed = steps.filter((s) => s.ok).length;
