@@ -20,7 +20,9 @@ export interface PairBatch {
 
 /** A sparse user × item matrix in user-row CSR form (rows sorted by item id). */
 export interface SparseInteractions {
+  /** Number of rows (users). */
   readonly numUsers: number;
+  /** Number of columns (items). */
   readonly numItems: number;
   /** Row offsets, length `numUsers + 1`. */
   readonly rowPtr: Int32Array;
@@ -32,7 +34,9 @@ export interface SparseInteractions {
 
 /** What a model consumes: an epoch-wise stream of pair batches, and optional matrices. */
 export interface TrainingLoader {
+  /** Number of users U (ids 0 … U−1). */
   readonly numUsers: number;
+  /** Number of items I (ids 0 … I−1). */
   readonly numItems: number;
   /** Each new iteration is one epoch. */
   [Symbol.asyncIterator](): AsyncIterator<PairBatch>;

@@ -45,13 +45,21 @@ export interface MmrecExportOptions {
 
 /** What {@link exportForMmrec} wrote. */
 export interface MmrecExportResult {
+  /** The format written. */
   readonly format: MmrecExportFormat;
   /** The file written. */
   readonly file: string;
   /** The `.inter` file checked against R̄ (absent when the sidecar was written without one). */
   readonly interFile: string | undefined;
-  /** Rows written: entries of R̄ that are real, purely virtual rows, and `.inter` rows copied. */
-  readonly rows: { readonly real: number; readonly virtual: number; readonly copied: number };
+  /** Row counts. */
+  readonly rows: {
+    /** Real entries of R̄ (in the sidecar, or the training rows they stand for in a copy). */
+    readonly real: number;
+    /** Purely virtual entries of R̄ written. */
+    readonly virtual: number;
+    /** Rows of the `.inter` copied (0 for the sidecar). */
+    readonly copied: number;
+  };
 }
 
 /** Label of virtual rows in the `'labelled'` format. */

@@ -10,22 +10,37 @@ import type { Dataset, generator } from '@tensorflow/tfjs-data';
  * (or any build exposing `tensor2d` and `data.generator`).
  */
 export interface TfModule {
+  /** `tf.tensor2d`, used to build each element's tensors. */
   readonly tensor2d: typeof tensor2d;
-  readonly data: { readonly generator: typeof generator };
+  /** `tf.data`, of which only `generator` is used. */
+  readonly data: {
+    /** `tf.data.generator`, which wraps the batch stream. */
+    readonly generator: typeof generator;
+  };
 }
 
+/** The model inputs of one element, by input name. */
+// A type alias (not an interface) so that it is assignable to tf.data's TensorContainer.
+export type PairInputs = {
+  /** User ids, int32 [b, 1]. */
+  users: Tensor2D;
+  /** Positive item ids (real or virtual), int32 [b, 1]. */
+  positives: Tensor2D;
+  /** Negative item ids, int32 [b, m]. */
+  negatives: Tensor2D;
+};
+
 /** One dataset element: a batch of (user, positive, negatives) ids and per-pair weights. */
-export interface PairElement {
-  [key: string]: { users: Tensor2D; positives: Tensor2D; negatives: Tensor2D } | Tensor2D;
-  /** Model inputs by name: int32 `users` and `positives` of shape [b, 1], `negatives` [b, m]. */
-  xs: { users: Tensor2D; positives: Tensor2D; negatives: Tensor2D };
+export type PairElement = {
+  /** Model inputs by name. */
+  xs: PairInputs;
   /**
    * Float32 [b, 1]: the pair's weight (`max(1, R̄)` with `exposeWeights`, else the loader's
    * weights or ones). It is the target `fitDataset` needs; a BPR loss may use it as a sample
    * weight or ignore it.
    */
   ys: Tensor2D;
-}
+};
 
 /** Options of {@link pairBatchDataset}. */
 export interface PairBatchDatasetOptions {

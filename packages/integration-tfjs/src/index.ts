@@ -7,4 +7,4 @@
  * @packageDocumentation
  */
 export { virtualInteractionsDataset, pairBatchDataset } from './dataset.js';
-export type { TfModule, PairElement, PairBatchDatasetOptions, VirtualInteractionsDatasetOptions } from './dataset.js';
+export type { TfModule, PairElement, PairInputs, PairBatchDatasetOptions, VirtualInteractionsDatasetOptions } from './dataset.js';
