@@ -1,9 +1,13 @@
 // Benchmark of the similarity phase (not a test). Build first: `npx tsc -b tsconfig.build.json`.
-// Usage: node bench/similarity.mjs [items=7050] [reps=5] [key=value options as JSON, e.g. '{"blockRows":512}']
+// Usage: node bench/similarity.mjs [items=7050] [reps=5] [backend options as JSON, e.g. '{"blockRows":512}']
+// Env: OUTPUTS=synergistic|overlay|fused, MAX_BLOCKS=n (abort after n blocks: memory probes at large shapes),
+//      BACKEND=cpu (time @vi-mmrec/backend-cpu instead, for the speed-up factor).
 // Shape: Amazon-Baby (4096-d image + 384-d text), synthetic non-negative features (like CNN
 // activations); outputs as augment requests them for synergistic + modality-mean: [0], [1], [0,1], k = 10.
 import fs from 'node:fs';
 import { onnxruntimeNodeBackend } from '../dist/index.js';
+
+const maxBlocks = Number(process.env.MAX_BLOCKS ?? Infinity);
 
 const numItems = Number(process.argv[2] ?? 7050);
 const reps = Number(process.argv[3] ?? 5);
@@ -23,14 +27,25 @@ const outputs =
   : [{ parts: [0], k: 10 }, { parts: [1], k: 10 }, { parts: [0, 1], k: 10 }];
 const hwm = () => Number(/VmHWM:\s+(\d+)/.exec(fs.readFileSync('/proc/self/status', 'utf8'))[1]) / 1024;
 const base = process.memoryUsage().rss / 2 ** 20;
-const backend = onnxruntimeNodeBackend(extra);
+const backend =
+  process.env.BACKEND === 'cpu'
+    ? (await import('../../backend-cpu/dist/index.js')).cpuBackend(extra)
+    : onnxruntimeNodeBackend(extra);
 await backend.init();
 const times = [];
 let blocks = 0;
 for (let r = 0; r < reps; r++) {
   blocks = 0;
   const t0 = performance.now();
-  await backend.searchNeighbours({ numItems, parts, outputs }, { onProgress: () => blocks++ });
+  const ac = new AbortController();
+  const onProgress = () => {
+    if (++blocks >= maxBlocks) ac.abort();
+  };
+  try {
+    await backend.searchNeighbours({ numItems, parts, outputs }, { onProgress, signal: ac.signal });
+  } catch (e) {
+    if (!ac.signal.aborted) throw e;
+  }
   times.push(performance.now() - t0);
 }
 times.sort((a, b) => a - b);

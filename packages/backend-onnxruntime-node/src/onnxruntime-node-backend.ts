@@ -53,6 +53,11 @@ export interface OnnxruntimeNodeBackendOptions {
   readonly maxChunkBytes?: number;
   /** Receives the provider choice and fallbacks; silent by default. */
   readonly logger?: Logger;
+  /**
+   * Whether idle intra-op threads spin-wait between runs (onnxruntime's default). Default:
+   * only when the request fits one session, since several sessions' pools would compete. @internal
+   */
+  readonly allowSpinning?: boolean;
   /** Loads onnxruntime-node (tests inject failures here). @internal */
   readonly loadRuntime?: () => Promise<Ort>;
 }
@@ -120,13 +125,14 @@ class OnnxruntimeNodeBackend implements Backend {
     return this.providers.map(providerName);
   }
 
-  private sessionOptions(): OrtSessionOptions {
+  private sessionOptions(spin = true): OrtSessionOptions {
     return {
       intraOpNumThreads: this.threads,
       interOpNumThreads: 1,
       executionMode: 'sequential',
       graphOptimizationLevel: 'all',
       logSeverityLevel: 3,
+      ...(spin ? {} : { extra: { session: { intra_op: { allow_spinning: '0' } } } }),
     };
   }
 
@@ -201,10 +207,11 @@ class OnnxruntimeNodeBackend implements Backend {
     try {
       const nonzero = blocks.map(() => new Uint8Array(numItems));
       const columnsPerChunk = Math.max(1, Math.floor(this.maxChunkBytes / (4 * totalDim)));
+      const spin = this.options.allowSpinning ?? columnsPerChunk >= numItems;
       for (let start = 0; start < numItems; start += columnsPerChunk) {
         this.checkLive(signal);
         const end = Math.min(numItems, start + columnsPerChunk);
-        chunks.push(await this.createChunk(ort, blocks, outParts, outputs, start, end, nonzero));
+        chunks.push(await this.createChunk(ort, blocks, outParts, outputs, start, end, nonzero, spin));
       }
       const valid = outParts.map((parts) => outputValidity(nonzero, parts, numItems));
       await this.runBlocks(ort, request, blocks, chunks, valid, tables, signal, onProgress);
@@ -228,6 +235,7 @@ class OnnxruntimeNodeBackend implements Backend {
     start: number,
     end: number,
     nonzero: Uint8Array[],
+    spin: boolean,
   ): Promise<Chunk> {
     const columns = end - start;
     const parts = blocks.map((b, p) => {
@@ -263,7 +271,7 @@ class OnnxruntimeNodeBackend implements Backend {
     if (graphOutputs.length === 0) return { start, end, session: undefined, topK, slot };
     const bytes = buildChunkModel({ columns, parts, outputs: graphOutputs });
     const session = await ort.InferenceSession.create(bytes, {
-      ...this.sessionOptions(),
+      ...this.sessionOptions(spin),
       executionProviders: this.providers,
     });
     return { start, end, session, topK, slot };
