@@ -4,6 +4,7 @@
 //      BACKEND=cpu (time @vi-mmrec/backend-cpu instead, for the speed-up factor).
 // Shape: Amazon-Baby (4096-d image + 384-d text), synthetic non-negative features (like CNN
 // activations); outputs as augment requests them for synergistic + modality-mean: [0], [1], [0,1], k = 10.
+/* global AbortController */
 import fs from 'node:fs';
 import { onnxruntimeNodeBackend } from '../dist/index.js';
 
