@@ -14,8 +14,8 @@ import {
   validateNeighbourRequest,
   writeNormalizedRows,
 } from '@vi-mmrec/core/backend';
-import { type GemmFn, KERNEL, buildGemmModule, jsGemm } from './gemm-kernel.js';
-import { type EngineConfig, type PartialTopK, createTileEngine, engineScratchBytes } from './tile-engine.js';
+import { type FilterFn, type GemmFn, KERNEL, buildGemmModule, jsFilter, jsGemm } from './gemm-kernel.js';
+import { type EngineConfig, type Kernels, type PartialTopK, createTileEngine, engineScratchBytes } from './tile-engine.js';
 import { type WasmMemory, type WasmModule, wasmApi } from './wasm-api.js';
 import { JobStop, WorkerPool } from './worker-pool.js';
 
@@ -77,7 +77,7 @@ function plan(request: NeighbourSearchRequest, blockRows: number, engines: numbe
   const scratch: number[] = [];
   for (let e = 0; e < engines; e++) {
     scratch.push(at);
-    at += engineScratchBytes(request.parts.length, B);
+    at += engineScratchBytes(request.parts.length, request.outputs.length, request.numItems, B);
   }
   return { bytes: at, blockRows: B, partBases, scratch };
 }
@@ -196,6 +196,8 @@ class CpuBackend implements Backend {
       throw new BackendInitError(this.name, "Backend 'cpu' failed to compile its WebAssembly kernel.", { cause: error });
     }
     this.logger.info(`cpu backend: WebAssembly SIMD kernel, up to ${this.threads} thread(s).`);
+    // Start the workers now (about 50 ms), not in the first search.
+    await this.workers();
   }
 
   /** The worker pool, started on first use; undefined when workers cannot start. */
@@ -277,8 +279,14 @@ class CpuBackend implements Backend {
       // A worker failed: the job is redone on this thread (logged in runOnWorkers).
       return this.search(request, options);
     }
-    const gemm: GemmFn = memory !== undefined ? (new (wasmApi()!.Instance)(this.module!, { env: { memory } }).exports.gemm as GemmFn) : jsGemm(f32);
-    const engine = createTileEngine(configs[0]!, buffer, gemm);
+    let kernels: Kernels;
+    if (memory !== undefined) {
+      const { exports } = new (wasmApi()!.Instance)(this.module!, { env: { memory } });
+      kernels = { gemm: exports.gemm as GemmFn, filter: exports.filter as FilterFn };
+    } else {
+      kernels = { gemm: jsGemm(f32), filter: jsFilter(f32) };
+    }
+    const engine = createTileEngine(configs[0]!, buffer, kernels);
     for (let t = 0; t < engine.numTiles; t++) {
       if (this.disposed) throw new BackendDisposedError(this.name);
       throwIfAborted(signal);

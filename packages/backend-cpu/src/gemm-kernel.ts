@@ -142,9 +142,92 @@ function gemmFunction({ panelWidth: W, mr: MR, nr: NR, unroll: U }: KernelShape)
   };
 }
 
-/** The kernel module's bytes (imports a shared `env.memory` of up to 4 GiB). */
+/**
+ * `filter(s, ld, rows, cols, thrRow, thrCol, out) → count`: the threshold pre-check of the
+ * running top-k. For each row i < rows of the float32 score tile at `s` (row stride `ld`
+ * bytes) and each chunk of 8 columns j (cols a multiple of 8), records `(i, j)` as two i32 at
+ * `out` when some score of the chunk is ≥ the row's threshold `thrRow[i]` or ≥ its column's
+ * threshold `thrCol[j..j+8)` (float32 arrays). Returns the number of chunks recorded; only
+ * those are examined exactly (in JavaScript), so the scan costs one SIMD compare per score.
+ */
+function filterFunction(): FunctionDef {
+  const [s, ld, rows, cols, thrRow, thrCol, out] = [0, 1, 2, 3, 4, 5, 6];
+  const [i, j, p, pc, n] = [7, 8, 9, 10, 11];
+  const [tr, m] = [12, 13];
+  const code: number[] = [];
+  const emit = (...xs: ReadonlyArray<readonly number[]>): void => {
+    for (const x of xs) code.push(...x);
+  };
+  // Mask of lanes of the 4 scores at p+off that reach the row or the column threshold.
+  const hits = (off: number): void => {
+    emit(op.localGet(p), op.v128Load(off), op.localGet(tr), op.f32x4Ge);
+    emit(op.localGet(p), op.v128Load(off), op.localGet(pc), op.v128Load(off), op.f32x4Ge, op.v128Or);
+  };
+  emit(op.i32Const(0), op.localSet(n), op.i32Const(0), op.localSet(i));
+  // for (i = 0; i < rows; i++)
+  emit(op.block, op.loop, op.localGet(i), op.localGet(rows), op.i32GeS, op.brIf(1));
+  emit(op.localGet(thrRow), op.localGet(i), op.i32Const(2), op.i32Shl, op.i32Add, op.v128Load32Splat(0), op.localSet(tr));
+  emit(op.localGet(s), op.localGet(i), op.localGet(ld), op.i32Mul, op.i32Add, op.localSet(p));
+  emit(op.localGet(thrCol), op.localSet(pc), op.i32Const(0), op.localSet(j));
+  //   for (j = 0; j < cols; j += 8)
+  emit(op.block, op.loop, op.localGet(j), op.localGet(cols), op.i32GeS, op.brIf(1));
+  hits(0);
+  hits(16);
+  emit(op.v128Or, op.localSet(m));
+  //     if (any lane) { out[2n] = i; out[2n+1] = j; n++ }
+  emit(op.localGet(m), op.v128AnyTrue, op.if);
+  emit(op.localGet(out), op.localGet(n), op.i32Const(3), op.i32Shl, op.i32Add, op.localGet(i), op.i32Store(0));
+  emit(op.localGet(out), op.localGet(n), op.i32Const(3), op.i32Shl, op.i32Add, op.localGet(j), op.i32Store(4));
+  emit(op.localGet(n), op.i32Const(1), op.i32Add, op.localSet(n));
+  emit(op.end);
+  emit(op.localGet(p), op.i32Const(32), op.i32Add, op.localSet(p));
+  emit(op.localGet(pc), op.i32Const(32), op.i32Add, op.localSet(pc));
+  emit(op.localGet(j), op.i32Const(8), op.i32Add, op.localSet(j), op.br(0), op.end, op.end);
+  emit(op.localGet(i), op.i32Const(1), op.i32Add, op.localSet(i), op.br(0), op.end, op.end);
+  emit(op.localGet(n));
+  return {
+    exportName: 'filter',
+    params: 7,
+    results: 1,
+    locals: [
+      [5, ValType.i32],
+      [2, ValType.v128],
+    ],
+    body: code,
+  };
+}
+
+/** The kernel module's bytes: `gemm` and `filter` (imports a shared `env.memory` of up to 4 GiB). */
 export function buildGemmModule(shape: KernelShape = KERNEL): Uint8Array {
-  return encodeModule([gemmFunction(shape)], { minPages: 1, maxPages: 65536 });
+  return encodeModule([gemmFunction(shape), filterFunction()], { minPages: 1, maxPages: 65536 });
+}
+
+/** The filter's signature (byte addresses; see {@link filterFunction}). */
+export type FilterFn = (s: number, ld: number, rows: number, cols: number, thrRow: number, thrCol: number, out: number) => number;
+
+/** Scalar JavaScript twin of the wasm filter (same output, chunk for chunk). */
+export function jsFilter(f32: Float32Array): FilterFn {
+  const i32 = new Int32Array(f32.buffer, f32.byteOffset, f32.length);
+  return (s, ld, rows, cols, thrRow, thrCol, out) => {
+    let n = 0;
+    for (let i = 0; i < rows; i++) {
+      const tr = f32[(thrRow >>> 2) + i]!;
+      const p = (s >>> 2) + i * (ld >>> 2);
+      for (let j = 0; j < cols; j += 8) {
+        let hit = false;
+        for (let x = j; x < j + 8; x++) {
+          const v = f32[p + x]!;
+          if (v >= tr || v >= f32[(thrCol >>> 2) + x]!) hit = true;
+        }
+        if (hit) {
+          i32[(out >>> 2) + 2 * n] = i;
+          i32[(out >>> 2) + 2 * n + 1] = j;
+          n++;
+        }
+      }
+    }
+    return n;
+  };
 }
 
 /** The kernel's signature (byte addresses; see the module comment). */

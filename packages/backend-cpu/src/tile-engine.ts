@@ -14,7 +14,7 @@
  *
  * @internal
  */
-import type { GemmFn } from './gemm-kernel.js';
+import type { FilterFn, GemmFn } from './gemm-kernel.js';
 import type { WasmApi, WasmMemory, WasmModule } from './wasm-api.js';
 
 /** Everything an engine needs; plain data, so it can be posted to a worker. */
@@ -31,7 +31,7 @@ export interface EngineConfig {
   readonly outputs: ReadonlyArray<{ readonly parts: readonly number[]; readonly k: number }>;
   /** Per output, 1 for valid items (non-zero in some part of the output). */
   readonly validity: readonly Uint8Array[];
-  /** Byte address of this engine's scratch: `parts.length + 1` tiles of `blockRows²` floats. */
+  /** Byte address of this engine's scratch ({@link engineScratchBytes} bytes). */
   readonly scratch: number;
 }
 
@@ -54,18 +54,30 @@ export interface TileEngine {
   result(): PartialTopK[];
 }
 
-/** Bytes of scratch one engine needs. */
-export function engineScratchBytes(numParts: number, blockRows: number): number {
-  return (numParts + 1) * blockRows * blockRows * 4;
+/** The two wasm kernels (or their JavaScript twins). */
+export interface Kernels {
+  readonly gemm: GemmFn;
+  readonly filter: FilterFn;
+}
+
+/**
+ * Bytes of scratch one engine needs: a score tile per part and one for sums, per output the
+ * row thresholds (padded to whole blocks), a block of +Infinity, and the filter's hit list.
+ */
+export function engineScratchBytes(numParts: number, numOutputs: number, numItems: number, blockRows: number): number {
+  const paddedItems = Math.ceil(numItems / blockRows) * blockRows;
+  return ((numParts + 1) * blockRows * blockRows + numOutputs * paddedItems + blockRows + (blockRows * blockRows) / 4) * 4;
 }
 
 /**
  * Creates an engine over `buffer` (the memory holding the packed parts and the scratch).
  * Self-contained: see the module comment.
  */
-export function createTileEngine(cfg: EngineConfig, buffer: ArrayBufferLike, gemm: GemmFn): TileEngine {
+export function createTileEngine(cfg: EngineConfig, buffer: ArrayBufferLike, kernels: Kernels): TileEngine {
+  const { gemm, filter } = kernels;
   const { numItems: I, blockRows: B, panelWidth: W, mr: MR, nr: NR, kc: KC, parts, outputs, validity, scratch } = cfg;
   const f32 = new Float32Array(buffer);
+  const i32 = new Int32Array(buffer);
   const numBlocks = Math.ceil(I / B);
   const numTiles = (numBlocks * (numBlocks + 1)) / 2;
   const tileStart = new Int32Array(numBlocks + 1); // first tile index of block row rb
@@ -73,13 +85,23 @@ export function createTileEngine(cfg: EngineConfig, buffer: ArrayBufferLike, gem
   const tileFloats = B * B;
   const partTile = parts.map((_, p) => (scratch >>> 2) + p * tileFloats);
   const sumTile = (scratch >>> 2) + parts.length * tileFloats;
+  // Scratch layout after the tiles (float indices): thresholds per output, +Inf block, hits.
+  const paddedItems = numBlocks * B;
+  const thrAt = outputs.map((_, oi) => sumTile + tileFloats + oi * paddedItems);
+  const infAt = sumTile + tileFloats + outputs.length * paddedItems;
+  const hitsAt = infAt + B;
+  f32.fill(Infinity, infAt, infAt + B);
   const usedParts = parts.map((_, p) => outputs.some((o) => o.parts.includes(p)));
 
   // Running top-k per output: a min-heap per item on "quality" (lower score, then larger id,
   // is worse), plus the score a candidate must reach: -Infinity until the heap is full, and
   // +Infinity for invalid items so that nothing is ever offered to them.
+  // The thresholds live in the shared memory, where the filter kernel reads them; padding
+  // items beyond I are +Infinity.
   const heaps = outputs.map((o, oi) => {
-    const thr = new Float32Array(I).fill(-Infinity);
+    const thr = f32.subarray(thrAt[oi], thrAt[oi]! + paddedItems);
+    thr.fill(Infinity);
+    thr.fill(-Infinity, 0, I);
     const v = validity[oi]!;
     for (let i = 0; i < I; i++) if (v[i] === 0) thr[i] = Infinity;
     return { k: o.k, ids: new Int32Array(I * o.k), scores: new Float32Array(I * o.k), sizes: new Int32Array(I), thr };
@@ -174,11 +196,17 @@ export function createTileEngine(cfg: EngineConfig, buffer: ArrayBufferLike, gem
       const h = heaps[oi]!;
       const thr = h.thr;
       const valid = validity[oi]!;
-      for (let i = r0; i < r1; i++) {
+      // Pre-check in wasm against the thresholds as they stand; pushes only raise them, so
+      // the chunks found are a superset of those with an admissible candidate.
+      const count = filter(s0 * 4, ld * 4, r1 - r0, nPad, (thrAt[oi]! + r0) * 4, diagonal ? infAt * 4 : (thrAt[oi]! + c0) * 4, hitsAt * 4);
+      for (let x = 0; x < count; x++) {
+        const i = r0 + i32[hitsAt + 2 * x]!;
+        const j0 = c0 + i32[hitsAt + 2 * x + 1]!;
+        const j1 = Math.min(c1, j0 + 8);
         const rowBase = s0 + (i - r0) * ld - c0;
         let ti = thr[i]!;
         const validI = valid[i] === 1;
-        for (let j = c0; j < c1; j++) {
+        for (let j = j0; j < j1; j++) {
           const v = f32[rowBase + j]!;
           // Row i gets candidate j.
           if (v >= ti && valid[j] === 1 && j !== i) {
@@ -241,8 +269,8 @@ export function workerMain(port: Port, engineFactory: typeof createTileEngine): 
       }
       const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
       const instance = new wasm.Instance(module!, { env: { memory: msg.memory } });
-      const gemm = instance.exports.gemm as GemmFn;
-      const engine = engineFactory(msg.config, msg.memory.buffer, gemm);
+      const kernels = { gemm: instance.exports.gemm as GemmFn, filter: instance.exports.filter as FilterFn };
+      const engine = engineFactory(msg.config, msg.memory.buffer, kernels);
       const control = new Int32Array(msg.memory.buffer);
       for (;;) {
         if (Atomics.load(control, msg.control + 1) !== 0) {

@@ -77,24 +77,31 @@ export const op = {
   i32Eqz: [0x45],
   i32LtS: [0x48],
   i32GeS: [0x4e],
+  i32Shl: [0x74],
   i32Add: [0x6a],
   i32Sub: [0x6b],
   i32Mul: [0x6c],
   i32DivU: [0x6e],
   i32RemU: [0x70],
+  i32Store: (offset: number) => [0x36, ALIGN_4, ...uleb(offset)],
   // 128-bit SIMD.
   v128Load: (offset: number) => [...simd(0x00), ALIGN_16, ...uleb(offset)],
   v128Load32Splat: (offset: number) => [...simd(0x09), ALIGN_4, ...uleb(offset)],
   v128Store: (offset: number) => [...simd(0x0b), ALIGN_16, ...uleb(offset)],
   v128ConstZero: [...simd(0x0c), ...new Array<number>(16).fill(0)],
+  v128Or: simd(0x50),
+  v128AnyTrue: simd(0x53),
+  f32x4Ge: simd(0x46),
   f32x4Add: simd(0xe4),
   f32x4Mul: simd(0xe6),
 } as const;
 
-/** One function of a module: signature (all params i32, no result), locals and body. */
+/** One function of a module: signature (all params i32, at most one i32 result), locals and body. */
 export interface FunctionDef {
   readonly exportName: string;
   readonly params: number;
+  /** 1 when the function returns an i32 (left on the stack by `body`). */
+  readonly results?: 0 | 1;
   /** Extra locals, grouped as (count, type). */
   readonly locals: ReadonlyArray<readonly [number, ValType]>;
   /** Instructions, without the final `end`. */
@@ -103,17 +110,21 @@ export interface FunctionDef {
 
 /**
  * Encodes a module that imports `env.memory` (shared, `pages` initial and maximum 64 KiB pages
- * up to `maxPages`) and exports `functions`, each of type `(i32 × params) → ()`.
+ * up to `maxPages`) and exports `functions`, each of type `(i32 × params) → (i32 × results)`.
  */
 export function encodeModule(functions: readonly FunctionDef[], memory: { minPages: number; maxPages: number }): Uint8Array {
-  const types = functions.map((f) => [0x60, ...vector(new Array<number[]>(f.params).fill([ValType.i32])), 0]);
+  const types = functions.map((f) => [
+    0x60,
+    ...vector(new Array<number[]>(f.params).fill([ValType.i32])),
+    ...vector(new Array<number[]>(f.results ?? 0).fill([ValType.i32])),
+  ]);
   const bytes = [
     0x00, 0x61, 0x73, 0x6d, // magic "\0asm"
     0x01, 0x00, 0x00, 0x00, // version 1
     ...section(1, vector(types)),
     // import "env" "memory" (memory shared min max): limits flag 0x03 = shared + has maximum.
     ...section(2, vector([[...name('env'), ...name('memory'), 0x02, 0x03, ...uleb(memory.minPages), ...uleb(memory.maxPages)]])),
-    ...section(3, vector(functions.map((_, i) => uleb(i)))),
+    ...section(3, vector(functions.map((_, i) => uleb(i)))), // function i has type i
     ...section(7, vector(functions.map((f, i) => [...name(f.exportName), 0x00, ...uleb(i)]))),
     ...section(
       10,

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { type GemmFn, KERNEL, type KernelShape, buildGemmModule, jsGemm } from '../src/gemm-kernel.js';
+import { type FilterFn, type GemmFn, KERNEL, type KernelShape, buildGemmModule, jsFilter, jsGemm } from '../src/gemm-kernel.js';
 import { sleb, uleb } from '../src/wasm-encoder.js';
 import { wasmApi } from '../src/wasm-api.js';
 import { rng } from './reference.js';
@@ -163,5 +163,52 @@ describe('GEMM kernel', () => {
       gemm((base + k0 * W) * 4, (base + k0 * W) * 4, cBase * 4, Math.min(cse.kc, cse.dim - k0), pad / KERNEL.mr, pad / KERNEL.nr, pad * 4, cse.dim * W * 4, k0 === 0 ? 1 : 0);
     }
     for (let i = 0; i < cse.rowsA; i++) for (let j = 0; j < i; j++) expect(f32[cBase + i * pad + j]).toBe(f32[cBase + j * pad + i]);
+  });
+});
+
+describe('threshold filter kernel', () => {
+  it('records exactly the 8-column chunks with a score ≥ the row or the column threshold (wasm and JS twin)', () => {
+    fc.assert(
+      fc.property(
+        fc.record({ rows: fc.integer({ min: 1, max: 30 }), chunks: fc.integer({ min: 1, max: 6 }), seed: fc.integer(), infShare: fc.double({ min: 0, max: 1, noNaN: true }) }),
+        ({ rows, chunks, seed, infShare }) => {
+          const random = rng(seed);
+          const cols = chunks * 8;
+          const ld = cols + 8; // row stride larger than the scanned width
+          const sAt = 16;
+          const rowAt = sAt + rows * ld;
+          const colAt = rowAt + rows;
+          const outAt = colAt + cols;
+          const memory = new wasm.Memory({ initial: 1, maximum: 1, shared: true });
+          const f32 = new Float32Array(memory.buffer);
+          const i32 = new Int32Array(memory.buffer);
+          // Scores on a coarse grid so that equality with a threshold happens.
+          for (let x = 0; x < rows * ld; x++) f32[sAt + x] = Math.round(random() * 8) / 8 - 0.5;
+          const thr = (): number => (random() < infShare ? Infinity : random() < 0.2 ? -Infinity : Math.round(random() * 8) / 8 - 0.3);
+          for (let i = 0; i < rows; i++) f32[rowAt + i] = thr();
+          for (let j = 0; j < cols; j++) f32[colAt + j] = thr();
+          const expected: number[] = [];
+          for (let i = 0; i < rows; i++) {
+            for (let j = 0; j < cols; j += 8) {
+              let hit = false;
+              for (let x = j; x < j + 8; x++) {
+                const v = f32[sAt + i * ld + x]!;
+                if (v >= f32[rowAt + i]! || v >= f32[colAt + x]!) hit = true;
+              }
+              if (hit) expected.push(i, j);
+            }
+          }
+          const filter = new wasm.Instance(new wasm.Module(buildGemmModule()), { env: { memory } }).exports.filter as FilterFn;
+          for (const fn of [filter, jsFilter(f32)]) {
+            i32.fill(-7, outAt, outAt + 2 * rows * chunks + 2);
+            const n = fn(sAt * 4, ld * 4, rows, cols, rowAt * 4, colAt * 4, outAt * 4);
+            expect(n).toBe(expected.length / 2);
+            expect(Array.from(i32.subarray(outAt, outAt + 2 * n))).toEqual(expected);
+            expect(i32[outAt + 2 * n]).toBe(-7); // nothing written past the hits
+          }
+        },
+      ),
+      { numRuns: 60 },
+    );
   });
 });
