@@ -1,43 +1,55 @@
 #!/usr/bin/env node
-// `npm test`: build (typechecks sources), typecheck tests, lint, then every vitest project.
-// Ends with the line CI reads: "N passed, N failed".
+// `npm test`: every check CI runs, then every vitest project. Ends with the line CI reads:
+// "N passed, N failed" (vitest tests plus one per whole-repo check below).
 import { spawnSync } from 'node:child_process';
-import { readFileSync, rmSync, mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const env = { ...process.env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false' };
 const run = (label, cmd, args) => {
   process.stdout.write(`\n== ${label}: ${cmd} ${args.join(' ')}\n`);
+  const t0 = Date.now();
   const r = spawnSync(cmd, args, { stdio: 'inherit', env });
+  process.stdout.write(`== ${label}: ${r.status === 0 ? 'ok' : 'FAILED'} (${((Date.now() - t0) / 1000).toFixed(1)} s)\n`);
   return r.status === 0;
 };
 
+const checks = [
+  ['build', 'npx', ['--no-install', 'tsc', '-b']],
+  ['typecheck tests', 'npx', ['--no-install', 'nx', 'run-many', '-t', 'typecheck', '--outputStyle=static']],
+  ['lint', 'npx', ['--no-install', 'eslint', '.']],
+  ['changesets', 'node', ['tools/publish/changeset-check.mjs']],
+  ['docs (API reference + links)', 'node', ['tools/docs/build.mjs']],
+  ['publish to a local registry and install one package', 'node', ['tools/publish/run.mjs']],
+];
+const only = process.env.VI_MMREC_TEST_ONLY; // e.g. "vitest" to skip the whole-repo checks
 const failures = [];
-if (!run('build', 'npx', ['--no-install', 'tsc', '-b'])) failures.push('build');
-if (!run('typecheck tests', 'npx', ['--no-install', 'nx', 'run-many', '-t', 'typecheck', '--outputStyle=static'])) failures.push('typecheck');
-if (!run('lint', 'npx', ['--no-install', 'eslint', '.'])) failures.push('lint');
+let checksPassed = 0;
+for (const [label, cmd, args] of checks) {
+  if (only === 'vitest' && label !== 'build') continue;
+  if (run(label, cmd, args)) checksPassed++;
+  else failures.push(label);
+}
 
 const dir = mkdtempSync(join(tmpdir(), 'vi-mmrec-test-'));
 const out = join(dir, 'results.json');
-const extra = process.argv.slice(2);
-run('tests', 'npx', ['--no-install', 'vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${out}`, ...extra]);
-let passed = 0;
-let failed = 0;
+run('tests', 'npx', ['--no-install', 'vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${out}`, ...process.argv.slice(2)]);
+let passed = checksPassed;
+let failed = failures.length;
 let skipped = 0;
 try {
   const results = JSON.parse(readFileSync(out, 'utf8'));
-  passed = results.numPassedTests;
-  failed = results.numFailedTests;
+  passed += results.numPassedTests;
+  failed += results.numFailedTests;
   skipped = results.numPendingTests + results.numTodoTests;
-  // A suite that fails to load has no tests but must count as a failure.
+  // A test file that fails to load has no tests but must count as a failure.
   failed += results.testResults.filter((f) => f.status === 'failed' && f.assertionResults.length === 0).length;
 } catch {
   failures.push('vitest (no results file)');
+  failed++;
 }
 rmSync(dir, { recursive: true, force: true });
-// Lint, typecheck and build failures count as failed checks too.
-failed += failures.length;
 if (failures.length > 0) process.stdout.write(`\nfailed checks: ${failures.join(', ')}\n`);
 process.stdout.write(`\n${passed} passed, ${failed} failed${skipped > 0 ? `, ${skipped} skipped` : ''}\n`);
 process.exitCode = failed > 0 ? 1 : 0;

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { stripVTControlCharacters } from 'node:util';
 // Builds the docs and checks them:
 //  1. the API reference: TypeDoc (typedoc.json) into docs/reference/api/ (HTML, gitignored), entry
 //     points = every public package's exported entries (the `@vi-mmrec/source` targets of its
@@ -78,7 +79,7 @@ if (!noApi) {
     ['--options', 'typedoc.json', '--entryPoints', ...expected, '--treatWarningsAsErrors', 'false', '--treatValidationWarningsAsErrors', 'false'],
     { cwd: root, env },
   );
-  const text = `${td.stdout}${td.stderr}`.replace(/\x1b\[[0-9;]*m/g, '').trim();
+  const text = stripVTControlCharacters(`${td.stdout}${td.stderr}`).trim();
   const lines = text.split('\n').filter((l) => /^\[(warning|error)\]/.test(l) && !/^\[warning\] Found \d+ errors/.test(l));
   const undocumented = lines.map((l) => /^\[warning\] (\S+) \((\w+)\), defined in (\S+), does not have any documentation/.exec(l)).filter(Boolean);
   const other = lines.filter((l) => !/does not have any documentation/.test(l));
@@ -163,7 +164,7 @@ function linksOf(md) {
   const text = stripCode(md);
   const lineOf = (index) => text.slice(0, index).split('\n').length;
   const links = [];
-  for (const m of text.matchAll(/!?\[(?:[^\[\]]|\[[^\]]*\])*\]\(\s*<?([^)\s>]+)>?(?:\s+["'(][^)]*)?\)/g)) links.push({ target: m[1], line: lineOf(m.index) });
+  for (const m of text.matchAll(/!?\[(?:[^[\]]|\[[^\]]*\])*\]\(\s*<?([^)\s>]+)>?(?:\s+["'(][^)]*)?\)/g)) links.push({ target: m[1], line: lineOf(m.index) });
   for (const m of text.matchAll(/^ {0,3}\[[^\]]+\]:\s*<?(\S+?)>?(?:\s|$)/gm)) links.push({ target: m[1], line: lineOf(m.index) });
   for (const m of text.matchAll(/<(?:a|img)\s[^>]*?(?:href|src)=["']([^"']+)["']/gi)) links.push({ target: m[1], line: lineOf(m.index) });
   return links;

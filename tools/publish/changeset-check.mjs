@@ -75,11 +75,11 @@ function matches(file, patterns) {
   return patterns.some((p) => {
     const body = p
       .replace(/[.+^${}()|[\]\\]/g, '\\$&')
-      .replace(/\*\*\//g, '\u0001')
-      .replace(/\*\*/g, '\u0002')
+      .replace(/\*\*\//g, '\uE000')
+      .replace(/\*\*/g, '\uE001')
       .replace(/\*/g, '[^/]*')
-      .replace(/\u0001/g, '(?:.*/)?')
-      .replace(/\u0002/g, '.*');
+      .replace(/\uE000/g, '(?:.*/)?')
+      .replace(/\uE001/g, '.*');
     const re = new RegExp(`^${body}$`);
     return re.test(file);
   });
