@@ -1,0 +1,126 @@
+import type { Logger, OAvgMode, Strategy } from '@vi-mmrec/core';
+import type { InjectMode, NegativePolicy } from '@vi-mmrec/integration-loader';
+import type { EvalDataset } from './dataset.js';
+import { type AugmentSettings, type PreparedData, augmentFor, loaderFor, prepareData, runOnce } from './experiment.js';
+
+/** One candidate of {@link chooseSettings}: augmentation settings, or `null` for none. */
+export interface Candidate {
+  readonly settings: AugmentSettings | null;
+  /** Validation Recall@20 of the proxy run. */
+  readonly validRecall20: number;
+  /** Relative change over the no-augmentation proxy. */
+  readonly relativeGain: number;
+}
+
+/** What {@link chooseSettings} decided, and why. */
+export interface Choice {
+  /** The chosen settings, or `null`: do not augment. */
+  readonly settings: AugmentSettings | null;
+  /** One sentence a person can read. */
+  readonly reason: string;
+  /** Every candidate tried, best first. */
+  readonly candidates: readonly Candidate[];
+  /** How the choice was made. */
+  readonly proxy: { readonly model: 'bpr'; readonly epochs: number; readonly seed: number; readonly minGain: number };
+}
+
+/** Options of {@link chooseSettings}. */
+export interface ChooseOptions {
+  /** Strategies to try; default both. */
+  readonly strategies?: readonly Strategy[];
+  /** k values to try; default [3, 10]. */
+  readonly ks?: readonly number[];
+  /** λ values to try; default [0.05, 0.1]. */
+  readonly lambdas?: readonly number[];
+  /** Negative policies to try; default both. */
+  readonly negatives?: readonly NegativePolicy[];
+  /** Injection point; default 'both'. */
+  readonly inject?: InjectMode;
+  /** O_avg mode; default 'modality-mean'. */
+  readonly oAvg?: OAvgMode;
+  /** Epochs of the BPR-MF proxy; default 10. */
+  readonly epochs?: number;
+  /** Seed of the proxy runs; default 0. */
+  readonly seed?: number;
+  /**
+   * Smallest relative validation gain over no augmentation for a candidate to be chosen;
+   * default 0.02 (2 %). Below it, "no augmentation" is chosen: the default does no harm.
+   */
+  readonly minGain?: number;
+  /** Diagnostics. */
+  readonly logger?: Logger;
+  /** Progress: called before each proxy run. */
+  readonly onCandidate?: (index: number, total: number, settings: AugmentSettings | null) => void;
+  /** Splits and evaluator already prepared for the dataset. */
+  readonly prepared?: PreparedData;
+}
+
+/** Defaults the library ships (chosen on validation data; see docs/results.md). */
+export const DEFAULT_CHOOSE = {
+  strategies: ['synergistic', 'overlay'] as readonly Strategy[],
+  ks: [3, 10] as readonly number[],
+  lambdas: [0.05, 0.1] as readonly number[],
+  negatives: ['non-real', 'non-interacted'] as readonly NegativePolicy[],
+  epochs: 10,
+  minGain: 0.02,
+};
+
+function describe(s: AugmentSettings | null): string {
+  return s === null ? 'no augmentation' : `${s.strategy} k=${s.k} λ=${s.lambda} negatives=${s.negatives}`;
+}
+
+/**
+ * The "default that does no harm": chooses strategy, k, λ and the negatives policy — or no
+ * augmentation — on the **validation** split (never test), with a fast proxy: a few epochs of
+ * BPR-MF per candidate, same seed for all. A candidate is chosen only when its validation
+ * Recall@20 beats no augmentation by at least `minGain` (relative); the negatives policy is
+ * tried for the best (strategy, k, λ) only, which halves the cost.
+ */
+export async function chooseSettings(dataset: EvalDataset, options: ChooseOptions = {}): Promise<Choice> {
+  const epochs = options.epochs ?? DEFAULT_CHOOSE.epochs;
+  const seed = options.seed ?? 0;
+  const minGain = options.minGain ?? DEFAULT_CHOOSE.minGain;
+  const inject = options.inject ?? 'both';
+  const oAvg = options.oAvg ?? 'modality-mean';
+  const strategies = options.strategies ?? DEFAULT_CHOOSE.strategies;
+  const ks = options.ks ?? DEFAULT_CHOOSE.ks;
+  const lambdas = options.lambdas ?? DEFAULT_CHOOSE.lambdas;
+  const policies = options.negatives ?? DEFAULT_CHOOSE.negatives;
+  const data = options.prepared ?? prepareData(dataset);
+  const train = { model: 'bpr' as const, maxEpochs: epochs, patience: epochs, learningRate: 1e-3, ks: [20] };
+  const grid: AugmentSettings[] = [];
+  for (const strategy of strategies) for (const k of ks) for (const lambda of lambdas) grid.push({ strategy, k, lambda, oAvg, inject, negatives: policies[0] ?? 'non-real' });
+  const total = 1 + grid.length + Math.max(0, policies.length - 1);
+  let index = 0;
+  const proxy = async (s: AugmentSettings | null): Promise<number> => {
+    options.onCandidate?.(index++, total, s);
+    const aug = s === null ? undefined : { result: await augmentFor(data, s, options.logger), settings: s };
+    const r = await runOnce(data, train, seed, loaderFor(data, seed, aug));
+    options.logger?.info(`proxy ${describe(s)}: valid recall@20 ${r.valid['recall@20']?.toFixed(5)}`);
+    return r.valid['recall@20'] ?? 0;
+  };
+  const none = await proxy(null);
+  const tried: Array<{ settings: AugmentSettings | null; v: number }> = [{ settings: null, v: none }];
+  for (const s of grid) tried.push({ settings: s, v: await proxy(s) });
+  const bestGrid = tried.filter((t) => t.settings !== null).sort((a, b) => b.v - a.v)[0];
+  if (bestGrid !== undefined) {
+    for (const negatives of policies.slice(1)) tried.push({ settings: { ...bestGrid.settings!, negatives }, v: await proxy({ ...bestGrid.settings!, negatives }) });
+  }
+  const candidates: Candidate[] = tried
+    .map((t) => ({ settings: t.settings, validRecall20: t.v, relativeGain: none > 0 ? t.v / none - 1 : 0 }))
+    .sort((a, b) => b.validRecall20 - a.validRecall20);
+  const best = candidates.find((c) => c.settings !== null);
+  const pct = (x: number): string => `${(100 * x).toFixed(1)} %`;
+  let settings: AugmentSettings | null = null;
+  let reason: string;
+  if (best !== undefined && best.relativeGain >= minGain) {
+    settings = best.settings;
+    reason = `${describe(settings)} raised validation Recall@20 of a ${epochs}-epoch BPR-MF proxy from ${none.toFixed(4)} to ${best.validRecall20.toFixed(4)} (${pct(best.relativeGain)}), the best of ${candidates.length} candidates.`;
+  } else {
+    reason =
+      best === undefined
+        ? 'no candidate settings to try.'
+        : `no augmentation: the best candidate (${describe(best.settings)}) changed validation Recall@20 of a ${epochs}-epoch BPR-MF proxy by ${pct(best.relativeGain)}, below the ${pct(minGain)} needed.`;
+  }
+  return { settings, reason, candidates, proxy: { model: 'bpr', epochs, seed, minGain } };
+}

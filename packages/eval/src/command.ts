@@ -1,0 +1,315 @@
+import { writeFile } from 'node:fs/promises';
+import { InvalidArgumentError, isViMmrecError } from '@vi-mmrec/core';
+import type { Logger, OAvgMode, Strategy } from '@vi-mmrec/core';
+import { readDataset } from '@vi-mmrec/io';
+import type { InjectMode, NegativePolicy } from '@vi-mmrec/integration-loader';
+import { type Choice, DEFAULT_CHOOSE, chooseSettings } from './auto.js';
+import type { EvalDataset } from './dataset.js';
+import {
+  type AugmentSettings,
+  type TrainSettings,
+  activityGroups,
+  augmentFor,
+  loaderFor,
+  meanStd,
+  prepareData,
+  runOnce,
+  summarise,
+} from './experiment.js';
+import type { ModelName } from './models/types.js';
+import { renderReport } from './report.js';
+import type { RunResult } from './train.js';
+
+/** Streams and terminal facts `evalCommand` writes to. */
+export interface EvalIo {
+  readonly stdout: NodeJS.WritableStream;
+  readonly stderr: NodeJS.WritableStream;
+  readonly isTTY: boolean;
+}
+
+type Stat = { mean: number; std: number };
+
+/** The JSON `vi-mmrec eval --json FILE` writes. */
+export interface EvalJson {
+  readonly settings: {
+    readonly dataset: string;
+    readonly model: ModelName;
+    readonly seeds: number;
+    readonly maxEpochs: number;
+    readonly patience: number;
+    readonly topK: readonly number[];
+    readonly mode: 'auto' | 'manual';
+    readonly augment: readonly (AugmentSettings | null)[];
+  };
+  /** Auto mode only: what was chosen on validation data, and why. */
+  readonly choice?: Choice;
+  readonly summary: { readonly baseline: Record<string, Stat>; readonly augmented: Record<string, Stat> };
+  readonly baseline: { readonly secondsPerEpoch: number; readonly pairsPerEpoch: number };
+  readonly variants: ReadonlyArray<{
+    readonly label: string;
+    readonly settings: AugmentSettings | null;
+    readonly augmentSeconds: number;
+    readonly virtualPairs: number;
+    readonly summary: Record<string, Stat>;
+    readonly secondsPerEpoch: number;
+    readonly pairsPerEpoch: number;
+  }>;
+  readonly runs: ReadonlyArray<{
+    readonly variant: string;
+    readonly seed: number;
+    readonly test: Record<string, number>;
+    readonly valid: Record<string, number>;
+    readonly bestEpoch: number;
+    readonly epochs: number;
+    readonly secondsPerEpoch: number;
+    readonly pairsPerEpoch: number;
+  }>;
+  readonly activityGroups: ReadonlyArray<{ readonly label: string; readonly users: number; readonly baseline: number; readonly augmented: number }>;
+}
+
+class UsageError extends Error {}
+
+const USAGE = `usage: vi-mmrec eval <datasetDir> --model bpr|lightgcn|vbpr|freedom [--seeds N]
+  [--strategy auto|overlay|synergistic[,…]] [--k 3,5,10] [--lambda 0.05,0.1] [--o-avg modality-mean|density]
+  [--inject pairs|graph|both] [--negatives non-real|non-interacted] [--max-epochs N] [--patience N]
+  [--topk 10,20] [--proxy-epochs N] [--json FILE] [--report FILE.html] [--quiet]`;
+
+interface Args {
+  dir: string;
+  model: ModelName;
+  seeds: number;
+  strategies: Strategy[] | 'auto';
+  ks?: number[];
+  lambdas?: number[];
+  oAvg: OAvgMode;
+  inject: InjectMode;
+  negatives?: NegativePolicy[];
+  maxEpochs: number;
+  patience: number;
+  topK: number[];
+  proxyEpochs: number;
+  json?: string;
+  report?: string;
+  quiet: boolean;
+}
+
+function parseList(flag: string, v: string, kind: 'int' | 'float'): number[] {
+  const out = v.split(',').map((s) => Number(s.trim()));
+  for (const x of out) {
+    if (!Number.isFinite(x) || (kind === 'int' && (!Number.isInteger(x) || x < 1)) || x < 0) {
+      throw new UsageError(`${flag} expects a comma-separated list of ${kind === 'int' ? 'positive integers' : 'numbers ≥ 0'}, got '${v}'.`);
+    }
+  }
+  return out;
+}
+
+function oneOf<T extends string>(flag: string, v: string, allowed: readonly T[]): T {
+  if (!allowed.includes(v as T)) throw new UsageError(`${flag} must be one of ${allowed.join(', ')}, got '${v}'.`);
+  return v as T;
+}
+
+/** Parses `eval`'s arguments; throws `UsageError` with a one-line message. */
+function parseArgs(argv: readonly string[]): Args {
+  const pos: string[] = [];
+  const opts = new Map<string, string>();
+  const flags = new Set(['--quiet']);
+  const valued = new Set(['--model', '--seeds', '--strategy', '--k', '--lambda', '--o-avg', '--inject', '--negatives', '--max-epochs', '--patience', '--topk', '--proxy-epochs', '--json', '--report']);
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a.startsWith('--')) {
+      const eq = a.indexOf('=');
+      const name = eq >= 0 ? a.slice(0, eq) : a;
+      if (flags.has(name)) {
+        opts.set(name, 'true');
+      } else if (valued.has(name)) {
+        const v = eq >= 0 ? a.slice(eq + 1) : argv[++i];
+        if (v === undefined) throw new UsageError(`${name} needs a value.`);
+        opts.set(name, v);
+      } else throw new UsageError(`unknown option ${name}.`);
+    } else pos.push(a);
+  }
+  if (pos.length !== 1) throw new UsageError(pos.length === 0 ? 'missing <datasetDir>.' : `expected one <datasetDir>, got ${pos.length}.`);
+  const int = (flag: string, d: number): number => {
+    const v = opts.get(flag);
+    if (v === undefined) return d;
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 1) throw new UsageError(`${flag} expects a positive integer, got '${v}'.`);
+    return n;
+  };
+  const strategyArg = opts.get('--strategy') ?? 'auto';
+  const strategies = strategyArg === 'auto' ? 'auto' : strategyArg.split(',').map((s) => oneOf('--strategy', s, ['overlay', 'synergistic'] as const));
+  const kArg = opts.get('--k');
+  const lArg = opts.get('--lambda');
+  const nArg = opts.get('--negatives');
+  const json = opts.get('--json');
+  const report = opts.get('--report');
+  return {
+    dir: pos[0]!,
+    model: oneOf('--model', opts.get('--model') ?? 'bpr', ['bpr', 'lightgcn', 'vbpr', 'freedom'] as const),
+    seeds: int('--seeds', 3),
+    strategies,
+    ...(kArg === undefined ? {} : { ks: parseList('--k', kArg, 'int') }),
+    ...(lArg === undefined ? {} : { lambdas: parseList('--lambda', lArg, 'float') }),
+    oAvg: oneOf('--o-avg', opts.get('--o-avg') ?? 'modality-mean', ['modality-mean', 'density'] as const),
+    inject: oneOf('--inject', opts.get('--inject') ?? 'both', ['pairs', 'graph', 'both'] as const),
+    ...(nArg === undefined ? {} : { negatives: nArg.split(',').map((s) => oneOf('--negatives', s, ['non-real', 'non-interacted'] as const)) }),
+    maxEpochs: int('--max-epochs', 1000),
+    patience: int('--patience', 20),
+    topK: parseList('--topk', opts.get('--topk') ?? '10,20', 'int'),
+    proxyEpochs: int('--proxy-epochs', DEFAULT_CHOOSE.epochs),
+    ...(json === undefined ? {} : { json }),
+    ...(report === undefined ? {} : { report }),
+    quiet: opts.has('--quiet'),
+  };
+}
+
+/** Registers every installed backend package (cpu, onnxruntime-node, tfjs-node-gpu) for `augment`'s `'auto'`. */
+async function registerBackends(logger: Logger): Promise<void> {
+  for (const pkg of ['@vi-mmrec/backend-cpu', '@vi-mmrec/backend-onnxruntime-node', '@vi-mmrec/backend-tfjs-node-gpu']) {
+    try {
+      await import(`${pkg}/register`);
+    } catch (e) {
+      logger.info(`backend ${pkg} not available (${e instanceof Error ? e.message.split('\n')[0] : String(e)})`);
+    }
+  }
+}
+
+const label = (s: AugmentSettings | null): string => (s === null ? 'no augmentation' : `${s.strategy} k=${s.k} λ=${s.lambda} ${s.negatives} ${s.inject}`);
+const fmt = (s: Stat | undefined): string => (s === undefined ? '–' : `${s.mean.toFixed(4)} ± ${s.std.toFixed(4)}`);
+
+/**
+ * `vi-mmrec eval <datasetDir> …`: trains the chosen model on the baseline and the augmented
+ * data with identical seeds, evaluates both by the MMRec protocol, prints a table (mean ± std
+ * over seeds, relative gain, seconds and pairs per epoch) and optionally writes JSON and an
+ * HTML report. Without `--strategy` (or with `--strategy auto`) the augmentation settings are
+ * chosen on validation data by {@link chooseSettings} — possibly "no augmentation".
+ * Returns the exit code: 0 ok, 1 failure, 2 usage error; errors are one line on stderr.
+ */
+export async function evalCommand(argv: string[], io: EvalIo): Promise<number> {
+  const say = (s: string): void => void io.stdout.write(`${s}\n`);
+  let args: Args;
+  try {
+    args = parseArgs(argv);
+  } catch (e) {
+    io.stderr.write(`vi-mmrec eval: ${(e as Error).message}\n${USAGE}\n`);
+    return 2;
+  }
+  const progress = (s: string): void => {
+    if (args.quiet) return;
+    if (io.isTTY) io.stderr.write(`\r\x1b[2K${s}`);
+  };
+  const logger: Logger = { info: () => {}, warn: (m) => void io.stderr.write(args.quiet ? '' : `${io.isTTY ? '\r\x1b[2K' : ''}warning: ${m}\n`) };
+  try {
+    await registerBackends(logger);
+    const dataset = (await readDataset(args.dir)) as EvalDataset;
+    const data = prepareData(dataset, args.topK);
+    const train: TrainSettings = { model: args.model, maxEpochs: args.maxEpochs, patience: args.patience, learningRate: 1e-3, ks: args.topK };
+    let choice: Choice | undefined;
+    let variants: (AugmentSettings | null)[];
+    if (args.strategies === 'auto') {
+      choice = await chooseSettings(dataset, {
+        prepared: data,
+        epochs: args.proxyEpochs,
+        inject: args.inject,
+        oAvg: args.oAvg,
+        ...(args.ks === undefined ? {} : { ks: args.ks }),
+        ...(args.lambdas === undefined ? {} : { lambdas: args.lambdas }),
+        ...(args.negatives === undefined ? {} : { negatives: args.negatives }),
+        logger,
+        onCandidate: (i, n, s) => progress(`auto: proxy ${i + 1}/${n} (${label(s)})`),
+      });
+      if (!args.quiet) say(`auto: ${choice.reason}`);
+      variants = [choice.settings];
+    } else {
+      variants = [];
+      for (const strategy of args.strategies) {
+        for (const k of args.ks ?? [3]) {
+          for (const lambda of args.lambdas ?? [0.1]) {
+            variants.push({ strategy, k, lambda, oAvg: args.oAvg, inject: args.inject, negatives: args.negatives?.[0] ?? 'non-real' });
+          }
+        }
+      }
+    }
+    const runs: Array<EvalJson['runs'][number]> = [];
+    const seeds = Array.from({ length: args.seeds }, (_, i) => i + 1);
+    const runVariant = async (name: string, make: (seed: number) => ReturnType<typeof loaderFor>): Promise<RunResult[]> => {
+      const out: RunResult[] = [];
+      for (const seed of seeds) {
+        const r = await runOnce(data, train, seed, make(seed), (e) =>
+          progress(`${args.model} ${name} seed ${seed}/${seeds.length} epoch ${e.epoch} loss ${e.loss.toFixed(4)} valid R@20 ${e.validRecall20.toFixed(4)} (${e.trainSeconds.toFixed(1)} s)`),
+        );
+        out.push(r);
+        runs.push({ variant: name, seed, test: r.test, valid: r.valid, bestEpoch: r.bestEpoch, epochs: r.epochs, secondsPerEpoch: r.secondsPerEpoch, pairsPerEpoch: r.pairsPerEpoch });
+      }
+      return out;
+    };
+    const baseRuns = await runVariant('baseline', (seed) => loaderFor(data, seed));
+    const baseSummary = summarise(baseRuns);
+    const baseline = { secondsPerEpoch: meanStd(baseRuns.map((r) => r.secondsPerEpoch)).mean, pairsPerEpoch: meanStd(baseRuns.map((r) => r.pairsPerEpoch)).mean };
+    const variantOut: Array<EvalJson['variants'][number]> = [];
+    let firstAugRuns: RunResult[] | undefined;
+    for (const s of variants) {
+      if (s === null) {
+        variantOut.push({ label: label(s), settings: null, augmentSeconds: 0, virtualPairs: 0, summary: baseSummary, ...baseline });
+        firstAugRuns ??= baseRuns;
+        continue;
+      }
+      progress(`augment (${label(s)})`);
+      const result = await augmentFor(data, s, logger);
+      const augRuns = await runVariant(label(s), (seed) => loaderFor(data, seed, { result, settings: s }));
+      firstAugRuns ??= augRuns;
+      variantOut.push({
+        label: label(s),
+        settings: s,
+        augmentSeconds: result.summary.seconds.total,
+        virtualPairs: result.summary.counts.virtualOnly,
+        summary: summarise(augRuns),
+        secondsPerEpoch: meanStd(augRuns.map((r) => r.secondsPerEpoch)).mean,
+        pairsPerEpoch: meanStd(augRuns.map((r) => r.pairsPerEpoch)).mean,
+      });
+    }
+    if (io.isTTY && !args.quiet) io.stderr.write('\r\x1b[2K');
+    // Gain by user-activity group (test Recall@20 averaged over seeds, first augmented variant).
+    const testUsers = Int32Array.from(Array.from(data.evaluator.users).filter((u) => data.splits.test.rowPtr[u + 1]! > data.splits.test.rowPtr[u]!));
+    const groupMean = (rs: RunResult[], users: Int32Array): number =>
+      meanStd(rs.map((r) => (users.length === 0 ? 0 : Array.from(users, (u) => r.perUserTestRecall[u] ?? 0).reduce((a, b) => a + b, 0) / users.length))).mean;
+    const groups = activityGroups(data.splits.train, testUsers).map((g) => ({
+      label: g.label,
+      users: g.users.length,
+      baseline: groupMean(baseRuns, g.users),
+      augmented: groupMean(firstAugRuns ?? baseRuns, g.users),
+    }));
+    const json: EvalJson = {
+      settings: { dataset: dataset.name, model: args.model, seeds: args.seeds, maxEpochs: args.maxEpochs, patience: args.patience, topK: data.evaluator.ks, mode: args.strategies === 'auto' ? 'auto' : 'manual', augment: variants },
+      ...(choice === undefined ? {} : { choice }),
+      summary: { baseline: baseSummary, augmented: variantOut[0]?.summary ?? baseSummary },
+      baseline,
+      variants: variantOut,
+      runs,
+      activityGroups: groups,
+    };
+    if (!args.quiet) {
+      say(`dataset ${dataset.name} (${dataset.numUsers} users, ${dataset.numItems} items), model ${args.model}, ${args.seeds} seed(s), test metrics at the best validation epoch`);
+      for (const v of variantOut) {
+        say(`\n${v.label}${v.settings === null ? '' : ` (augment: ${v.augmentSeconds.toFixed(2)} s once, ${v.virtualPairs} virtual pairs)`}`);
+        say(`${'metric'.padEnd(12)}${'baseline'.padEnd(20)}${'augmented'.padEnd(20)}gain`);
+        for (const m of Object.keys(baseSummary)) {
+          const b = baseSummary[m];
+          const a = v.summary[m];
+          const gain = b !== undefined && a !== undefined && b.mean > 0 ? `${a.mean >= b.mean ? '+' : ''}${((a.mean / b.mean - 1) * 100).toFixed(1)} %` : '–';
+          say(`${m.padEnd(12)}${fmt(b).padEnd(20)}${fmt(a).padEnd(20)}${gain}`);
+        }
+        say(`${'s/epoch'.padEnd(12)}${baseline.secondsPerEpoch.toFixed(2).padEnd(20)}${v.secondsPerEpoch.toFixed(2).padEnd(20)}×${(v.secondsPerEpoch / baseline.secondsPerEpoch).toFixed(2)}`);
+        say(`${'pairs/epoch'.padEnd(12)}${String(Math.round(baseline.pairsPerEpoch)).padEnd(20)}${String(Math.round(v.pairsPerEpoch)).padEnd(20)}×${(v.pairsPerEpoch / baseline.pairsPerEpoch).toFixed(2)}`);
+      }
+    }
+    if (args.json !== undefined) await writeFile(args.json, `${JSON.stringify(json, null, 2)}\n`);
+    if (args.report !== undefined) await writeFile(args.report, renderReport([json]));
+    return 0;
+  } catch (e) {
+    if (io.isTTY && !args.quiet) io.stderr.write('\r\x1b[2K');
+    const msg = e instanceof Error ? e.message.split('\n')[0]! : String(e);
+    io.stderr.write(`vi-mmrec eval: ${msg}\n`);
+    return isViMmrecError(e) && e instanceof InvalidArgumentError ? 2 : 1;
+  }
+}

@@ -1,0 +1,134 @@
+import { tf } from '../tf-backend.js';
+
+/**
+ * A sparse matrix in CSR form (float32 values), with its transpose built on demand for
+ * back-propagation.
+ */
+export interface CsrMatrix {
+  readonly rows: number;
+  readonly cols: number;
+  readonly rowPtr: Int32Array;
+  readonly colIdx: Int32Array;
+  readonly values: Float32Array;
+  /** Set when the matrix is known to be symmetric: the transpose is itself. */
+  readonly symmetric?: boolean;
+}
+
+/** Builds a CSR matrix from COO triplets (duplicates summed, columns sorted per row). */
+export function csrFromCoo(rows: number, cols: number, r: Int32Array, c: Int32Array, v: Float32Array, symmetric = false): CsrMatrix {
+  const count = new Int32Array(rows + 1);
+  for (let p = 0; p < r.length; p++) count[r[p]! + 1]!++;
+  for (let i = 0; i < rows; i++) count[i + 1]! += count[i]!;
+  const fill = count.slice(0, rows);
+  const order = new Int32Array(r.length);
+  for (let p = 0; p < r.length; p++) order[fill[r[p]!]!++] = p;
+  const rowPtr = new Int32Array(rows + 1);
+  const colIdx: number[] = [];
+  const values: number[] = [];
+  for (let i = 0; i < rows; i++) {
+    const seg = Array.from(order.subarray(count[i]!, count[i + 1]!)).sort((a, b) => c[a]! - c[b]! || a - b);
+    for (const p of seg) {
+      const last = colIdx.length - 1;
+      if (colIdx.length > rowPtr[i]! && colIdx[last] === c[p]) values[last]! += v[p]!;
+      else {
+        colIdx.push(c[p]!);
+        values.push(v[p]!);
+      }
+    }
+    rowPtr[i + 1] = colIdx.length;
+  }
+  return { rows, cols, rowPtr, colIdx: Int32Array.from(colIdx), values: Float32Array.from(values), symmetric };
+}
+
+const transposes = new WeakMap<CsrMatrix, CsrMatrix>();
+
+/** The transpose of `a` (cached). */
+export function transpose(a: CsrMatrix): CsrMatrix {
+  if (a.symmetric === true) return a;
+  let t = transposes.get(a);
+  if (t === undefined) {
+    const r = new Int32Array(a.colIdx.length);
+    for (let i = 0; i < a.rows; i++) r.fill(i, a.rowPtr[i]!, a.rowPtr[i + 1]!);
+    t = csrFromCoo(a.cols, a.rows, a.colIdx, r, a.values);
+    transposes.set(a, t);
+  }
+  return t;
+}
+
+/** Plain CSR × dense product on float32 arrays: `out = a · x`, `x` is `a.cols × d` row-major. */
+export function spmmArrays(a: CsrMatrix, x: Float32Array, d: number): Float32Array {
+  const out = new Float32Array(a.rows * d);
+  const { rowPtr, colIdx, values } = a;
+  for (let i = 0; i < a.rows; i++) {
+    const o = i * d;
+    for (let p = rowPtr[i]!; p < rowPtr[i + 1]!; p++) {
+      const w = values[p]!;
+      const c = colIdx[p]! * d;
+      for (let k = 0; k < d; k++) out[o + k]! += w * x[c + k]!;
+    }
+  }
+  return out;
+}
+
+/**
+ * Sparse × dense product `a · x` as a differentiable tfjs op. tfjs has no sparse kernels on the
+ * wasm backend (and gather's gradient needs UnsortedSegmentSum, which wasm lacks), so the
+ * product runs as a tight CSR loop on the host; the gradient is `aᵀ · dy`.
+ */
+export function spmm(a: CsrMatrix, x: tf.Tensor2D): tf.Tensor2D {
+  const d = x.shape[1];
+  const op = tf.customGrad(((xi: tf.Tensor) => {
+    const value = tf.tensor2d(spmmArrays(a, xi.dataSync() as Float32Array, d), [a.rows, d]);
+    return { value, gradFunc: (dy: tf.Tensor) => tf.tensor2d(spmmArrays(transpose(a), dy.dataSync() as Float32Array, d), [a.cols, d]) };
+  }) as unknown as Parameters<typeof tf.customGrad>[0]);
+  return op(x) as tf.Tensor2D;
+}
+
+/**
+ * Row lookup `table[indices]` whose gradient is a dense scatter-add (tfjs's own gather
+ * gradient uses UnsortedSegmentSum, missing on the wasm backend).
+ */
+export function gatherRows(table: tf.Tensor2D, indices: Int32Array): tf.Tensor2D {
+  const [rows, d] = table.shape;
+  const op = tf.customGrad(((t: tf.Tensor) => {
+    const value = tf.gather(t, tf.tensor1d(indices, 'int32'));
+    const gradFunc = (dy: tf.Tensor): tf.Tensor => {
+      const g = new Float32Array(rows * d);
+      const dv = dy.dataSync() as Float32Array;
+      for (let b = 0; b < indices.length; b++) {
+        const o = indices[b]! * d;
+        const s = b * d;
+        for (let k = 0; k < d; k++) g[o + k]! += dv[s + k]!;
+      }
+      return tf.tensor2d(g, [rows, d]);
+    };
+    return { value, gradFunc };
+  }) as unknown as Parameters<typeof tf.customGrad>[0]);
+  return op(table) as tf.Tensor2D;
+}
+
+/**
+ * Mean BPR loss `-mean(log σ(pos - neg)) = mean(softplus(neg - pos))` (tfjs's own
+ * `logSigmoid` gradient reads a disposed tensor, hence softplus).
+ */
+export function bprLoss(pos: tf.Tensor, neg: tf.Tensor): tf.Scalar {
+  return tf.mean(tf.softplus(tf.sub(neg, pos))) as tf.Scalar;
+}
+
+/** Row-wise dot products of two `n × d` tensors. */
+export function rowDot(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor1D {
+  return tf.sum(tf.mul(a, b), 1);
+}
+
+/** Sum of squares of the given tensors divided by `n` (the batch size). */
+export function l2PerBatch(n: number, ...ts: tf.Tensor[]): tf.Scalar {
+  let s: tf.Scalar = tf.scalar(0);
+  for (const t of ts) s = tf.add(s, tf.sum(tf.square(t)));
+  return tf.div(s, n);
+}
+
+/** Xavier-normal initialised `rows × cols` variable (MMRec's initialiser for embeddings). */
+export function xavierVariable(rows: number, cols: number, seed: number): tf.Variable<tf.Rank.R2> {
+  const std = Math.sqrt(2 / (rows + cols));
+  return tf.variable(tf.randomNormal([rows, cols], 0, std, 'float32', seed), true) as tf.Variable<tf.Rank.R2>;
+}
