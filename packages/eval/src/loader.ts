@@ -56,7 +56,7 @@ export function csrFromPairs(numUsers: number, numItems: number, users: Int32Arr
   const rowPtr = new Int32Array(numUsers + 1);
   const out: number[] = [];
   for (let u = 0; u < numUsers; u++) {
-    const row = raw.subarray(count[u]!, count[u + 1]!).slice().sort();
+    const row = raw.subarray(count[u], count[u + 1]).slice().sort();
     for (let q = 0; q < row.length; q++) if (q === 0 || row[q] !== row[q - 1]) out.push(row[q]!);
     rowPtr[u + 1] = out.length;
   }
@@ -127,7 +127,7 @@ export function baselineLoader(train: SparseInteractions, options: BaselineLoade
   const batchSize = options.batchSize ?? 2048;
   const rng = new Rng(options.seed ?? 0);
   const users = new Int32Array(train.items.length);
-  for (let u = 0; u < train.numUsers; u++) users.fill(u, train.rowPtr[u]!, train.rowPtr[u + 1]!);
+  for (let u = 0; u < train.numUsers; u++) users.fill(u, train.rowPtr[u], train.rowPtr[u + 1]);
   const items = train.items;
   return {
     numUsers: train.numUsers,

@@ -105,7 +105,7 @@ export class Evaluator {
       const scores = score(batch);
       for (let b = 0; b < batch.length; b++) {
         const u = batch[b]!;
-        const ranked = topK(scores, b * I, I, this.maxK, this.mask.items, this.mask.rowPtr[u]!, this.mask.rowPtr[u + 1]!);
+        const ranked = topK(scores, b * I, I, this.maxK, this.mask.items, this.mask.rowPtr[u], this.mask.rowPtr[u + 1]);
         for (const split of ['valid', 'test'] as const) {
           const m = this[split];
           const lo = m.rowPtr[u]!;

@@ -3,7 +3,7 @@ import type { Rng } from '../rng.js';
 import { tf } from '../tf-backend.js';
 import { bipartiteAdjacency, degreeSensitivePrune, itemItemGraph, itemKnn } from './graph.js';
 import { type CsrMatrix, bprLoss, csrFromCoo, gatherRows, l2PerBatch, rowDot, spmm, xavierVariable } from './ops.js';
-import type { ItemFeatures, ModelName, ModelOptions, Recommender } from './types.js';
+import type { ModelName, ModelOptions, Recommender } from './types.js';
 
 /** Default L2 weights (MMRec tunes them on a grid; these are our fixed picks from it). */
 export const DEFAULT_REG: Readonly<Record<ModelName, number>> = { bpr: 1e-5, lightgcn: 1e-4, vbpr: 1e-5, freedom: 0 };
@@ -84,6 +84,7 @@ export class LightGcn implements Recommender {
     this.variables = [this.user, this.item];
   }
 
+  // eslint-disable-next-line @typescript-eslint/no-unused-vars -- same signature as Freedom's override
   beginEpoch(loader: TrainingLoader, _rng?: Rng): void {
     this.adjacency ??= bipartiteAdjacency(matrixOf(loader));
   }
@@ -96,7 +97,7 @@ export class LightGcn implements Recommender {
       h = spmm(adj, h);
       acc = tf.add(acc, h);
     }
-    const mean = tf.div(acc, this.layers + 1) as tf.Tensor2D;
+    const mean = tf.div<tf.Tensor2D>(acc, this.layers + 1);
     const [users, items] = tf.split(mean, [this.numUsers, this.numItems], 0) as [tf.Tensor2D, tf.Tensor2D];
     return { users, items };
   }
@@ -157,7 +158,7 @@ export class Vbpr implements Recommender {
       } else {
         const knn = itemKnn(m, numItems, Number.MAX_SAFE_INTEGER);
         const rows = new Int32Array(knn.cols.length);
-        for (let i = 0; i < numItems; i++) rows.fill(i, knn.rowPtr[i]!, knn.rowPtr[i + 1]!);
+        for (let i = 0; i < numItems; i++) rows.fill(i, knn.rowPtr[i], knn.rowPtr[i + 1]);
         this.lists.push({ s: csrFromCoo(numItems, numItems, rows, knn.cols, knn.sims), w: xavierVariable(numItems, d, seed * 7 + s++) });
       }
     }

@@ -26,7 +26,7 @@ export function csrFromCoo(rows: number, cols: number, r: Int32Array, c: Int32Ar
   const colIdx: number[] = [];
   const values: number[] = [];
   for (let i = 0; i < rows; i++) {
-    const seg = Array.from(order.subarray(count[i]!, count[i + 1]!)).sort((a, b) => c[a]! - c[b]! || a - b);
+    const seg = Array.from(order.subarray(count[i], count[i + 1])).sort((a, b) => c[a]! - c[b]! || a - b);
     for (const p of seg) {
       const last = colIdx.length - 1;
       if (colIdx.length > rowPtr[i]! && colIdx[last] === c[p]) values[last]! += v[p]!;
@@ -48,7 +48,7 @@ export function transpose(a: CsrMatrix): CsrMatrix {
   let t = transposes.get(a);
   if (t === undefined) {
     const r = new Int32Array(a.colIdx.length);
-    for (let i = 0; i < a.rows; i++) r.fill(i, a.rowPtr[i]!, a.rowPtr[i + 1]!);
+    for (let i = 0; i < a.rows; i++) r.fill(i, a.rowPtr[i], a.rowPtr[i + 1]);
     t = csrFromCoo(a.cols, a.rows, a.colIdx, r, a.values);
     transposes.set(a, t);
   }
@@ -112,7 +112,7 @@ export function gatherRows(table: tf.Tensor2D, indices: Int32Array): tf.Tensor2D
  * `logSigmoid` gradient reads a disposed tensor, hence softplus).
  */
 export function bprLoss(pos: tf.Tensor, neg: tf.Tensor): tf.Scalar {
-  return tf.mean(tf.softplus(tf.sub(neg, pos))) as tf.Scalar;
+  return tf.mean<tf.Scalar>(tf.softplus(tf.sub(neg, pos)));
 }
 
 /** Row-wise dot products of two `n × d` tensors. */
@@ -130,5 +130,5 @@ export function l2PerBatch(n: number, ...ts: tf.Tensor[]): tf.Scalar {
 /** Xavier-normal initialised `rows × cols` variable (MMRec's initialiser for embeddings). */
 export function xavierVariable(rows: number, cols: number, seed: number): tf.Variable<tf.Rank.R2> {
   const std = Math.sqrt(2 / (rows + cols));
-  return tf.variable(tf.randomNormal([rows, cols], 0, std, 'float32', seed), true) as tf.Variable<tf.Rank.R2>;
+  return tf.variable<tf.Rank.R2>(tf.randomNormal<tf.Rank.R2>([rows, cols], 0, std, 'float32', seed), true);
 }

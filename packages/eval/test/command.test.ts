@@ -1,0 +1,128 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { synthesizeDataset, writeDataset } from '@vi-mmrec/io';
+import { evalCommand } from '../src/command.js';
+import { chooseSettings } from '../src/auto.js';
+import { augmentFor, loaderFor, prepareData, runOnce } from '../src/experiment.js';
+
+function sink(): { stream: Writable; text: () => string } {
+  const chunks: string[] = [];
+  const stream = new Writable({
+    write(c, _e, cb) {
+      chunks.push(String(c));
+      cb();
+    },
+  });
+  return { stream, text: () => chunks.join('') };
+}
+
+let dir: string;
+const ds = synthesizeDataset({ numUsers: 80, numItems: 50, interactions: 900, modalities: [{ name: 'image', dim: 8 }, { name: 'text', dim: 6 }], seed: 5, name: 'tiny' });
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'vi-mmrec-eval-'));
+  await writeDataset(join(dir, 'tiny'), ds);
+  await import('@vi-mmrec/backend-cpu/register');
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('evalCommand end to end', () => {
+  it('runs baseline and augmented, writes valid JSON and a self-contained HTML report', async () => {
+    const out = sink();
+    const err = sink();
+    const json = join(dir, 'r.json');
+    const html = join(dir, 'r.html');
+    const code = await evalCommand(
+      [join(dir, 'tiny'), '--model', 'lightgcn', '--seeds', '2', '--strategy', 'synergistic', '--k', '2,4', '--lambda', '0.1', '--max-epochs', '2', '--json', json, '--report', html],
+      { stdout: out.stream, stderr: err.stream, isTTY: false },
+    );
+    expect(err.text()).toBe('');
+    expect(code).toBe(0);
+    expect(out.text()).toMatch(/recall@20/);
+    const j = JSON.parse(await readFile(json, 'utf8'));
+    for (const variant of ['baseline', 'augmented']) {
+      for (const m of ['recall@20', 'ndcg@20', 'recall@10', 'ndcg@10']) {
+        expect(typeof j.summary[variant][m].mean).toBe('number');
+        expect(typeof j.summary[variant][m].std).toBe('number');
+      }
+    }
+    expect(j.runs).toHaveLength(2 * 3); // baseline + two k values, two seeds each
+    for (const r of j.runs) {
+      expect(r.bestEpoch).toBeGreaterThanOrEqual(1);
+      expect(r.epochs).toBe(2);
+      expect(r.secondsPerEpoch).toBeGreaterThan(0);
+    }
+    expect(j.variants.map((v: { settings: { k: number } }) => v.settings.k)).toEqual([2, 4]);
+    expect(j.variants[0].pairsPerEpoch).toBeGreaterThan(j.baseline.pairsPerEpoch);
+    const page = await readFile(html, 'utf8');
+    expect(page.startsWith('<!doctype html>')).toBe(true);
+    expect(page).toMatch(/<svg/);
+    expect(page).toMatch(/vs k/);
+    expect(page).not.toMatch(/<script|src="http/);
+  }, 60_000);
+
+  it('auto mode chooses on validation data and says why', async () => {
+    const out = sink();
+    const code = await evalCommand([join(dir, 'tiny'), '--model', 'bpr', '--seeds', '1', '--k', '3', '--lambda', '0.1', '--negatives', 'non-real', '--strategy', 'auto', '--proxy-epochs', '1', '--max-epochs', '1', '--json', join(dir, 'a.json')], {
+      stdout: out.stream,
+      stderr: sink().stream,
+      isTTY: false,
+    });
+    expect(code).toBe(0);
+    expect(out.text()).toMatch(/^auto: /m);
+    const j = JSON.parse(await readFile(join(dir, 'a.json'), 'utf8'));
+    expect(j.settings.mode).toBe('auto');
+    expect(j.choice.candidates.length).toBe(3); // none + 2 strategies
+    expect(typeof j.choice.reason).toBe('string');
+  }, 60_000);
+
+  it('usage errors exit 2 and data errors exit 1, each with one line and no stack', async () => {
+    for (const [argv, exit] of [
+      [['--model', 'bpr'], 2],
+      [[join(dir, 'tiny'), '--model', 'svd'], 2],
+      [[join(dir, 'tiny'), '--bogus'], 2],
+      [[join(dir, 'missing'), '--strategy', 'overlay'], 1],
+    ] as const) {
+      const err = sink();
+      expect(await evalCommand([...argv], { stdout: sink().stream, stderr: err.stream, isTTY: false })).toBe(exit);
+      expect(err.text().split('\n')[0]).toMatch(/^vi-mmrec eval: /);
+      expect(err.text()).not.toMatch(/\n\s+at /);
+    }
+  });
+});
+
+describe('determinism', () => {
+  it('the same seed gives identical metrics, baseline and augmented', async () => {
+    const data = prepareData(ds);
+    const train = { model: 'bpr' as const, maxEpochs: 2, patience: 20, learningRate: 1e-3, ks: [10, 20] };
+    const settings = { strategy: 'overlay' as const, k: 3, lambda: 0.1, oAvg: 'modality-mean' as const, inject: 'both' as const, negatives: 'non-real' as const };
+    const result = await augmentFor(data, settings);
+    const a = await runOnce(data, train, 4, loaderFor(data, 4, { result, settings }));
+    const b = await runOnce(data, train, 4, loaderFor(data, 4, { result, settings }));
+    expect(a.test).toEqual(b.test);
+    expect(a.history.map((h) => h.loss)).toEqual(b.history.map((h) => h.loss));
+    const c = await runOnce(data, train, 5, loaderFor(data, 5));
+    const d = await runOnce(data, train, 5, loaderFor(data, 5));
+    expect(c.history.map((h) => h.loss)).toEqual(d.history.map((h) => h.loss));
+    expect(c.history.map((h) => h.loss)).not.toEqual(a.history.map((h) => h.loss));
+  }, 60_000);
+
+  it('chooseSettings never looks at test: permuting test labels does not change the choice', async () => {
+    const labels = Uint8Array.from(ds.interactions.labels, (l) => l);
+    const testIdx = [...labels.keys()].filter((p) => labels[p] === 2);
+    // Replace the test items by other items: a choice that read test would move.
+    const items = Int32Array.from(ds.interactions.items);
+    for (const p of testIdx) items[p] = (items[p]! + 17) % ds.numItems;
+    const shuffled = { ...ds, interactions: { ...ds.interactions, items } };
+    const opts = { epochs: 1, ks: [3], lambdas: [0.1], strategies: ['overlay' as const], negatives: ['non-real' as const] };
+    const x = await chooseSettings(ds, opts);
+    const y = await chooseSettings(shuffled, opts);
+    expect(y.candidates.map((c) => c.validRecall20)).toEqual(x.candidates.map((c) => c.validRecall20));
+    expect(y.settings).toEqual(x.settings);
+  }, 60_000);
+});
