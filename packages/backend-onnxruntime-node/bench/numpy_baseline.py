@@ -38,11 +38,15 @@ def run():
 
 
 times = []
+cpu = []
 for _ in range(reps):
     t = time.perf_counter()
+    c = time.process_time()
     run()
     times.append(time.perf_counter() - t)
+    cpu.append(time.process_time() - c)
 times.sort()
+cpu.sort()
 med = times[len(times) // 2]
 print(json.dumps({"impl": "numpy", "items": n, "block": block, "medianMs": round(med * 1000), "timesMs": [round(t * 1000) for t in times],
-                  "gflops": round(2 * n * n * 4480 / med / 1e9, 1)}))
+                  "gflops": round(2 * n * n * 4480 / med / 1e9, 1), "medianCpuMs": round(cpu[len(cpu) // 2] * 1000)}))

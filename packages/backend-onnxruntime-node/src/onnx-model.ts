@@ -124,8 +124,11 @@ function encodeInitializer(t: OnnxInitializer): ProtoWriter {
     .bytes(TENSOR.rawData, raw);
 }
 
-/** Serialises `model` as ONNX `ModelProto` bytes, ready for `InferenceSession.create`. @internal */
-export function encodeOnnxModel(model: OnnxModel): Uint8Array {
+/**
+ * Serialises `model` as ONNX `ModelProto` bytes, ready for `InferenceSession.create`; into
+ * `into` when it is large enough (see {@link ProtoWriter.finish}). @internal
+ */
+export function encodeOnnxModel(model: OnnxModel, into?: Uint8Array): Uint8Array {
   const graph = new ProtoWriter();
   for (const n of model.nodes) graph.message(GRAPH.node, encodeNode(n));
   graph.string(GRAPH.name, model.graphName);
@@ -138,5 +141,5 @@ export function encodeOnnxModel(model: OnnxModel): Uint8Array {
     .string(MODEL.producerName, model.producerName)
     .message(MODEL.graph, graph)
     .message(MODEL.opsetImport, opset)
-    .finish();
+    .finish(into);
 }

@@ -47,15 +47,16 @@ export interface OnnxruntimeNodeBackendOptions {
   readonly targetBlockMs?: number;
   /**
    * Largest size in bytes of the normalised features baked into one onnxruntime session
-   * (default 128 MiB). Larger inputs are split into column chunks, one session each, which
+   * (default 64 MiB). Larger inputs are split into column chunks, one session each, which
    * bounds the transient memory of session creation.
    */
   readonly maxChunkBytes?: number;
   /** Receives the provider choice and fallbacks; silent by default. */
   readonly logger?: Logger;
   /**
-   * Whether idle intra-op threads spin-wait between runs (onnxruntime's default). Default:
-   * only when the request fits one session, since several sessions' pools would compete. @internal
+   * Whether idle intra-op threads spin-wait between runs (onnxruntime's default). Off by
+   * default: measured here, spinning pools of several sessions compete for the cores
+   * (3× the CPU time with 4 sessions) and it gains nothing with one. @internal
    */
   readonly allowSpinning?: boolean;
   /** Loads onnxruntime-node (tests inject failures here). @internal */
@@ -64,7 +65,7 @@ export interface OnnxruntimeNodeBackendOptions {
 
 const NAME = 'onnxruntime-node';
 const DEFAULT_TARGET_MS = 100;
-const DEFAULT_MAX_CHUNK_BYTES = 128 * 2 ** 20;
+const DEFAULT_MAX_CHUNK_BYTES = 64 * 2 ** 20;
 /** Throughput assumed for the first block before any measurement (flop/s). */
 const ASSUMED_FLOPS = 100e9;
 const MIN_BLOCK_ROWS = 8;
@@ -207,11 +208,17 @@ class OnnxruntimeNodeBackend implements Backend {
     try {
       const nonzero = blocks.map(() => new Uint8Array(numItems));
       const columnsPerChunk = Math.max(1, Math.floor(this.maxChunkBytes / (4 * totalDim)));
-      const spin = this.options.allowSpinning ?? columnsPerChunk >= numItems;
+      const spin = this.options.allowSpinning ?? false;
+      // Scratch reused by every chunk (onnxruntime copies the model bytes while creating a
+      // session), so the JavaScript side holds one chunk at a time, not garbage of each.
+      const scratch = {
+        rows: new Float32Array(Math.min(numItems, columnsPerChunk) * totalDim),
+        bytes: new Uint8Array(0),
+      };
       for (let start = 0; start < numItems; start += columnsPerChunk) {
         this.checkLive(signal);
         const end = Math.min(numItems, start + columnsPerChunk);
-        chunks.push(await this.createChunk(ort, blocks, outParts, outputs, start, end, nonzero, spin));
+        chunks.push(await this.createChunk(ort, blocks, outParts, outputs, start, end, nonzero, spin, scratch));
       }
       const valid = outParts.map((parts) => outputValidity(nonzero, parts, numItems));
       await this.runBlocks(ort, request, blocks, chunks, valid, tables, signal, onProgress);
@@ -236,10 +243,13 @@ class OnnxruntimeNodeBackend implements Backend {
     end: number,
     nonzero: Uint8Array[],
     spin: boolean,
+    scratch: { rows: Float32Array; bytes: Uint8Array },
   ): Promise<Chunk> {
     const columns = end - start;
+    let offset = 0;
     const parts = blocks.map((b, p) => {
-      const rows = new Float32Array(columns * b.dim);
+      const rows = scratch.rows.subarray(offset, offset + columns * b.dim);
+      offset += columns * b.dim;
       const nz = writeNormalizedRows({ data: b.data.subarray(start * b.dim, end * b.dim), dim: b.dim }, columns, rows);
       nonzero[p]!.set(nz, start);
       return { dim: b.dim, rows };
@@ -269,7 +279,8 @@ class OnnxruntimeNodeBackend implements Backend {
       graphOutputs.push({ parts: outParts[oi]!, topK: k, ...(bias === undefined ? {} : { bias }) });
     });
     if (graphOutputs.length === 0) return { start, end, session: undefined, topK, slot };
-    const bytes = buildChunkModel({ columns, parts, outputs: graphOutputs });
+    const bytes = buildChunkModel({ columns, parts, outputs: graphOutputs }, scratch.bytes);
+    if (bytes.buffer !== scratch.bytes.buffer) scratch.bytes = new Uint8Array(bytes.buffer);
     const session = await ort.InferenceSession.create(bytes, {
       ...this.sessionOptions(spin),
       executionProviders: this.providers,

@@ -144,11 +144,18 @@ export class ProtoWriter {
     return this;
   }
 
-  /** The encoded message. */
-  finish(): Uint8Array {
+  /**
+   * The encoded message. With `into` large enough, it is written there (and a view of it is
+   * returned), so that a caller encoding many large messages can reuse one buffer.
+   */
+  finish(into?: Uint8Array): Uint8Array {
     this.flush();
-    if (this.chunks.length === 1) return this.chunks[0]!;
-    const out = new Uint8Array(this.total);
+    if (into === undefined && this.chunks.length === 1) return this.chunks[0]!;
+    let out: Uint8Array;
+    if (into === undefined) out = new Uint8Array(this.total);
+    else if (into.length >= this.total) out = into.subarray(0, this.total);
+    // Too small: a new buffer with some slack, so the caller's next message likely fits.
+    else out = new Uint8Array(this.total + (this.total >> 4)).subarray(0, this.total);
     let at = 0;
     for (const c of this.chunks) {
       out.set(c, at);

@@ -52,8 +52,8 @@ export function chunkGraphNames(numParts: number, numOutputs: number): ChunkGrap
   };
 }
 
-/** Encodes the chunk model described by `spec` as ONNX bytes. @internal */
-export function buildChunkModel(spec: ChunkGraphSpec): Uint8Array {
+/** Encodes the chunk model described by `spec` as ONNX bytes (into `into` when it fits). @internal */
+export function buildChunkModel(spec: ChunkGraphSpec, into?: Uint8Array): Uint8Array {
   const { columns } = spec;
   const names = chunkGraphNames(spec.parts.length, spec.outputs.length);
   const nodes: OnnxNode[] = [];
@@ -114,5 +114,5 @@ export function buildChunkModel(spec: ChunkGraphSpec): Uint8Array {
     inputs,
     outputs,
     initializers,
-  });
+  }, into);
 }

@@ -84,6 +84,19 @@ describe('ProtoWriter', () => {
     expect(bytesOf(one(readFields(out), 9))[1]).toBe(1);
   });
 
+  it('writes into a caller buffer when it fits, else into a new one', () => {
+    const msg = (): ProtoWriter => new ProtoWriter().bytes(9, new Uint8Array(1000).fill(7)).int64(1, 5);
+    const expected = hex(msg().finish());
+    const scratch = new Uint8Array(2000);
+    const a = msg().finish(scratch);
+    expect(a.buffer).toBe(scratch.buffer);
+    expect(hex(a)).toBe(expected);
+    const small = new Uint8Array(10);
+    const b = msg().finish(small);
+    expect(b.buffer).not.toBe(small.buffer);
+    expect(hex(b)).toBe(expected);
+  });
+
   it('rejects invalid field numbers and unsafe integers', () => {
     expect(() => new ProtoWriter().int64(0, 1)).toThrow(RangeError);
     expect(() => new ProtoWriter().int64(2 ** 29, 1)).toThrow(RangeError);
