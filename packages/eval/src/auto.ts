@@ -30,7 +30,7 @@ export interface ChooseOptions {
   readonly strategies?: readonly Strategy[];
   /** k values to try; default [3, 10]. */
   readonly ks?: readonly number[];
-  /** λ values to try; default [0.05, 0.1]. */
+  /** λ values to try; default [0.1]. */
   readonly lambdas?: readonly number[];
   /** Negative policies to try; default both. */
   readonly negatives?: readonly NegativePolicy[];
@@ -59,7 +59,7 @@ export interface ChooseOptions {
 export const DEFAULT_CHOOSE = {
   strategies: ['synergistic', 'overlay'] as readonly Strategy[],
   ks: [3, 10] as readonly number[],
-  lambdas: [0.05, 0.1] as readonly number[],
+  lambdas: [0.1] as readonly number[],
   negatives: ['non-real', 'non-interacted'] as readonly NegativePolicy[],
   epochs: 10,
   minGain: 0.02,
