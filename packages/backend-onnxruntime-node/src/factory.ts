@@ -9,7 +9,7 @@ import { importOnnxruntime } from './runtime.js';
 export const onnxruntimeNodeBackendFactory: BackendFactory = {
   name: 'onnxruntime-node',
   priority: 200,
-  description: 'onnxruntime-node CPU EP (MLAS), ~N× faster than cpu',
+  description: 'onnxruntime-node CPU EP (MLAS), ~6× faster than cpu',
   isAvailable: async () => {
     try {
       await importOnnxruntime();

@@ -68,7 +68,7 @@ const DEFAULT_TARGET_MS = 100;
 const DEFAULT_MAX_CHUNK_BYTES = 64 * 2 ** 20;
 /** Throughput assumed for the first block before any measurement (flop/s). */
 const ASSUMED_FLOPS = 100e9;
-const MIN_BLOCK_ROWS = 8;
+const MIN_BLOCK_ROWS = 32;
 const MAX_BLOCK_ROWS = 4096;
 
 /** A positive integer option, or undefined. */
