@@ -100,6 +100,7 @@ def virtual_matrix(train_csr, table, num_items):
 def augment(folder, strategy, k, lam):
     names, feats, num_users, num_items, train = load(folder)
     t0 = time.perf_counter()
+    c0 = resource.getrusage(resource.RUSAGE_SELF)
     normed = [normalise(x) for x in feats]
     parts = [n for n, _ in normed]
     nonzero = [z for _, z in normed]
@@ -127,10 +128,12 @@ def augment(folder, strategy, k, lam):
     r_bar = r_bar.tocsr()
     r_bar.sort_indices()
     total = time.perf_counter() - t0
+    c1 = resource.getrusage(resource.RUSAGE_SELF)
     feature_bytes = int(sum(x.nbytes for x in feats))
     return {
         'total': total,
         'similarity': similarity,
+        'cpuSeconds': (c1.ru_utime - c0.ru_utime) + (c1.ru_stime - c0.ru_stime),
         'maxRSS': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
         'featureBytes': feature_bytes,
         'entries': int(r_bar.nnz),

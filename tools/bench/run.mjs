@@ -170,6 +170,7 @@ async function main() {
         const ss = samples.get(impl.label);
         const total = median(ss.map((s) => s.total));
         const sim = median(ss.map((s) => s.similarity));
+        const cpuSeconds = ss.every((s) => s.cpuSeconds !== undefined) ? median(ss.map((s) => s.cpuSeconds)) : undefined;
         const flops = similarityFlops(impl.flopsKind, numItems, dims);
         const gflops = flops / sim / 1e9;
         rows.push({
@@ -181,6 +182,7 @@ async function main() {
           totalMin: Math.min(...ss.map((s) => s.total)),
           totalMax: Math.max(...ss.map((s) => s.total)),
           sim,
+          cpuSeconds,
           flops,
           gflops,
           fullGflops: similarityFlops('full', numItems, dims) / sim / 1e9,
@@ -198,8 +200,13 @@ async function main() {
   const table = markdownTable(rows);
   console.log(table);
   if (opts.write) {
-    const md = report({ mach, peak, rows, table, opts, started, loadBefore, loadAfter });
-    await writeFile(path.join(ROOT, 'docs/benchmarks.md'), md);
+    // The hand-written "## Analysis" section of the previous report is kept (update it by hand).
+    const out = path.join(ROOT, 'docs/benchmarks.md');
+    const previous = existsSync(out) ? await readFile(out, 'utf8') : '';
+    const at = previous.indexOf('\n## Analysis');
+    const analysis = at >= 0 ? previous.slice(at) : '\n## Analysis\n\n(to be written after a run)\n';
+    const md = report({ mach, peak, rows, table, opts, started, loadBefore, loadAfter }) + analysis;
+    await writeFile(out, md);
     console.error('wrote docs/benchmarks.md');
   }
 }
@@ -208,11 +215,11 @@ const f = (x, d = 2) => (x === undefined ? '–' : x.toFixed(d));
 
 function markdownTable(rows) {
   const head =
-    '| shape | strategy | implementation | augment s (median, min–max) | × NumPy | similarity s | GFLOP/s computed | GFLOP/s full-equivalent | % of GEMM peak | FLOP floor s | peak RSS beyond features |\n' +
-    '|---|---|---|---|---|---|---|---|---|---|---|';
+    '| shape | strategy | implementation | augment s (median, min–max) | × NumPy | CPU s (all threads) | similarity s | GFLOP/s computed | GFLOP/s full-equivalent | % of GEMM peak | FLOP floor s | peak RSS beyond features |\n' +
+    '|---|---|---|---|---|---|---|---|---|---|---|---|';
   const body = rows.map(
     (r) =>
-      `| ${r.shape} | ${r.strategy} | ${r.impl} | ${f(r.total)} (${f(r.totalMin)}–${f(r.totalMax)}) | ${r.impl === 'numpy' ? '1' : f(r.ratio)} | ${f(r.sim)} | ${f(r.gflops, 1)} | ${f(r.fullGflops, 1)} | ${f(r.pctPeak, 1)} % | ${f(r.floor)} | ${(r.rssBeyond / 2 ** 20).toFixed(0)} MiB |`,
+      `| ${r.shape} | ${r.strategy} | ${r.impl} | ${f(r.total)} (${f(r.totalMin)}–${f(r.totalMax)}) | ${r.impl === 'numpy' ? '1' : f(r.ratio)} | ${f(r.cpuSeconds, 1)} | ${f(r.sim)} | ${f(r.gflops, 1)} | ${f(r.fullGflops, 1)} | ${f(r.pctPeak, 1)} % | ${f(r.floor)} | ${(r.rssBeyond / 2 ** 20).toFixed(0)} MiB |`,
   );
   return [head, ...body].join('\n');
 }
@@ -238,6 +245,7 @@ Do not edit the table by hand: re-run the benchmark.
 - \`augment\` with k = ${opts.k}, λ = ${opts.lambda}, oAvg = modality-mean (so synergistic also needs the per-modality tables: 3 neighbour tables from the same products). Times are wall seconds of \`augment\` alone (data generation and loading excluded), medians of the reps shown; every rep in a fresh process, implementations interleaved.
 - NumPy peer (tools/bench/numpy_peer.py): the same computation in blocked float32 NumPy (2048-row blocks, sgemm, argpartition top-k, sort of the kept k by score then id) and SciPy sparse for the virtual matrices, overlaps, weights and R̄.
 - FLOPs: full = 2·I²·Σd per pass; the cpu backend exploits the symmetry of S and computes only the upper-triangle tiles (padded to its 24-item panels), about half. "GFLOP/s computed" counts what each implementation actually computes; "full-equivalent" divides the full count by the same time. "% of GEMM peak" = computed GFLOP/s / NumPy's GEMM peak; "FLOP floor" = computed FLOPs at that peak.
+- CPU s = user + system seconds of all the process's threads during \`augment\` (median): on a busy machine it shows the work done better than wall time does.
 - Peak RSS beyond features = the child process's maxRSS minus the bytes of the loaded feature arrays (max over reps). It includes the Node/Python runtime itself (~50 MB) and the loaded interactions.
 - Noise: the machine is shared (2 vCPUs, other engineers' builds and tests ran concurrently). Load average at start ${loadBefore.map((x) => x.toFixed(2)).join(' / ')}, at end ${loadAfter.map((x) => x.toFixed(2)).join(' / ')} (1/5/15 min). The min–max spread is shown per cell.
 
