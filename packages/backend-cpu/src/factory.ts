@@ -7,6 +7,6 @@ export { cpuBackend };
 export const cpuBackendFactory: BackendFactory = {
   name: 'cpu',
   priority: 100,
-  description: 'pure JavaScript, runs everywhere',
+  description: 'WebAssembly SIMD on all cores (scalar JavaScript fallback), runs everywhere',
   create: () => cpuBackend(),
 };
