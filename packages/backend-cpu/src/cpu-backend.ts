@@ -232,6 +232,7 @@ class CpuBackend implements Backend {
     const numBlocks = Math.ceil(numItems / B);
     const pool = numBlocks > 1 ? await this.workers() : undefined;
     if (this.disposed) throw new BackendDisposedError(this.name);
+    throwIfAborted(signal);
     let engines = pool?.size ?? 1;
     let layout = plan(request, B, engines);
     let useWasm = this.module !== undefined;
@@ -313,6 +314,7 @@ class CpuBackend implements Backend {
       Atomics.store(control, 1, 1);
     };
     signal?.addEventListener('abort', abort, { once: true });
+    if (signal?.aborted === true) abort(); // aborted while the features were being packed
     let disposedDuringJob: Error | undefined;
     const onDispose = (error: Error): void => {
       disposedDuringJob = error;
