@@ -65,6 +65,22 @@ export const DEFAULT_CHOOSE = {
   minGain: 0.02,
 };
 
+/**
+ * The fixed settings the library recommends when no validation-based choice is made (e.g.
+ * `vi-mmrec eval --strategy overlay` without `--k`/`--lambda`/`--negatives`): what
+ * {@link chooseSettings} picked on Amazon Baby's validation split (docs/results.md).
+ * On other data prefer {@link chooseSettings}: on TikTok it picked `negatives:
+ * 'non-interacted'` instead.
+ */
+export const RECOMMENDED_SETTINGS: AugmentSettings = {
+  strategy: 'overlay',
+  k: 3,
+  lambda: 0.1,
+  oAvg: 'modality-mean',
+  inject: 'both',
+  negatives: 'non-real',
+};
+
 function describe(s: AugmentSettings | null): string {
   return s === null ? 'no augmentation' : `${s.strategy} k=${s.k} λ=${s.lambda} negatives=${s.negatives}`;
 }

@@ -3,7 +3,7 @@ import { InvalidArgumentError, isViMmrecError } from '@vi-mmrec/core';
 import type { Logger, OAvgMode, Strategy } from '@vi-mmrec/core';
 import { readDataset } from '@vi-mmrec/io';
 import type { InjectMode, NegativePolicy } from '@vi-mmrec/integration-loader';
-import { type Choice, DEFAULT_CHOOSE, chooseSettings } from './auto.js';
+import { type Choice, DEFAULT_CHOOSE, RECOMMENDED_SETTINGS, chooseSettings } from './auto.js';
 import type { EvalDataset } from './dataset.js';
 import {
   type AugmentSettings,
@@ -223,9 +223,9 @@ export async function evalCommand(argv: string[], io: EvalIo): Promise<number> {
     } else {
       variants = [];
       for (const strategy of args.strategies) {
-        for (const k of args.ks ?? [3]) {
-          for (const lambda of args.lambdas ?? [0.1]) {
-            variants.push({ strategy, k, lambda, oAvg: args.oAvg, inject: args.inject, negatives: args.negatives?.[0] ?? 'non-real' });
+        for (const k of args.ks ?? [RECOMMENDED_SETTINGS.k]) {
+          for (const lambda of args.lambdas ?? [RECOMMENDED_SETTINGS.lambda]) {
+            variants.push({ strategy, k, lambda, oAvg: args.oAvg, inject: args.inject, negatives: args.negatives?.[0] ?? RECOMMENDED_SETTINGS.negatives });
           }
         }
       }

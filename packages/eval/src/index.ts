@@ -8,7 +8,7 @@
  */
 export { evalCommand } from './command.js';
 export type { EvalIo, EvalJson } from './command.js';
-export { chooseSettings, DEFAULT_CHOOSE } from './auto.js';
+export { chooseSettings, DEFAULT_CHOOSE, RECOMMENDED_SETTINGS } from './auto.js';
 export type { Candidate, Choice, ChooseOptions } from './auto.js';
 export { baselineLoader, csrFromPairs } from './loader.js';
 export type { BaselineLoaderOptions, PairBatch, SparseInteractions, TrainingLoader } from './loader.js';

@@ -89,6 +89,7 @@ describe('each model trains: the loss decreases on a tiny dataset', () => {
       const opt = tf.train.adam(0.01);
       const rng = new Rng(1);
       const epochLoss: number[] = [];
+      const tensors: number[] = [];
       for (let e = 0; e < 15; e++) {
         model.beginEpoch(loader, rng);
         let s = 0;
@@ -100,7 +101,9 @@ describe('each model trains: the loss decreases on a tiny dataset', () => {
           l.dispose();
         }
         epochLoss.push(s / n);
+        tensors.push(tf.memory().numTensors);
       }
+      expect(tensors[14]).toBe(tensors[1]); // no tensor leaks per epoch
       expect(epochLoss[0]).toBeGreaterThan(0.6); // ≈ log 2 at initialisation
       expect(epochLoss[14]!).toBeLessThan(epochLoss[0]! * 0.9);
       const emb = model.embeddings();
