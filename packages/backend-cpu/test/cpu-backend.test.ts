@@ -274,3 +274,31 @@ describe('progress, abort, dispose', () => {
     expectMatchesReference(r2, t2);
   });
 });
+
+describe('the reference check itself', () => {
+  // Found by the property test: item 10 duplicates item 9 in part 0 only, so the float64
+  // reference ties 9 (self-cosine 1 + 0) and 13 (0 + 1) at exactly 1, while float32 rounds the
+  // self-cosine to 0.99999994. Such near-ties may flip; ties between twins may not.
+  it('allows float64 ties that round apart in float32, and still rejects a swapped twin tie', async () => {
+    const numItems = 49;
+    const k = 4;
+    const random = rng(0);
+    const copies: Array<[number, number]> = [];
+    for (let i = 1; i < numItems; i++) if (random() < 0.14620214793831113) copies.push([i, Math.floor(random() * i)]);
+    const parts = [13, 1].map((dim) => {
+      const zero: number[] = [];
+      for (let i = 0; i < numItems; i++) if (random() < 0.3304983342532069) zero.push(i);
+      return { data: features(random, numItems, dim, zero, copies), dim };
+    });
+    const request = { numItems, parts, outputs: [{ parts: [0], k }, { parts: [1], k }, { parts: [0, 1], k }] };
+    const tables = await search({ kernel: 'js', threads: 1, blockRows: 24 }, request);
+    expectMatchesReference(request, tables);
+    // Row 10 of output 0 starts with twins 9 and 28 (both copies of 9): swapping them must fail.
+    const swapped = tables.map((t) => ({ ...t, indices: t.indices.slice() }));
+    const row = swapped[0]!.indices;
+    expect([row[10 * k], row[10 * k + 1]]).toEqual([9, 28]);
+    row[10 * k] = 28;
+    row[10 * k + 1] = 9;
+    expect(() => expectMatchesReference(request, swapped)).toThrow(/exact tie|order/);
+  });
+});
