@@ -21,6 +21,7 @@ const checks = [
   ['lint', 'npx', ['--no-install', 'eslint', '.']],
   ['changesets', 'node', ['tools/publish/changeset-check.mjs']],
   ['docs (API reference + links)', 'node', ['tools/docs/build.mjs']],
+  ['package hygiene (publint, attw, READMEs)', 'node', ['tools/publish/package-check.mjs']],
   ['publish to a local registry and install one package', 'node', ['tools/publish/run.mjs']],
 ];
 const only = process.env.VI_MMREC_TEST_ONLY; // e.g. "vitest" to skip the whole-repo checks
