@@ -17,7 +17,7 @@ const run = (label, cmd, args) => {
 
 const checks = [
   ['build', 'npx', ['--no-install', 'tsc', '-b']],
-  ['typecheck tests', 'npx', ['--no-install', 'nx', 'run-many', '-t', 'typecheck', '--outputStyle=static']],
+  ['typecheck tests', 'npx', ['--no-install', 'nx', 'run-many', '-t', 'typecheck', '--outputStyle=static', '--skip-nx-cache']],
   ['lint', 'npx', ['--no-install', 'eslint', '.']],
   ['changesets', 'node', ['tools/publish/changeset-check.mjs']],
   ['docs (API reference + links)', 'node', ['tools/docs/build.mjs']],
