@@ -1,41 +1,10 @@
 import { Rng } from './rng.js';
 
-/**
- * One mini-batch of training pairs: `users[b]` interacted with `positives[b]`; `negatives[b]`
- * is a sampled non-interacted item; `weights[b]` an optional per-pair weight.
- */
-export interface PairBatch {
-  readonly users: Int32Array;
-  readonly positives: Int32Array;
-  readonly negatives?: Int32Array;
-  readonly weights?: Float32Array;
-}
+// The models consume the "bring your own loader" protocol of @vi-mmrec/integration-loader
+// (types only: nothing of VI-MMRec runs inside a model).
+import type { PairBatch, SparseInteractions, TrainingLoader } from '@vi-mmrec/integration-loader';
 
-/**
- * A sparse user × item matrix in CSR form: the entries of user u are
- * `items[rowPtr[u] … rowPtr[u+1])` with `values` at the same positions.
- */
-export interface SparseInteractions {
-  readonly numUsers: number;
-  readonly numItems: number;
-  readonly rowPtr: Int32Array;
-  readonly items: Int32Array;
-  readonly values: Float32Array;
-}
-
-/**
- * What the models train on. Each new async iteration is one epoch of pair batches.
- * `interactionMatrix()` is the matrix graph models build their adjacency from (weighted),
- * `evaluationMask()` the items masked at ranking time (only real training items).
- * The models know nothing else about where the data comes from.
- */
-export interface TrainingLoader {
-  readonly numUsers: number;
-  readonly numItems: number;
-  [Symbol.asyncIterator](): AsyncIterator<PairBatch>;
-  interactionMatrix?(): SparseInteractions;
-  evaluationMask?(): SparseInteractions;
-}
+export type { PairBatch, SparseInteractions, TrainingLoader };
 
 /** Options of {@link baselineLoader}. */
 export interface BaselineLoaderOptions {
