@@ -9,7 +9,7 @@ import { importOnnxruntime } from './runtime.js';
 export const onnxruntimeNodeBackendFactory: BackendFactory = {
   name: 'onnxruntime-node',
   priority: 200,
-  description: 'onnxruntime-node CPU EP (MLAS), ~6× faster than cpu',
+  description: 'onnxruntime-node CPU EP (MLAS), about 2× faster than cpu on large dense catalogues (docs/benchmarks.md)',
   isAvailable: async () => {
     try {
       await importOnnxruntime();
