@@ -135,13 +135,8 @@ export class ProtoWriter {
     if (values.length === 0) return this;
     const sub = new ProtoWriter();
     for (const v of values) sub.rawInt64(v);
-    sub.flush();
-    this.tag(field, WIRE_LEN);
-    this.rawVarint(sub.total);
-    this.flush();
-    for (const c of sub.chunks) this.chunks.push(c);
-    this.total += sub.total;
-    return this;
+    // A packed field has the wire layout of an embedded message holding the raw values.
+    return this.message(field, sub);
   }
 
   /**

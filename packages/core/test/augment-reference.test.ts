@@ -3,7 +3,7 @@
 // test-double backend built on the reference (so core's own logic is tested, not a backend's).
 import { beforeEach, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { augmentCaseArb, compareAugmentResults, referenceAugment, referenceNeighbours } from '@vi-mmrec/test-utils';
+import { augmentCaseArb, compareAugmentResults, float32Table, referenceAugment, referenceNeighbours } from '@vi-mmrec/test-utils';
 import { augment } from '../src/augment.js';
 import { resetRegistryForTests } from '../src/registry.js';
 import type { Backend, NeighbourSearchRequest, NeighbourTable } from '../src/spi.js';
@@ -19,24 +19,7 @@ function referenceBackend(): Backend & { calls: number } {
     searchNeighbours: async (request: NeighbourSearchRequest): Promise<NeighbourTable[]> => {
       backend.calls++;
       validateNeighbourRequest(request, 'reference');
-      return referenceNeighbours(request).map((r) => {
-        const { numItems: n, k } = r;
-        const indices = new Int32Array(n * k).fill(-1);
-        const scores = new Float32Array(n * k).fill(-Infinity);
-        for (let i = 0; i < n; i++) {
-          const row: Array<[number, number]> = [];
-          for (let j = 0; j < n; j++) {
-            const s = r.score(i, j);
-            if (s !== undefined) row.push([j, Math.fround(s)]);
-          }
-          row.sort((a, b) => b[1] - a[1] || a[0] - b[0]);
-          row.slice(0, k).forEach(([j, s], t) => {
-            indices[i * k + t] = j;
-            scores[i * k + t] = s;
-          });
-        }
-        return { k, indices, scores };
-      });
+      return referenceNeighbours(request).map(float32Table);
     },
     dispose: async () => undefined,
     [Symbol.asyncDispose]: async () => undefined,

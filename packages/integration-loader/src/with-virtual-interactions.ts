@@ -56,13 +56,16 @@ function resolveOptions(options: VirtualInteractionsOptions): ResolvedOptions {
   return { seed, negatives, graph, exposeWeights, inject, batchSize };
 }
 
-/** Growable Int32 buffer. */
-class IntBuffer {
-  data = new Int32Array(1024);
+/** Growable typed-array buffer (doubling). */
+class GrowableBuffer<T extends Int32Array | Float32Array> {
   length = 0;
+  constructor(
+    public data: T,
+    private readonly make: (size: number) => T,
+  ) {}
   push(x: number): void {
     if (this.length === this.data.length) {
-      const next = new Int32Array(this.data.length * 2);
+      const next = this.make(this.data.length * 2);
       next.set(this.data);
       this.data = next;
     }
@@ -70,19 +73,8 @@ class IntBuffer {
   }
 }
 
-/** Growable Float32 buffer. */
-class FloatBuffer {
-  data = new Float32Array(1024);
-  length = 0;
-  push(x: number): void {
-    if (this.length === this.data.length) {
-      const next = new Float32Array(this.data.length * 2);
-      next.set(this.data);
-      this.data = next;
-    }
-    this.data[this.length++] = x;
-  }
-}
+const intBuffer = (): GrowableBuffer<Int32Array> => new GrowableBuffer(new Int32Array(1024), (n) => new Int32Array(n));
+const floatBuffer = (): GrowableBuffer<Float32Array> => new GrowableBuffer(new Float32Array(1024), (n) => new Float32Array(n));
 
 /** The real pairs of one epoch of the original loader, in its order. */
 interface DrainedEpoch {
@@ -97,9 +89,9 @@ interface DrainedEpoch {
 }
 
 async function drainEpoch(source: AsyncIterator<PairBatch>, prepared: PreparedMatrix, epoch: number): Promise<DrainedEpoch> {
-  const users = new IntBuffer();
-  const positives = new IntBuffer();
-  let weights: FloatBuffer | undefined;
+  const users = intBuffer();
+  const positives = intBuffer();
+  let weights: GrowableBuffer<Float32Array> | undefined;
   let firstBatchSize: number | undefined;
   let negativesPerPair: number | undefined;
   const { numUsers, realRowPtr, realItems } = prepared;
@@ -130,7 +122,7 @@ async function drainEpoch(source: AsyncIterator<PairBatch>, prepared: PreparedMa
         }
       }
       if (batch.weights !== undefined && weights === undefined) {
-        weights = new FloatBuffer();
+        weights = floatBuffer();
         for (let p = 0; p < users.length; p++) weights.push(1);
       }
       for (let p = 0; p < n; p++) {

@@ -142,6 +142,17 @@ export function synthesizeDataset(options: SyntheticOptions): Dataset {
     }
     const deg = degree[u]!;
     let got = 0;
+    // Records (u, item) once; the user's first interaction is always training.
+    const take = (item: number): void => {
+      if (taken[item] === u) return;
+      taken[item] = u;
+      users[n] = u;
+      items[n] = item;
+      const r = rand();
+      labels[n] = got === 0 ? 0 : r < testFraction ? 2 : r < testFraction + validFraction ? 1 : 0;
+      n++;
+      got++;
+    };
     for (let attempt = 0; got < deg && attempt < 20 * deg; attempt++) {
       let item: number;
       if (rand() < 0.8) {
@@ -152,25 +163,11 @@ export function synthesizeDataset(options: SyntheticOptions): Dataset {
       } else {
         item = Math.floor(rand() * numItems);
       }
-      if (taken[item] === u) continue;
-      taken[item] = u;
-      users[n] = u;
-      items[n] = item;
-      const r = rand();
-      labels[n] = got === 0 ? 0 : r < testFraction ? 2 : r < testFraction + validFraction ? 1 : 0;
-      n++;
-      got++;
+      take(item);
     }
     // Saturated users (degree close to numItems): fill with the remaining items in order.
     for (let item = Math.floor(rand() * numItems), scanned = 0; got < deg && scanned < numItems; item = (item + 1) % numItems, scanned++) {
-      if (taken[item] === u) continue;
-      taken[item] = u;
-      users[n] = u;
-      items[n] = item;
-      const r = rand();
-      labels[n] = got === 0 ? 0 : r < testFraction ? 2 : r < testFraction + validFraction ? 1 : 0;
-      n++;
-      got++;
+      take(item);
     }
   }
 

@@ -7,7 +7,7 @@
  */
 export { createRng, splitmix32 } from './rng.js';
 export type { Rng } from './rng.js';
-export { referenceNeighbours, referenceAugment } from './reference.js';
+export { referenceNeighbours, referenceAugment, float32Table } from './reference.js';
 export type {
   ReferenceNeighbourTable,
   ReferenceAugmentOptions,

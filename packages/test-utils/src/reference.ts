@@ -4,7 +4,7 @@
  * only meant for the small inputs of tests.
  */
 import type { AugmentInput, Modality, OAvgMode, Strategy } from '@vi-mmrec/core';
-import type { NeighbourSearchRequest } from '@vi-mmrec/core/backend';
+import type { NeighbourSearchRequest, NeighbourTable } from '@vi-mmrec/core/backend';
 
 /**
  * A reference top-k table (float64 scores) plus the full score matrix it was cut from, so
@@ -329,4 +329,28 @@ export function referenceAugment(input: AugmentInput, options: ReferenceAugmentO
     groupTables: groupDefs.map((g) => g.table),
     modalityTables,
   };
+}
+
+/**
+ * What a perfect float32 implementation would return for a reference table: every candidate's
+ * score rounded to float32 *before* ordering (score desc, smaller id first). Used as an ideal
+ * backend in tests.
+ */
+export function float32Table(r: ReferenceNeighbourTable): NeighbourTable {
+  const { numItems: n, k } = r;
+  const indices = new Int32Array(n * k).fill(-1);
+  const scores = new Float32Array(n * k).fill(-Infinity);
+  for (let i = 0; i < n; i++) {
+    const row: Array<[number, number]> = [];
+    for (let j = 0; j < n; j++) {
+      const s = r.score(i, j);
+      if (s !== undefined) row.push([j, Math.fround(s)]);
+    }
+    row.sort((a, b) => b[1] - a[1] || a[0] - b[0]);
+    row.slice(0, k).forEach(([j, s], t) => {
+      indices[i * k + t] = j;
+      scores[i * k + t] = s;
+    });
+  }
+  return { k, indices, scores };
 }

@@ -8,6 +8,7 @@ import {
   compareNeighbourTables,
   contestedRows,
   createRng,
+  float32Table,
   neighbourRequestArb,
   referenceAugment,
   referenceNeighbours,
@@ -21,25 +22,6 @@ function asTable(r: ReferenceNeighbourTable): NeighbourTable {
   return { k: r.k, indices: r.indices.slice(), scores: Float32Array.from(r.scores) };
 }
 
-/** A perfect float32 implementation: scores rounded to float32 *before* ordering. */
-function asFloat32Table(r: ReferenceNeighbourTable): NeighbourTable {
-  const { numItems: n, k } = r;
-  const indices = new Int32Array(n * k).fill(-1);
-  const scores = new Float32Array(n * k).fill(-Infinity);
-  for (let i = 0; i < n; i++) {
-    const row: Array<[number, number]> = [];
-    for (let j = 0; j < n; j++) {
-      const s = r.score(i, j);
-      if (s !== undefined) row.push([j, Math.fround(s)]);
-    }
-    row.sort((a, b) => b[1] - a[1] || a[0] - b[0]);
-    row.slice(0, k).forEach(([j, s], t) => {
-      indices[i * k + t] = j;
-      scores[i * k + t] = s;
-    });
-  }
-  return { k, indices, scores };
-}
 
 /** Converts a reference result to core's AugmentResult shape (as a perfect implementation would). */
 function asAugmentResult(r: ReferenceAugmentResult): AugmentResult {
@@ -211,7 +193,7 @@ describe('compareNeighbourTables', () => {
     fc.assert(
       fc.property(neighbourRequestArb(), (req) => {
         referenceNeighbours(req).forEach((r, o) => {
-          expect(compareNeighbourTables(asFloat32Table(r), r, { relTol: 1e-5, label: `output ${o}` })).toBeUndefined();
+          expect(compareNeighbourTables(float32Table(r), r, { relTol: 1e-5, label: `output ${o}` })).toBeUndefined();
         });
       }),
       { seed: 7, numRuns: 60 },
