@@ -1,6 +1,6 @@
 // Backends the benchmark knows. Adding one is one entry: its name (as printed), the built
 // module (relative to the repository root) and how to create the backend from that module.
-// Entries whose module is not built are skipped (run.mjs says so). `flops: 'symmetric'` means
+// Entries whose module is not built are skipped (run.mjs says so). `maxReps` caps a slow backend's repetitions per shape. `flops: 'symmetric'` means
 // the backend computes only the upper triangle of each similarity matrix (counted as such).
 export const BACKENDS = [
   { name: 'cpu', module: 'packages/backend-cpu/dist/index.js', create: (m) => m.cpuBackend(), flops: 'symmetric' },
@@ -15,5 +15,6 @@ export const BACKENDS = [
       return m.tfjsNodeGpuBackend({ tf, backendName: 'wasm' });
     },
     optIn: true, // slow: run with --backends cpu,tfjs-wasm
+    maxReps: { clothing: 1 }, // about 4 minutes per run at the Clothing shape
   },
 ];

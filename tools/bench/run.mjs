@@ -148,7 +148,7 @@ async function main() {
     const reps = opts.reps ?? (shape === 'baby' ? 5 : 3);
     for (const strategy of opts.strategies) {
       const impls = [
-        ...available.map((b) => ({ label: b.name, flopsKind: b.flops, run: () => runChild('node', [path.join(HERE, 'measure.mjs'), dir, strategy, b.name, String(opts.k), String(opts.lambda)]) })),
+        ...available.map((b) => ({ label: b.name, flopsKind: b.flops, maxReps: b.maxReps?.[shape] ?? Infinity, run: () => runChild('node', [path.join(HERE, 'measure.mjs'), dir, strategy, b.name, String(opts.k), String(opts.lambda)]) })),
         ...(opts.numpy
           ? [{ label: 'numpy', flopsKind: 'full', run: () => runChild('python3', [path.join(HERE, 'numpy_peer.py'), 'augment', dir, strategy, String(opts.k), String(opts.lambda)]) }]
           : []),
@@ -156,9 +156,10 @@ async function main() {
       const samples = new Map(impls.map((i) => [i.label, []]));
       for (let r = 0; r < reps; r++) {
         for (const impl of impls) {
+          if (r >= (impl.maxReps ?? Infinity)) continue;
           const s = impl.run();
           samples.get(impl.label).push(s);
-          console.error(`${shape} ${strategy} ${impl.label} rep ${r + 1}/${reps}: total ${s.total.toFixed(2)} s, similarity ${s.similarity.toFixed(2)} s, maxRSS ${(s.maxRSS / 2 ** 20).toFixed(0)} MiB`);
+          console.error(`${shape} ${strategy} ${impl.label} rep ${r + 1}/${Math.min(reps, impl.maxReps ?? Infinity)}: total ${s.total.toFixed(2)} s, similarity ${s.similarity.toFixed(2)} s, maxRSS ${(s.maxRSS / 2 ** 20).toFixed(0)} MiB`);
         }
       }
       const ref = samples.get('numpy');
@@ -177,7 +178,7 @@ async function main() {
           shape,
           strategy,
           impl: impl.label,
-          reps,
+          reps: ss.length,
           total,
           totalMin: Math.min(...ss.map((s) => s.total)),
           totalMax: Math.max(...ss.map((s) => s.total)),
@@ -215,11 +216,11 @@ const f = (x, d = 2) => (x === undefined ? '–' : x.toFixed(d));
 
 function markdownTable(rows) {
   const head =
-    '| shape | strategy | implementation | augment s (median, min–max) | × NumPy | CPU s (all threads) | similarity s | GFLOP/s computed | GFLOP/s full-equivalent | % of GEMM peak | FLOP floor s | peak RSS beyond features |\n' +
-    '|---|---|---|---|---|---|---|---|---|---|---|---|';
+    '| shape | strategy | implementation | reps | augment s (median, min–max) | × NumPy | CPU s (all threads) | similarity s | GFLOP/s computed | GFLOP/s full-equivalent | % of GEMM peak | FLOP floor s | peak RSS beyond features |\n' +
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|';
   const body = rows.map(
     (r) =>
-      `| ${r.shape} | ${r.strategy} | ${r.impl} | ${f(r.total)} (${f(r.totalMin)}–${f(r.totalMax)}) | ${r.impl === 'numpy' ? '1' : f(r.ratio)} | ${f(r.cpuSeconds, 1)} | ${f(r.sim)} | ${f(r.gflops, 1)} | ${f(r.fullGflops, 1)} | ${f(r.pctPeak, 1)} % | ${f(r.floor)} | ${(r.rssBeyond / 2 ** 20).toFixed(0)} MiB |`,
+      `| ${r.shape} | ${r.strategy} | ${r.impl} | ${r.reps} | ${f(r.total)} (${f(r.totalMin)}–${f(r.totalMax)}) | ${r.impl === 'numpy' ? '1' : f(r.ratio)} | ${f(r.cpuSeconds, 1)} | ${f(r.sim)} | ${f(r.gflops, 1)} | ${f(r.fullGflops, 1)} | ${f(r.pctPeak, 1)} % | ${f(r.floor)} | ${(r.rssBeyond / 2 ** 20).toFixed(0)} MiB |`,
   );
   return [head, ...body].join('\n');
 }

@@ -9,15 +9,11 @@ export type TfFunction = (...args: never[]) => unknown;
  * `@tensorflow/tfjs-node-gpu` all satisfy it. Only the members this package calls are listed.
  */
 export interface TfModule {
-  /** `tf.tensor2d`: uploads the normalised features and column masks. */
+  /** `tf.tensor2d`: uploads normalised row blocks, transposed column chunks and column masks. */
   readonly tensor2d: TfFunction;
-  /** `tf.transpose`: the right operand of the products, transposed once per search. */
-  readonly transpose: TfFunction;
-  /** `tf.slice`: a row block of the features. */
-  readonly slice: TfFunction;
-  /** `tf.gather`: rows recomputed exactly when a score tie crosses the top-k boundary. */
-  readonly gather: TfFunction;
-  /** `tf.matMul`: one product per part and row block. */
+  /** `tf.concat`: joins the column chunks' products of a row block. */
+  readonly concat: TfFunction;
+  /** `tf.matMul`: one product per part, row block and column chunk. */
   readonly matMul: TfFunction;
   /** `tf.add`: sums the parts of a fused output and applies the column mask. */
   readonly add: TfFunction;
@@ -47,11 +43,9 @@ export interface TfTensor {
 }
 
 /** The tfjs API this package calls, with the signatures it relies on. @internal */
-export interface TfApi extends Omit<TfModule, 'tensor2d' | 'transpose' | 'slice' | 'gather' | 'matMul' | 'add' | 'topk' | 'tidy'> {
+export interface TfApi extends Omit<TfModule, 'tensor2d' | 'concat' | 'matMul' | 'add' | 'topk' | 'tidy'> {
   tensor2d(values: Float32Array, shape: [number, number], dtype?: 'float32'): TfTensor;
-  transpose(x: TfTensor): TfTensor;
-  slice(x: TfTensor, begin: number[], size: number[]): TfTensor;
-  gather(x: TfTensor, indices: number[]): TfTensor;
+  concat(xs: TfTensor[], axis: number): TfTensor;
   matMul(a: TfTensor, b: TfTensor, transposeA?: boolean, transposeB?: boolean): TfTensor;
   add(a: TfTensor, b: TfTensor): TfTensor;
   topk(x: TfTensor, k?: number, sorted?: boolean): { values: TfTensor; indices: TfTensor };

@@ -47,11 +47,27 @@ export interface TfjsNodeGpuBackendOptions {
    * 2^24 live float32 scores (64 MB) on the device, at most 4096.
    */
   readonly blockRows?: number;
+  /**
+   * Bytes of normalised, transposed features per column chunk (all used parts together;
+   * default 64 MiB). The device holds every chunk, one float32 copy of the features in all;
+   * the host only ever holds one chunk and one row block, so peak memory stays near one copy
+   * of the features.
+   */
+  readonly maxChunkBytes?: number;
 }
 
 /** Live float32 values allowed on the device per block when `blockRows` is not given. */
 const SCORE_BUDGET = 1 << 24;
 const MAX_BLOCK_ROWS = 4096;
+const DEFAULT_MAX_CHUNK_BYTES = 64 * 2 ** 20;
+
+/** Columns `[c0, c1)` of every used part, normalised and transposed (`d × (c1 - c0)`). */
+interface ColumnChunk {
+  readonly c0: number;
+  readonly c1: number;
+  /** Indexed by part; undefined for unused parts. */
+  readonly parts: Array<TfTensor | undefined>;
+}
 /**
  * Extra candidates taken by `tf.topk` beyond k + 1 (self). A row is settled on the device
  * only when its k-th neighbour scores strictly above the last candidate returned, so without
@@ -68,6 +84,40 @@ interface OutputPlan {
   readonly m: number;
   readonly table: NeighbourTable;
   readonly selector: TopKSelector;
+}
+
+/** Rows `[r0, r1)` of a part, L2-normalised on the host, with their non-zero flags. */
+function normalizedRows(part: NeighbourSearchRequest['parts'][number], r0: number, r1: number): { rows: Float32Array; nonzero: Uint8Array } {
+  const rows = new Float32Array((r1 - r0) * part.dim);
+  const nonzero = writeNormalizedRows({ data: part.data.subarray(r0 * part.dim, r1 * part.dim), dim: part.dim }, r1 - r0, rows);
+  return { rows, nonzero };
+}
+
+/**
+ * The products of the given rows (any item ids, normalised and uploaded here) with every
+ * column, per part and memoised: `rows × numItems` score tensors. Call inside `tf.tidy`.
+ */
+function scorer(tf: TfApi, parts: NeighbourSearchRequest['parts'], chunks: readonly ColumnChunk[], rows: readonly number[]): (p: number) => TfTensor {
+  const products = new Map<number, TfTensor>();
+  return (p) => {
+    let s = products.get(p);
+    if (s === undefined) {
+      const { dim } = parts[p]!;
+      const contiguous = rows.length > 0 && rows[rows.length - 1]! - rows[0]! === rows.length - 1;
+      let block: Float32Array;
+      if (contiguous) block = normalizedRows(parts[p]!, rows[0]!, rows[0]! + rows.length).rows;
+      else {
+        // Scattered rows (exact recomputation of a few rows): one at a time.
+        block = new Float32Array(rows.length * dim);
+        rows.forEach((r, q) => block.set(normalizedRows(parts[p]!, r, r + 1).rows, q * dim));
+      }
+      const a = tf.tensor2d(block, [rows.length, dim], 'float32');
+      const pieces = chunks.map((c) => tf.matMul(a, c.parts[p]!));
+      s = pieces.length === 1 ? pieces[0]! : tf.concat(pieces, 1);
+      products.set(p, s);
+    }
+    return s;
+  };
 }
 
 /** Downloads a numeric tensor (float32 scores or int32 indices). */
@@ -159,22 +209,29 @@ class TfjsNodeGpuBackend implements Backend {
     const { numItems: n, parts, outputs } = request;
     if (n === 0) return outputs.map((o) => emptyNeighbourTable(0, o.k));
 
-    // Upload each used part once, normalised: X (n × d) to slice row blocks from, and its
-    // transpose (d × n) as the right operand (a transposed-B matMul is ~10× slower on wasm).
-    const used = new Set(outputs.flatMap((o) => o.parts));
+    // Upload the normalised features once, transposed (d × columns: a transposed-B matMul is
+    // ~10× slower on wasm), in column chunks so the host never holds more than one chunk.
+    const used = [...new Set(outputs.flatMap((o) => o.parts))];
     const nonzero: Uint8Array[] = parts.map(() => new Uint8Array(n));
-    const rowsT: Array<TfTensor | undefined> = [];
-    const colsT: Array<TfTensor | undefined> = [];
+    const chunks: ColumnChunk[] = [];
     const plans: OutputPlan[] = [];
     try {
-      parts.forEach((p, idx) => {
-        if (!used.has(idx)) return;
-        const normalized = new Float32Array(n * p.dim);
-        nonzero[idx] = writeNormalizedRows(p, n, normalized);
-        const x = tf.tensor2d(normalized, [n, p.dim], 'float32');
-        rowsT[idx] = x;
-        colsT[idx] = tf.transpose(x);
-      });
+      const totalDim = used.reduce((a, p) => a + parts[p]!.dim, 0);
+      const width = Math.max(1, Math.floor((this.options.maxChunkBytes ?? DEFAULT_MAX_CHUNK_BYTES) / (4 * totalDim)));
+      for (let c0 = 0; c0 < n; c0 += width) {
+        throwIfAborted(options.signal);
+        const c1 = Math.min(n, c0 + width);
+        const chunk: ColumnChunk = { c0, c1, parts: [] };
+        chunks.push(chunk);
+        for (const p of used) {
+          const { dim } = parts[p]!;
+          const { rows, nonzero: nz } = normalizedRows(parts[p]!, c0, c1);
+          nonzero[p]!.set(nz, c0);
+          const t = new Float32Array(dim * (c1 - c0));
+          for (let i = 0; i < c1 - c0; i++) for (let c = 0; c < dim; c++) t[c * (c1 - c0) + i] = rows[i * dim + c]!;
+          chunk.parts[p] = tf.tensor2d(t, [dim, c1 - c0], 'float32');
+        }
+      }
       for (const spec of outputs) {
         const valid = outputValidity(nonzero, spec.parts, n);
         let bias: TfTensor | undefined;
@@ -193,21 +250,21 @@ class TfjsNodeGpuBackend implements Backend {
         });
       }
 
-      const liveBlocks = used.size + 2 * outputs.length + 1;
+      const liveBlocks = used.length + 2 * outputs.length + 2;
       const B = this.options.blockRows ?? Math.max(1, Math.min(MAX_BLOCK_ROWS, Math.floor(SCORE_BUDGET / (liveBlocks * n))));
       for (let r0 = 0; r0 < n; r0 += B) {
         throwIfAborted(options.signal);
         if (this.disposed) throw new BackendDisposedError(this.name);
         const r1 = Math.min(n, r0 + B);
         const active = plans.filter((plan) => plan.valid.subarray(r0, r1).includes(1));
-        if (active.length > 0) await this.searchBlock(tf, parts, rowsT, colsT, active, r0, r1);
+        if (active.length > 0) await this.searchBlock(tf, parts, chunks, active, r0, r1);
         options.onProgress?.(r1, n);
         await yieldToEventLoop();
       }
       throwIfAborted(options.signal);
       return plans.map((p) => p.table);
     } finally {
-      for (const t of [...rowsT, ...colsT, ...plans.map((p) => p.bias)]) t?.dispose();
+      for (const t of [...chunks.flatMap((c) => c.parts), ...plans.map((p) => p.bias)]) t?.dispose();
     }
   }
 
@@ -215,23 +272,14 @@ class TfjsNodeGpuBackend implements Backend {
   private async searchBlock(
     tf: TfApi,
     parts: NeighbourSearchRequest['parts'],
-    rowsT: ReadonlyArray<TfTensor | undefined>,
-    colsT: ReadonlyArray<TfTensor | undefined>,
+    chunks: readonly ColumnChunk[],
     active: readonly OutputPlan[],
     r0: number,
     r1: number,
   ): Promise<void> {
+    const rows = Array.from({ length: r1 - r0 }, (_, q) => r0 + q);
     const results = tf.tidy(() => {
-      const products = new Map<number, TfTensor>();
-      const product = (p: number): TfTensor => {
-        let s = products.get(p);
-        if (s === undefined) {
-          const block = tf.slice(rowsT[p]!, [r0, 0], [r1 - r0, parts[p]!.dim]);
-          s = tf.matMul(block, colsT[p]!);
-          products.set(p, s);
-        }
-        return s;
-      };
+      const product = scorer(tf, parts, chunks, rows);
       return active.map((plan) => {
         let scores = plan.spec.parts.map(product).reduce((a, b) => tf.add(a, b));
         if (plan.bias !== undefined) scores = tf.add(scores, plan.bias);
@@ -251,7 +299,7 @@ class TfjsNodeGpuBackend implements Backend {
     } finally {
       for (const pair of results) for (const t of pair) t.dispose();
     }
-    for (const { plan, rows } of fallbacks) await this.exactRows(tf, rowsT, colsT, plan, rows);
+    for (const { plan, rows } of fallbacks) await this.exactRows(tf, parts, chunks, plan, rows);
   }
 
   /**
@@ -297,16 +345,14 @@ class TfjsNodeGpuBackend implements Backend {
   /** Recomputes whole score rows and selects their top-k exactly, in JS. */
   private async exactRows(
     tf: TfApi,
-    rowsT: ReadonlyArray<TfTensor | undefined>,
-    colsT: ReadonlyArray<TfTensor | undefined>,
+    parts: NeighbourSearchRequest['parts'],
+    chunks: readonly ColumnChunk[],
     plan: OutputPlan,
     rows: number[],
   ): Promise<void> {
     const [[scoresT]] = tf.tidy(() => {
-      const s = plan.spec.parts
-        .map((p) => tf.matMul(tf.gather(rowsT[p]!, rows), colsT[p]!))
-        .reduce((a, b) => tf.add(a, b));
-      return [[s]];
+      const product = scorer(tf, parts, chunks, rows);
+      return [[plan.spec.parts.map(product).reduce((a, b) => tf.add(a, b))]];
     });
     let scores: ArrayLike<number>;
     try {
@@ -343,12 +389,14 @@ class TfjsNodeGpuBackend implements Backend {
  * `@tensorflow/tfjs-node-gpu` (an optional peer dependency; `init()` rejects with
  * `BackendInitError` explaining how to install it when it is missing). With an injected `tf`
  * module the same code runs on that tfjs platform (wasm, cpu, tfjs-node, webgl…).
- * Throws `InvalidArgumentError` when `blockRows` is not a positive integer.
+ * Throws `InvalidArgumentError` when `blockRows` or `maxChunkBytes` is not a positive integer.
  */
 export function tfjsNodeGpuBackend(options: TfjsNodeGpuBackendOptions = {}): Backend {
-  const { blockRows } = options;
-  if (blockRows !== undefined && (!Number.isInteger(blockRows) || blockRows < 1)) {
-    throw new InvalidArgumentError('blockRows', `blockRows must be a positive integer, got ${blockRows}.`);
+  for (const name of ['blockRows', 'maxChunkBytes'] as const) {
+    const v = options[name];
+    if (v !== undefined && (!Number.isInteger(v) || v < 1)) {
+      throw new InvalidArgumentError(name, `${name} must be a positive integer, got ${v}.`);
+    }
   }
   return new TfjsNodeGpuBackend(options);
 }

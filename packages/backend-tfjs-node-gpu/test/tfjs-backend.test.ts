@@ -11,13 +11,13 @@ beforeAll(async () => {
   await wasmTf();
 });
 
-const backend = (options: { blockRows?: number; tf?: TfModule } = {}) =>
-  tfjsNodeGpuBackend({ tf: options.tf ?? tf, backendName: 'wasm', ...(options.blockRows === undefined ? {} : { blockRows: options.blockRows }) });
+type Options = { blockRows?: number; maxChunkBytes?: number; tf?: TfModule };
+const backend = ({ tf: injected, ...rest }: Options = {}) => tfjsNodeGpuBackend({ tf: injected ?? tf, backendName: 'wasm', ...rest });
 
 /** Runs a search and checks that no tensor outlives it. */
 async function search(
   req: NeighbourSearchRequest,
-  options: { blockRows?: number; tf?: TfModule } = {},
+  options: Options = {},
 ): Promise<NeighbourTable[]> {
   const b = backend(options);
   await b.init();
@@ -79,8 +79,9 @@ describe('tfjsNodeGpuBackend on injected tfjs-wasm: fixed cases', () => {
   });
 
   it('settles rows on the device without recomputation when there are no boundary ties', async () => {
-    let gathers = 0;
-    const counting = { ...tf, gather: (...args: Parameters<typeof tf.gather>) => (gathers++, tf.gather(...args)) };
+    // One product per row block and column chunk; exact recomputation adds products.
+    let products = 0;
+    const counting = { ...tf, matMul: (...args: Parameters<typeof tf.matMul>) => (products++, tf.matMul(...args)) };
     const n = 200;
     const req: NeighbourSearchRequest = {
       numItems: n,
@@ -91,11 +92,38 @@ describe('tfjsNodeGpuBackend on injected tfjs-wasm: fixed cases', () => {
       ],
     };
     expectClose(await search(req, { tf: counting, blockRows: 50 }), referenceSearch(req), n, 2e-5);
-    expect(gathers).toBe(0);
+    expect(products).toBe(4);
     // …while a cluster of identical rows larger than k + 1 must be recomputed exactly.
+    products = 0;
     const twins: NeighbourSearchRequest = { numItems: 30, parts: [{ data: new Float32Array(30 * 4).fill(1), dim: 4 }], outputs: [{ parts: [0], k: 3 }] };
     expectExact(await search(twins, { tf: counting }), referenceSearch(twins));
-    expect(gathers).toBeGreaterThan(0);
+    expect(products).toBeGreaterThan(1);
+  });
+
+  it('gives the same tables with the features split into many column chunks', async () => {
+    // 7 columns per chunk (2 parts, 4 + 3 dims, 4 bytes each): 200 items → 29 chunks, the last
+    // one partial; products are concatenated per row block.
+    const n = 200;
+    const req: NeighbourSearchRequest = {
+      numItems: n,
+      parts: [
+        { data: gaussianRows(n, 4, 5), dim: 4 },
+        { data: gaussianRows(n, 3, 6), dim: 3 },
+      ],
+      outputs: [
+        { parts: [0], k: 4 },
+        { parts: [0, 1], k: 6 },
+      ],
+    };
+    let products = 0;
+    const counting = { ...tf, matMul: (...args: Parameters<typeof tf.matMul>) => (products++, tf.matMul(...args)) };
+    const got = await search(req, { tf: counting, blockRows: 64, maxChunkBytes: 7 * 4 * 7 });
+    expectClose(got, referenceSearch(req), n, 2e-5);
+    expect(products).toBeGreaterThanOrEqual(4 * 2 * 29); // 4 row blocks × 2 parts × 29 chunks
+  });
+
+  it('rejects a maxChunkBytes that is not a positive integer', () => {
+    expect(() => tfjsNodeGpuBackend({ tf, maxChunkBytes: 0 })).toThrow(/maxChunkBytes must be a positive integer/);
   });
 
   it('reports capabilities of the injected platform after init', async () => {

@@ -1,4 +1,4 @@
-import { writeFile } from 'node:fs/promises';
+import { rename, rm, writeFile } from 'node:fs/promises';
 import { InvalidArgumentError, isViMmrecError } from '@vi-mmrec/core';
 import type { Logger, OAvgMode, Strategy } from '@vi-mmrec/core';
 import { readDataset } from '@vi-mmrec/io';
@@ -68,6 +68,17 @@ export interface EvalJson {
 }
 
 class UsageError extends Error {}
+
+/** Writes `text` to `file` through a temporary file in the same folder and a rename. */
+async function writeTextAtomic(file: string, text: string): Promise<void> {
+  const tmp = `${file}.${process.pid}.tmp`;
+  try {
+    await writeFile(tmp, text);
+    await rename(tmp, file);
+  } finally {
+    await rm(tmp, { force: true });
+  }
+}
 
 const USAGE = `usage: vi-mmrec eval <datasetDir> --model bpr|lightgcn|vbpr|freedom [--seeds N]
   [--strategy auto|overlay|synergistic[,…]] [--k 3,5,10] [--lambda 0.05,0.1] [--o-avg modality-mean|density]
@@ -196,7 +207,8 @@ export async function evalCommand(argv: string[], io: EvalIo): Promise<number> {
   }
   const progress = (s: string): void => {
     if (args.quiet) return;
-    if (io.isTTY) io.stderr.write(`\r\x1b[2K${s}`);
+    // A terminal gets one rewritten status line; logs (not a TTY) get plain lines.
+    io.stderr.write(io.isTTY ? `\r\x1b[2K${s}` : `${s}\n`);
   };
   const logger: Logger = { info: () => {}, warn: (m) => void io.stderr.write(args.quiet ? '' : `${io.isTTY ? '\r\x1b[2K' : ''}warning: ${m}\n`) };
   try {
@@ -240,6 +252,8 @@ export async function evalCommand(argv: string[], io: EvalIo): Promise<number> {
         );
         out.push(r);
         runs.push({ variant: name, seed, test: r.test, valid: r.valid, bestEpoch: r.bestEpoch, epochs: r.epochs, secondsPerEpoch: r.secondsPerEpoch, pairsPerEpoch: r.pairsPerEpoch });
+        // Long experiments lose nothing when interrupted: the finished runs so far.
+        if (args.json !== undefined) await writeTextAtomic(`${args.json}.partial`, `${JSON.stringify({ complete: false, variants, runs }, null, 2)}\n`);
       }
       return out;
     };
@@ -303,8 +317,11 @@ export async function evalCommand(argv: string[], io: EvalIo): Promise<number> {
         say(`${'pairs/epoch'.padEnd(12)}${String(Math.round(baseline.pairsPerEpoch)).padEnd(20)}${String(Math.round(v.pairsPerEpoch)).padEnd(20)}×${(v.pairsPerEpoch / baseline.pairsPerEpoch).toFixed(2)}`);
       }
     }
-    if (args.json !== undefined) await writeFile(args.json, `${JSON.stringify(json, null, 2)}\n`);
-    if (args.report !== undefined) await writeFile(args.report, renderReport([json]));
+    if (args.json !== undefined) {
+      await writeTextAtomic(args.json, `${JSON.stringify(json, null, 2)}\n`);
+      await rm(`${args.json}.partial`, { force: true });
+    }
+    if (args.report !== undefined) await writeTextAtomic(args.report, renderReport([json]));
     return 0;
   } catch (e) {
     if (io.isTTY && !args.quiet) io.stderr.write('\r\x1b[2K');

@@ -41,10 +41,15 @@ describe('evalCommand end to end', () => {
       [join(dir, 'tiny'), '--model', 'lightgcn', '--seeds', '2', '--strategy', 'synergistic', '--k', '2,4', '--lambda', '0.1', '--max-epochs', '2', '--json', json, '--report', html],
       { stdout: out.stream, stderr: err.stream, isTTY: false },
     );
-    expect(err.text()).toBe('');
     expect(code).toBe(0);
+    // Not a TTY: progress as plain lines, one per epoch of every run, and nothing else.
+    const lines = err.text().split('\n').filter((l) => l !== '');
+    expect(lines.filter((l) => / epoch \d+ loss /.test(l))).toHaveLength(3 * 2 * 2);
+    expect(lines.every((l) => / epoch \d+ loss /.test(l) || l.startsWith('augment ('))).toBe(true);
     expect(out.text()).toMatch(/recall@20/);
     const j = JSON.parse(await readFile(json, 'utf8'));
+    // The per-run checkpoint is removed once the complete JSON is written.
+    await expect(readFile(`${json}.partial`, 'utf8')).rejects.toThrow(/ENOENT/);
     for (const variant of ['baseline', 'augmented']) {
       for (const m of ['recall@20', 'ndcg@20', 'recall@10', 'ndcg@10']) {
         expect(typeof j.summary[variant][m].mean).toBe('number');
