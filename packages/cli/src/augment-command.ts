@@ -1,18 +1,53 @@
 import { resolve } from 'node:path';
 import type { OAvgMode, Strategy } from '@vi-mmrec/core';
 import { choiceOption, intOption, numberOption, parseCommand } from './args.js';
+import { type AutoAugmentConfig, EVAL_MODULE, type NegativesPolicy, runAutoAugment } from './auto-augment.js';
 import { EXIT, type CliIo } from './cli-io.js';
 import { UsageError } from './errors.js';
 import { AUGMENT_HELP } from './help.js';
 import { Progress } from './progress.js';
-import { formatReport } from './report.js';
+import { formatAutoReport, formatReport } from './report.js';
 import { type AugmentConfig, runAugment } from './run-augment.js';
 
-const STRATEGIES: readonly Strategy[] = ['overlay', 'synergistic'];
+const STRATEGIES: readonly (Strategy | 'auto')[] = ['overlay', 'synergistic', 'auto'];
 const OAVG: readonly OAvgMode[] = ['modality-mean', 'density'];
+const AUTO_ONLY = ['negatives', 'auto-epochs', 'seed', 'min-gain'] as const;
+const NEGATIVES: readonly NegativesPolicy[] = ['non-real', 'non-interacted'];
+
+/** What {@link parseAugmentArgs} returns: fixed settings, or `--strategy auto`. */
+export type ParsedAugment =
+  | { readonly mode: 'fixed'; readonly config: AugmentConfig; readonly quiet: boolean }
+  | { readonly mode: 'auto'; readonly config: AutoAugmentConfig; readonly quiet: boolean };
+
+/** Parses a comma-separated list of distinct values; `parse` checks one value (throws when bad). */
+function listOption(command: string, option: string, raw: string, what: string, parse: (item: string) => number): number[] {
+  let values: number[];
+  try {
+    values = raw.split(',').map((s) => {
+      if (s.trim() === '') throw new UsageError('empty item', command);
+      return parse(s);
+    });
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    throw new UsageError(`${option} must be a comma-separated list of ${what}, got '${raw}'`, command);
+  }
+  const twice = values.find((v, i) => values.indexOf(v) !== i);
+  if (twice !== undefined) throw new UsageError(`${option} lists ${twice} twice, in '${raw}'; give each value once`, command);
+  return values;
+}
+
+/** Parses `--negatives`: distinct policies, comma-separated. */
+function policyList(command: string, raw: string): NegativesPolicy[] {
+  const items = raw.split(',').map((s) => s.trim());
+  if (items.some((s) => !(NEGATIVES as readonly string[]).includes(s))) {
+    throw new UsageError(`--negatives must be a comma-separated list of ${NEGATIVES.join(' and ')}, got '${raw}'`, command);
+  }
+  if (new Set(items).size < items.length) throw new UsageError(`--negatives lists a policy twice, in '${raw}'; give each once`, command);
+  return items as NegativesPolicy[];
+}
 
 /** Parses and validates `augment`'s arguments; throws `UsageError`. */
-export function parseAugmentArgs(argv: readonly string[]): { config: AugmentConfig; quiet: boolean } | 'help' {
+export function parseAugmentArgs(argv: readonly string[]): ParsedAugment | 'help' {
   const cmd = 'augment';
   const { values, positionals } = parseCommand(cmd, argv, {
     strategy: { type: 'string' },
@@ -23,14 +58,24 @@ export function parseAugmentArgs(argv: readonly string[]): { config: AugmentConf
     modalities: { type: 'string' },
     out: { type: 'string', short: 'o' },
     summary: { type: 'string' },
+    negatives: { type: 'string' },
+    'auto-epochs': { type: 'string' },
+    seed: { type: 'string' },
+    'min-gain': { type: 'string' },
     quiet: { type: 'boolean', short: 'q' },
     help: { type: 'boolean', short: 'h' },
   });
   if (values.help === true) return 'help';
   if (positionals.length === 0) throw new UsageError('missing <datasetDir> (a folder with one .inter file and modality files)', cmd);
   if (positionals.length > 1) throw new UsageError(`unexpected argument '${positionals[1]}' (augment takes one <datasetDir>)`, cmd);
-  const missing = (['strategy', 'k', 'lambda', 'out'] as const).filter((o) => values[o] === undefined).map((o) => `--${o}`);
+  const auto = values.strategy === 'auto';
+  const required = auto ? (['out'] as const) : (['strategy', 'k', 'lambda', 'out'] as const);
+  const missing = required.filter((o) => values[o] === undefined).map((o) => `--${o}`);
   if (missing.length > 0) throw new UsageError(`missing required option${missing.length > 1 ? 's' : ''} ${missing.join(', ')}`, cmd);
+  if (!auto) {
+    const autoOnly = AUTO_ONLY.filter((o) => values[o] !== undefined).map((o) => `--${o}`);
+    if (autoOnly.length > 0) throw new UsageError(`${autoOnly.join(', ')} only appl${autoOnly.length > 1 ? 'y' : 'ies'} with --strategy auto`, cmd);
+  }
   const out = values.out!;
   const summary = values.summary;
   if (out === '') throw new UsageError('--out needs a file name', cmd);
@@ -42,32 +87,57 @@ export function parseAugmentArgs(argv: readonly string[]): { config: AugmentConf
   }
   const backend = values.backend ?? 'auto';
   if (backend === '') throw new UsageError('--backend needs a name (auto, cpu, ...)', cmd);
-  const config: AugmentConfig = {
+  const common = (): Omit<AugmentConfig, 'strategy' | 'k' | 'lambda'> => ({
     datasetDir: positionals[0]!,
-    strategy: choiceOption(cmd, '--strategy', values.strategy!, STRATEGIES),
-    k: intOption(cmd, '--k', values.k!, 1),
-    lambda: numberOption(cmd, '--lambda', values.lambda!, 0),
     oAvg: choiceOption(cmd, '--o-avg', values['o-avg'] ?? 'modality-mean', OAVG),
     backend,
     out,
     ...(summary === undefined ? {} : { summary }),
     ...(modalities === undefined ? {} : { modalities }),
-  };
-  return { config, quiet: values.quiet === true };
+  });
+  const quiet = values.quiet === true;
+  if (auto) {
+    const { k, lambda, negatives } = values;
+    const epochs = values['auto-epochs'];
+    const minGain = values['min-gain'];
+    const config: AutoAugmentConfig = {
+      ...common(),
+      ...(k === undefined ? {} : { ks: listOption(cmd, '--k', k, 'integers ≥ 1', (s) => intOption(cmd, '--k', s, 1)) }),
+      ...(lambda === undefined ? {} : { lambdas: listOption(cmd, '--lambda', lambda, 'numbers ≥ 0', (s) => numberOption(cmd, '--lambda', s, 0)) }),
+      ...(negatives === undefined ? {} : { negatives: policyList(cmd, negatives) }),
+      ...(epochs === undefined ? {} : { epochs: intOption(cmd, '--auto-epochs', epochs, 1) }),
+      seed: values.seed === undefined ? 0 : intOption(cmd, '--seed', values.seed, 0),
+      ...(minGain === undefined ? {} : { minGain: numberOption(cmd, '--min-gain', minGain, -1) }),
+    };
+    return { mode: 'auto', config, quiet };
+  }
+  // Validated in this order (strategy, k, lambda, then the rest), as before --strategy auto existed.
+  const strategy = choiceOption(cmd, '--strategy', values.strategy!, STRATEGIES) as Strategy; // not 'auto' here
+  const k = intOption(cmd, '--k', values.k!, 1);
+  const lambda = numberOption(cmd, '--lambda', values.lambda!, 0);
+  const config: AugmentConfig = { ...common(), strategy, k, lambda };
+  return { mode: 'fixed', config, quiet };
 }
 
-/** `vi-mmrec augment …`. */
-export async function augmentCommand(argv: readonly string[], io: CliIo): Promise<number> {
+/**
+ * `vi-mmrec augment …`. `evalModule` names the package that provides `chooseSettings` for
+ * `--strategy auto` (replaced in tests).
+ */
+export async function augmentCommand(argv: readonly string[], io: CliIo, evalModule: string = EVAL_MODULE): Promise<number> {
   const parsed = parseAugmentArgs(argv);
   if (parsed === 'help') {
     io.stdout.write(AUGMENT_HELP);
     return EXIT.ok;
   }
-  const { config, quiet } = parsed;
-  const progress = new Progress(io.stderr, quiet);
+  const progress = new Progress(io.stderr, parsed.quiet);
   try {
-    const outcome = await runAugment(config, progress, io.signal);
-    io.stdout.write(formatReport(outcome));
+    if (parsed.mode === 'auto') {
+      const outcome = await runAutoAugment(parsed.config, progress, io.signal, evalModule);
+      io.stdout.write(formatAutoReport(outcome));
+    } else {
+      const outcome = await runAugment(parsed.config, progress, io.signal);
+      io.stdout.write(formatReport(outcome));
+    }
     return EXIT.ok;
   } finally {
     progress.clearLine();

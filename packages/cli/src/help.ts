@@ -4,6 +4,7 @@ export const MAIN_HELP = `vi-mmrec: add VI-MMRec virtual user-item interactions 
 
 Usage:
   vi-mmrec augment <datasetDir> --strategy overlay|synergistic --k <int> --lambda <number> --out <file.tsv> [options]
+  vi-mmrec augment <datasetDir> --strategy auto --out <file.tsv> [options]   (needs @vi-mmrec/eval)
   vi-mmrec demo [--out-dir <dir>] [--quiet]
   vi-mmrec eval ...            train and evaluate recommenders (needs @vi-mmrec/eval)
   vi-mmrec backends            list installed compute backends
@@ -23,13 +24,15 @@ Set VI_MMREC_DEBUG=1 to print stack traces. Docs: docs/cli.md
 `;
 
 export const AUGMENT_HELP = `Usage: vi-mmrec augment <datasetDir> --strategy overlay|synergistic --k <int> --lambda <number> --out <file.tsv> [options]
+       vi-mmrec augment <datasetDir> --strategy auto --out <file.tsv> [--k <list>] [--lambda <list>] [--negatives <list>] [auto options] [options]
 
 Reads <datasetDir> (MMRec layout: one <name>.inter TSV with userID, itemID, x_label; per
 modality <m>_feat.npy or <m>_knn*.tsv), adds virtual interactions from the training split
 (x_label 0) and writes the enriched matrix as TSV (userID itemID weight, sorted).
 
-Required:
-  --strategy <s>      overlay (one group per modality) or synergistic (one fused group)
+Required (--k and --lambda not with --strategy auto):
+  --strategy <s>      overlay (one group per modality), synergistic (one fused group), or
+                      auto (choose the settings on the validation split; see below)
   --k <int>           neighbours per item (≥ 1), e.g. 10
   --lambda <number>   strength λ ≥ 0 of virtual interactions, e.g. 0.1
   -o, --out <file>    enriched matrix TSV to write (atomically)
@@ -42,8 +45,25 @@ Options:
   -q, --quiet         no progress or informational lines (warnings and errors still print)
   -h, --help          show this help
 
-Example:
+--strategy auto (needs @vi-mmrec/eval): tries no augmentation and each candidate (overlay and
+synergistic × --k × --lambda, then the other negatives policy for the best) with a few epochs
+of BPR-MF scored on the validation split (never test), then augments with the best candidate,
+or writes NO matrix when none beats no augmentation by the minimum gain (exit 0; the report
+and summary say "augmented": false). Cost: (1 + candidates) proxy runs × epochs BPR-MF epochs,
+plus one augment per candidate (defaults: 6 runs × 10 epochs).
+  --k <list>          k values to try, e.g. 3,10 (default 3,10)
+  --lambda <list>     λ values to try, e.g. 0.05,0.1 (default 0.1)
+  --negatives <list>  loader negatives policies: non-real and/or non-interacted (default both;
+                      the first is used for every candidate, the others for the best)
+  --auto-epochs <n>   BPR-MF epochs per proxy run (default 10)
+  --seed <n>          seed of the proxy runs (default 0; same seed, same choice)
+  --min-gain <x>      relative validation gain needed to augment (default 0.02 = 2 %;
+                      --min-gain=-1 always takes the best candidate)
+The report and summary name the negatives policy to use in @vi-mmrec/integration-loader.
+
+Examples:
   vi-mmrec augment data/baby --strategy overlay --k 10 --lambda 0.1 --out baby.enriched.tsv --summary baby.summary.json
+  vi-mmrec augment data/baby --strategy auto --k 3,10 --out baby.auto.tsv --summary baby.auto.json
 `;
 
 export const DEMO_HELP = `Usage: vi-mmrec demo [--out-dir <dir>] [--backend <name>] [--quiet]

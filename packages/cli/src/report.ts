@@ -1,3 +1,5 @@
+import type { AutoChoice, AutoOutcome } from './auto-augment.js';
+import { describeSettings } from './auto-augment.js';
 import type { AugmentOutcome } from './run-augment.js';
 
 const int = (n: number): string => n.toLocaleString('en-US');
@@ -14,8 +16,53 @@ function table(rows: string[][]): string[] {
   );
 }
 
+const pct = (x: number): string => `${x >= 0 ? '+' : ''}${(100 * x).toFixed(1)} %`;
+
+function modalityList(d: AugmentOutcome['dataset']): string {
+  return d.modalities
+    .map((x) => (x.kind === 'dense' ? `${x.name} (dense, ${x.dim}-d)` : `${x.name} (neighbour lists, ${int(x.items.length)} entries)`))
+    .join(', ');
+}
+
+function datasetLine(d: AugmentOutcome['dataset']): string {
+  return `dataset      ${d.name}: ${int(d.numUsers)} users, ${int(d.numItems)} items, ${int(d.interactions.users.length)} interactions (${int(d.train.users.length)} train)`;
+}
+
+/** The lines of `--strategy auto`'s choice: what, why, the loader option, the candidates. */
+function autoLines(c: AutoChoice): { head: string[]; candidates: string[] } {
+  const s = c.settings;
+  const head = [
+    `auto         ${s === null ? 'no augmentation' : `${s.strategy}, k ${s.k}, lambda ${s.lambda}`}, chosen on the validation split (${c.proxy.epochs}-epoch BPR-MF proxy, seed ${c.proxy.seed}, min gain ${pct(c.proxy.minGain)})`,
+    `reason       ${c.reason}`,
+  ];
+  if (s !== null) head.push(`loader       use negatives: '${s.negatives}' (inject: '${s.inject}') in @vi-mmrec/integration-loader's withVirtualInteractions`);
+  const candidates = table([
+    ['rank', 'settings', 'valid R@20', 'gain'],
+    ...c.candidates.map((x, i) => [String(i + 1), describeSettings(x.settings), x.validRecall20.toFixed(4), x.settings === null ? '-' : pct(x.relativeGain)]),
+  ]).map((l) => `  ${l}`);
+  return { head, candidates };
+}
+
+/** The report of `augment --strategy auto` (stdout). */
+export function formatAutoReport(a: AutoOutcome): string {
+  const { head, candidates } = autoLines(a.choice);
+  if (a.augmented) return formatReport(a.outcome, { head, candidates });
+  const lines: string[] = [
+    datasetLine(a.dataset),
+    `modalities   ${modalityList(a.dataset)}`,
+    ...head,
+    '',
+    ...candidates,
+    '',
+    `time         backend ${secs(a.seconds.backend)}, read ${secs(a.seconds.read)}, choose ${secs(a.seconds.choose ?? 0)}; total ${secs(a.seconds.total)}`,
+    `output       none: no augmentation was chosen, so ${a.out} was not written; train on the original interactions`,
+  ];
+  if (a.files.summary !== undefined) lines.push(`summary      ${a.files.summary}`);
+  return `${lines.join('\n')}\n`;
+}
+
 /** The human-readable report of a run (stdout of `augment` and `demo`). */
-export function formatReport(o: AugmentOutcome): string {
+export function formatReport(o: AugmentOutcome, auto?: { head: string[]; candidates: string[] }): string {
   const { dataset: d, result } = o;
   const s = result.summary;
   const m = result.matrix;
@@ -30,12 +77,10 @@ export function formatReport(o: AugmentOutcome): string {
       vMax = Math.max(vMax, w);
     }
   }
-  const modalities = d.modalities
-    .map((x) => (x.kind === 'dense' ? `${x.name} (dense, ${x.dim}-d)` : `${x.name} (neighbour lists, ${int(x.items.length)} entries)`))
-    .join(', ');
   const lines: string[] = [
-    `dataset      ${d.name}: ${int(d.numUsers)} users, ${int(d.numItems)} items, ${int(d.interactions.users.length)} interactions (${int(d.train.users.length)} train)`,
-    `modalities   ${modalities}`,
+    datasetLine(d),
+    `modalities   ${modalityList(d)}`,
+    ...(auto?.head ?? []),
     `options      strategy ${s.options.strategy}, k ${s.options.k}, lambda ${s.options.lambda}, O_avg ${s.options.oAvg} = ${num(s.oAvg)}`,
     `backend      ${s.options.backend}`,
     '',
@@ -46,9 +91,10 @@ export function formatReport(o: AugmentOutcome): string {
     '',
     `entries      ${int(s.counts.total)} = ${int(s.counts.real)} real + ${int(s.counts.virtualOnly)} virtual-only`,
     `weights      real ≥ ${Number.isFinite(rMin) ? num(rMin) : '-'}; virtual-only ${Number.isFinite(vMin) ? `${num(vMin)} … ${num(vMax)}` : '-'}`,
-    `time         backend ${secs(o.seconds.backend)}, read ${secs(o.seconds.read)}, similarity ${secs(s.seconds.similarity)}, augment ${secs(o.seconds.augment)}, write ${secs(o.seconds.write)}; total ${secs(o.seconds.total)}`,
+    `time         backend ${secs(o.seconds.backend)}, read ${secs(o.seconds.read)}, ${o.seconds.choose === undefined ? '' : `choose ${secs(o.seconds.choose)}, `}similarity ${secs(s.seconds.similarity)}, augment ${secs(o.seconds.augment)}, write ${secs(o.seconds.write)}; total ${secs(o.seconds.total)}`,
     `output       ${o.files.matrix}`,
   ];
   if (o.files.summary !== undefined) lines.push(`summary      ${o.files.summary}`);
+  if (auto !== undefined) lines.push('', ...auto.candidates);
   return `${lines.join('\n')}\n`;
 }

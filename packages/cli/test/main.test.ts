@@ -51,7 +51,7 @@ describe('main: help, version, usage errors', () => {
     [['augment', '--strategy', 'overlay'], /missing <datasetDir>/],
     [['augment', 'a', 'b'], /unexpected argument 'b'/],
     [['augment', 'd', '--k', '3'], /missing required options --strategy, --lambda, --out;/],
-    [['augment', 'd', '--strategy', 'fused', '--k', '3', '--lambda', '0.1', '--out', 'o'], /--strategy must be overlay or synergistic, got 'fused'/],
+    [['augment', 'd', '--strategy', 'fused', '--k', '3', '--lambda', '0.1', '--out', 'o'], /--strategy must be overlay, synergistic or auto, got 'fused'/],
     [['augment', 'd', '--strategy', 'overlay', '--k', '2.5', '--lambda', '0.1', '--out', 'o'], /--k must be an integer ≥ 1, got '2\.5'/],
     [['augment', 'd', '--strategy', 'overlay', '--k', '0', '--lambda', '0.1', '--out', 'o'], /--k must be an integer ≥ 1, got '0'/],
     [['augment', 'd', '--strategy', 'overlay', '--k', '3', '--lambda', 'abc', '--out', 'o'], /--lambda must be a number ≥ 0, got 'abc'/],

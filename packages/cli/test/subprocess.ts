@@ -43,3 +43,17 @@ export function runCli(args: readonly string[], options: { cwd?: string; env?: R
   const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 240_000, cwd: options.cwd ?? REPO_ROOT, env });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
+
+/**
+ * Also builds `@vi-mmrec/eval` (which the bin imports from its dist for `augment --strategy
+ * auto`) when its dist is missing or older than the sources it is built from.
+ */
+export function ensureEvalBuilt(): void {
+  ensureBuilt();
+  const dist = join(REPO_ROOT, 'packages', 'eval', 'dist');
+  const sources = ['eval', 'integration-loader', 'io', 'core', 'backend-cpu'].map((p) => newestMtime(join(REPO_ROOT, 'packages', p, 'src')));
+  // tsc -b rewrites only changed outputs but always its .tsbuildinfo: compare the newest file.
+  if (existsSync(join(dist, 'index.js')) && newestMtime(dist) >= Math.max(...sources)) return;
+  const r = spawnSync('npx', ['--no-install', 'tsc', '-b', 'packages/eval/tsconfig.build.json'], { cwd: REPO_ROOT, encoding: 'utf8', timeout: 300_000 });
+  if (r.status !== 0) throw new Error(`tsc -b packages/eval failed:\n${r.stdout}\n${r.stderr}`);
+}
