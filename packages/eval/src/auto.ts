@@ -1,3 +1,4 @@
+import { InvalidArgumentError, isViMmrecError } from '@vi-mmrec/core';
 import type { Logger, OAvgMode, Strategy } from '@vi-mmrec/core';
 import type { InjectMode, NegativePolicy } from '@vi-mmrec/integration-loader';
 import type { EvalDataset } from './dataset.js';
@@ -10,6 +11,12 @@ export interface Candidate {
   readonly validRecall20: number;
   /** Relative change over the no-augmentation proxy. */
   readonly relativeGain: number;
+  /**
+   * Set when the candidate could not run on this dataset (e.g. some user has every item real
+   * or virtual, so `'non-interacted'` has no negative to draw): why. Its score is `NaN` and it
+   * is never chosen.
+   */
+  readonly skipped?: string;
 }
 
 /** What {@link chooseSettings} decided, and why. */
@@ -106,26 +113,54 @@ export async function chooseSettings(dataset: EvalDataset, options: ChooseOption
   const train = { model: 'bpr' as const, maxEpochs: epochs, patience: epochs, learningRate: 1e-3, ks: [20] };
   const grid: AugmentSettings[] = [];
   for (const strategy of strategies) for (const k of ks) for (const lambda of lambdas) grid.push({ strategy, k, lambda, oAvg, inject, negatives: policies[0] ?? 'non-real' });
-  const total = 1 + grid.length + Math.max(0, policies.length - 1);
+  let total = 1 + grid.length + Math.max(0, policies.length - 1);
   let index = 0;
-  const proxy = async (s: AugmentSettings | null): Promise<number> => {
+  type Tried = { settings: AugmentSettings | null; v: number; skipped?: string };
+  const proxy = async (s: AugmentSettings | null): Promise<Tried> => {
     options.onCandidate?.(index++, total, s);
     const aug = s === null ? undefined : { result: await augmentFor(data, s, options.logger), settings: s };
-    const r = await runOnce(data, train, seed, loaderFor(data, seed, aug));
+    let loader;
+    try {
+      loader = loaderFor(data, seed, aug);
+    } catch (e) {
+      // A negatives policy this dataset cannot support is a candidate to skip, not a failure.
+      if (!(isViMmrecError(e) && e instanceof InvalidArgumentError && e.option === 'negatives')) throw e;
+      options.logger?.warn(`proxy ${describe(s)} skipped: ${e.message}`);
+      return { settings: s, v: NaN, skipped: e.message };
+    }
+    const r = await runOnce(data, train, seed, loader);
     options.logger?.info(`proxy ${describe(s)}: valid recall@20 ${r.valid['recall@20']?.toFixed(5)}`);
-    return r.valid['recall@20'] ?? 0;
+    return { settings: s, v: r.valid['recall@20'] ?? 0 };
   };
-  const none = await proxy(null);
-  const tried: Array<{ settings: AugmentSettings | null; v: number }> = [{ settings: null, v: none }];
-  for (const s of grid) tried.push({ settings: s, v: await proxy(s) });
-  const bestGrid = tried.filter((t) => t.settings !== null).sort((a, b) => b.v - a.v)[0];
+  const byScore = (a: Tried | Candidate, b: Tried | Candidate): number => {
+    const va = 'v' in a ? a.v : a.validRecall20;
+    const vb = 'v' in b ? b.v : b.validRecall20;
+    return Number.isNaN(va) ? 1 : Number.isNaN(vb) ? -1 : vb - va;
+  };
+  const none = (await proxy(null)).v;
+  const tried: Tried[] = [{ settings: null, v: none }];
+  const same = (a: AugmentSettings, b: AugmentSettings): boolean => a.strategy === b.strategy && a.k === b.k && a.lambda === b.lambda;
+  for (const s of grid) {
+    let t = await proxy(s);
+    tried.push(t);
+    // The first policy cannot run on this data: try the next ones for this grid point.
+    for (const negatives of policies.slice(1)) {
+      if (t.skipped === undefined) break;
+      total++;
+      t = await proxy({ ...s, negatives });
+      tried.push(t);
+    }
+  }
+  const bestGrid = tried.filter((t) => t.settings !== null && !Number.isNaN(t.v)).sort(byScore)[0];
   if (bestGrid !== undefined) {
-    for (const negatives of policies.slice(1)) tried.push({ settings: { ...bestGrid.settings!, negatives }, v: await proxy({ ...bestGrid.settings!, negatives }) });
+    for (const negatives of policies) {
+      if (!tried.some((t) => t.settings !== null && same(t.settings, bestGrid.settings!) && t.settings.negatives === negatives)) tried.push(await proxy({ ...bestGrid.settings!, negatives }));
+    }
   }
   const candidates: Candidate[] = tried
-    .map((t) => ({ settings: t.settings, validRecall20: t.v, relativeGain: none > 0 ? t.v / none - 1 : 0 }))
-    .sort((a, b) => b.validRecall20 - a.validRecall20);
-  const best = candidates.find((c) => c.settings !== null);
+    .map((t) => ({ settings: t.settings, validRecall20: t.v, relativeGain: none > 0 ? t.v / none - 1 : 0, ...(t.skipped === undefined ? {} : { skipped: t.skipped }) }))
+    .sort(byScore);
+  const best = candidates.find((c) => c.settings !== null && c.skipped === undefined);
   const pct = (x: number): string => `${(100 * x).toFixed(1)} %`;
   let settings: AugmentSettings | null = null;
   let reason: string;

@@ -130,4 +130,18 @@ describe('determinism', () => {
     expect(y.candidates.map((c) => c.validRecall20)).toEqual(x.candidates.map((c) => c.validRecall20));
     expect(y.settings).toEqual(x.settings);
   }, 60_000);
+
+  it('chooseSettings skips a negatives policy the data cannot support instead of failing', async () => {
+    // k = numItems - 1: every item is a neighbour of every item, so each user has every item
+    // real or virtual and 'non-interacted' has no negative to draw.
+    const opts = { epochs: 1, ks: [ds.numItems - 1], lambdas: [0.1], strategies: ['overlay' as const], negatives: ['non-interacted' as const, 'non-real' as const] };
+    const c = await chooseSettings(ds, { ...opts, minGain: -1 });
+    const skipped = c.candidates.filter((x) => x.skipped !== undefined);
+    expect(skipped.map((x) => x.settings?.negatives)).toEqual(['non-interacted']);
+    expect(skipped[0]!.skipped).toMatch(/no negative can be drawn/);
+    expect(Number.isNaN(skipped[0]!.validRecall20)).toBe(true);
+    // The policy that works was tried and chosen (minGain -1 accepts any candidate).
+    expect(c.settings?.negatives).toBe('non-real');
+    expect(c.candidates.at(-1)!.skipped).toBeDefined();
+  }, 60_000);
 });
