@@ -9,11 +9,13 @@ export type TfFunction = (...args: never[]) => unknown;
  * `@tensorflow/tfjs-node-gpu` all satisfy it. Only the members this package calls are listed.
  */
 export interface TfModule {
-  /** `tf.tensor2d`: uploads normalised row blocks, transposed column chunks and column masks. */
+  /** `tf.tensor2d`: uploads normalised item chunks, transposed row blocks and column masks. */
   readonly tensor2d: TfFunction;
-  /** `tf.concat`: joins the column chunks' products of a row block. */
+  /** `tf.concat`: joins the item chunks' products of a row block. */
   readonly concat: TfFunction;
-  /** `tf.matMul`: one product per part, row block and column chunk. */
+  /** `tf.transpose`: turns a block's `items × rows` products into `rows × items` scores. */
+  readonly transpose: TfFunction;
+  /** `tf.matMul`: one product per part, row block and chunk of items. */
   readonly matMul: TfFunction;
   /** `tf.add`: sums the parts of a fused output and applies the column mask. */
   readonly add: TfFunction;
@@ -43,9 +45,10 @@ export interface TfTensor {
 }
 
 /** The tfjs API this package calls, with the signatures it relies on. @internal */
-export interface TfApi extends Omit<TfModule, 'tensor2d' | 'concat' | 'matMul' | 'add' | 'topk' | 'tidy'> {
+export interface TfApi extends Omit<TfModule, 'tensor2d' | 'concat' | 'transpose' | 'matMul' | 'add' | 'topk' | 'tidy'> {
   tensor2d(values: Float32Array, shape: [number, number], dtype?: 'float32'): TfTensor;
   concat(xs: TfTensor[], axis: number): TfTensor;
+  transpose(x: TfTensor): TfTensor;
   matMul(a: TfTensor, b: TfTensor, transposeA?: boolean, transposeB?: boolean): TfTensor;
   add(a: TfTensor, b: TfTensor): TfTensor;
   topk(x: TfTensor, k?: number, sorted?: boolean): { values: TfTensor; indices: TfTensor };

@@ -100,8 +100,8 @@ describe('tfjsNodeGpuBackend on injected tfjs-wasm: fixed cases', () => {
     expect(products).toBeGreaterThan(1);
   });
 
-  it('gives the same tables with the features split into many column chunks', async () => {
-    // 7 columns per chunk (2 parts, 4 + 3 dims, 4 bytes each): 200 items → 29 chunks, the last
+  it('gives the same tables with the features split into many chunks of items', async () => {
+    // 7 items per chunk (2 parts, 4 + 3 dims, 4 bytes each): 200 items → 29 chunks, the last
     // one partial; products are concatenated per row block.
     const n = 200;
     const req: NeighbourSearchRequest = {
