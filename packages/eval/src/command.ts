@@ -162,7 +162,7 @@ function parseArgs(argv: readonly string[]): Args {
     ...(kArg === undefined ? {} : { ks: parseList('--k', kArg, 'int') }),
     ...(lArg === undefined ? {} : { lambdas: parseList('--lambda', lArg, 'float') }),
     oAvg: oneOf('--o-avg', opts.get('--o-avg') ?? 'modality-mean', ['modality-mean', 'density'] as const),
-    inject: oneOf('--inject', opts.get('--inject') ?? 'both', ['pairs', 'graph', 'both'] as const),
+    inject: oneOf('--inject', opts.get('--inject') ?? RECOMMENDED_SETTINGS.inject, ['pairs', 'graph', 'both'] as const),
     ...(nArg === undefined ? {} : { negatives: nArg.split(',').map((s) => oneOf('--negatives', s, ['non-real', 'non-interacted'] as const)) }),
     maxEpochs: int('--max-epochs', 1000),
     patience: int('--patience', 20),
