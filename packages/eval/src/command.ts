@@ -83,7 +83,7 @@ async function writeTextAtomic(file: string, text: string): Promise<void> {
 const USAGE = `usage: vi-mmrec eval <datasetDir> --model bpr|lightgcn|vbpr|freedom [--seeds N]
   [--strategy auto|overlay|synergistic[,…]] [--k 3,5,10] [--lambda 0.05,0.1] [--o-avg modality-mean|density]
   [--inject pairs|graph|both] [--negatives non-real|non-interacted] [--max-epochs N] [--patience N]
-  [--topk 10,20] [--proxy-epochs N] [--json FILE] [--report FILE.html] [--quiet]`;
+  [--topk 10,20] [--proxy-epochs N] [--json FILE] [--report FILE.html] [--quiet] [--help]`;
 
 interface Args {
   dir: string;
@@ -198,6 +198,10 @@ const fmt = (s: Stat | undefined): string => (s === undefined ? '–' : `${s.mea
  */
 export async function evalCommand(argv: string[], io: EvalIo): Promise<number> {
   const say = (s: string): void => void io.stdout.write(`${s}\n`);
+  if (argv.includes('--help') || argv.includes('-h')) {
+    io.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
   let args: Args;
   try {
     args = parseArgs(argv);

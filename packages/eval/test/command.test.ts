@@ -86,6 +86,16 @@ describe('evalCommand end to end', () => {
     expect(typeof j.choice.reason).toBe('string');
   }, 60_000);
 
+  it('--help prints the usage on stdout and exits 0 without reading anything', async () => {
+    for (const flag of ['--help', '-h']) {
+      const out = sink();
+      const err = sink();
+      expect(await evalCommand([flag], { stdout: out.stream, stderr: err.stream, isTTY: false })).toBe(0);
+      expect(out.text()).toMatch(/^usage: vi-mmrec eval <datasetDir>/);
+      expect(err.text()).toBe('');
+    }
+  });
+
   it('usage errors exit 2 and data errors exit 1, each with one line and no stack', async () => {
     for (const [argv, exit] of [
       [['--model', 'bpr'], 2],
