@@ -45,17 +45,17 @@ Options:
   -q, --quiet         no progress or informational lines (warnings and errors still print)
   -h, --help          show this help
 
---strategy auto (needs @vi-mmrec/eval): tries no augmentation and each candidate (overlay and
-synergistic × --k × --lambda, then the other negatives policy for the best) with a few epochs
-of BPR-MF scored on the validation split (never test), then augments with the best candidate,
-or writes NO matrix when none beats no augmentation by the minimum gain (exit 0; the report
-and summary say "augmented": false). Cost: (1 + candidates) proxy runs × epochs BPR-MF epochs,
-plus one augment per candidate (defaults: 6 runs × 10 epochs).
+--strategy auto (needs @vi-mmrec/eval): tries no augmentation and every candidate (overlay and
+synergistic × --k × --lambda × --negatives) with BPR-MF trained until its validation Recall@20
+stops improving for 5 epochs and scored at its best epoch (validation split, never test), then
+augments with the best candidate, or writes NO matrix when none beats no augmentation by the
+minimum gain (exit 0; the report and summary say "augmented": false). Cost: (1 + candidates)
+proxy runs of up to --auto-epochs BPR-MF epochs, plus one augment per candidate (defaults:
+9 runs × up to 60 epochs).
   --k <list>          k values to try, e.g. 3,10 (default 3,10)
   --lambda <list>     λ values to try, e.g. 0.05,0.1 (default 0.1)
-  --negatives <list>  loader negatives policies: non-real and/or non-interacted (default both;
-                      the first is used for every candidate, the others for the best)
-  --auto-epochs <n>   BPR-MF epochs per proxy run (default 10)
+  --negatives <list>  loader negatives policies: non-real and/or non-interacted (default both)
+  --auto-epochs <n>   most BPR-MF epochs per proxy run (default 60)
   --seed <n>          seed of the proxy runs (default 0; same seed, same choice)
   --min-gain <x>      relative validation gain needed to augment (default 0.02 = 2 %;
                       --min-gain=-1 always takes the best candidate)

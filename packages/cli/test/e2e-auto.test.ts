@@ -51,10 +51,11 @@ describe('vi-mmrec augment --strategy auto (bin)', () => {
   it("states @vi-mmrec/eval's defaults in the help", () => {
     expect(AUGMENT_HELP).toContain(`k values to try, e.g. 3,10 (default ${DEFAULT_CHOOSE.ks.join(',')})`);
     expect(AUGMENT_HELP).toContain(`(default ${DEFAULT_CHOOSE.lambdas.join(',')})`);
-    expect(AUGMENT_HELP).toContain(`BPR-MF epochs per proxy run (default ${DEFAULT_CHOOSE.epochs})`);
+    expect(AUGMENT_HELP).toContain(`most BPR-MF epochs per proxy run (default ${DEFAULT_CHOOSE.epochs})`);
+    expect(AUGMENT_HELP).toContain(`stops improving for ${DEFAULT_CHOOSE.patience} epochs`);
     expect(AUGMENT_HELP).toContain(`(default ${DEFAULT_CHOOSE.minGain} = ${Number((100 * DEFAULT_CHOOSE.minGain).toFixed(6))} %;`);
-    const runs = 1 + DEFAULT_CHOOSE.strategies.length * DEFAULT_CHOOSE.ks.length * DEFAULT_CHOOSE.lambdas.length + DEFAULT_CHOOSE.negatives.length - 1;
-    expect(AUGMENT_HELP).toContain(`(defaults: ${runs} runs × ${DEFAULT_CHOOSE.epochs} epochs)`);
+    const runs = 1 + DEFAULT_CHOOSE.strategies.length * DEFAULT_CHOOSE.ks.length * DEFAULT_CHOOSE.lambdas.length * DEFAULT_CHOOSE.negatives.length;
+    expect(AUGMENT_HELP.replace(/\s+/g, ' ')).toContain(`(defaults: ${runs} runs × up to ${DEFAULT_CHOOSE.epochs} epochs)`);
   });
 
   it('augments with exactly the settings chooseSettings picks, as a plain augment would', async () => {
@@ -76,15 +77,15 @@ describe('vi-mmrec augment --strategy auto (bin)', () => {
     expect(summary.auto.settings).toEqual(s);
     expect(summary.auto.reason).toBe(direct.reason);
     expect(summary.auto.candidates).toEqual(direct.candidates);
-    expect(summary.auto.proxy).toEqual({ model: 'bpr', epochs: 2, seed: 4, minGain: -1 });
+    expect(summary.auto.proxy).toEqual({ model: 'bpr', epochs: 2, patience: DEFAULT_CHOOSE.patience, seed: 4, minGain: -1 });
     expect(summary.auto.recommendedLoaderOptions).toEqual({ negatives: s.negatives, inject: s.inject });
     expect(summary.options).toMatchObject({ strategy: s.strategy, k: s.k, lambda: s.lambda, oAvg: s.oAvg });
     expect(summary.run.seconds.choose).toBeGreaterThan(0);
-    // 1 + 2 strategies + the other negatives policy for the best.
-    expect(direct.candidates).toHaveLength(4);
+    // No augmentation + 2 strategies × 2 negatives policies.
+    expect(direct.candidates).toHaveLength(5);
     const err = lines(r.stderr);
     expect(err).toContain(`vi-mmrec: auto: ${direct.reason}`);
-    expect(err.filter((l) => /^vi-mmrec: auto: proxy run \d\/4 \(.*\)…$/.test(l))).toHaveLength(4);
+    expect(err.filter((l) => /^vi-mmrec: auto: proxy run \d\/5 \(.*\)…$/.test(l))).toHaveLength(5);
     expect(r.stdout).toContain(`options      strategy ${s.strategy}, k ${s.k}, lambda ${s.lambda}, O_avg modality-mean`);
     expect(r.stdout).toContain(`loader       use negatives: '${s.negatives}' (inject: '${s.inject}') in @vi-mmrec/integration-loader's withVirtualInteractions`);
     expect(r.stdout).toContain(`reason       ${direct.reason}`);

@@ -141,6 +141,17 @@ describe('determinism', () => {
     expect(y.settings).toEqual(x.settings);
   }, 60_000);
 
+  it('chooseSettings tries every combination of strategy and negatives policy, and reports its proxy', async () => {
+    const c = await chooseSettings(ds, { epochs: 2, patience: 1, ks: [3], lambdas: [0.1], minGain: -1 });
+    const tried = c.candidates.map((x) => (x.settings === null ? 'none' : `${x.settings.strategy}/${x.settings.negatives}`)).sort();
+    expect(tried).toEqual(['none', 'overlay/non-interacted', 'overlay/non-real', 'synergistic/non-interacted', 'synergistic/non-real']);
+    expect(c.proxy).toEqual({ model: 'bpr', epochs: 2, patience: 1, seed: 0, minGain: -1 });
+    // Best first, and the best augmented candidate is the one chosen (minGain -1).
+    const scores = c.candidates.map((x) => x.validRecall20);
+    expect(scores).toEqual([...scores].sort((p, q) => q - p));
+    expect(c.settings).toEqual(c.candidates.find((x) => x.settings !== null)!.settings);
+  }, 60_000);
+
   it('chooseSettings skips a negatives policy the data cannot support instead of failing', async () => {
     // k = numItems - 1: every item is a neighbour of every item, so each user has every item
     // real or virtual and 'non-interacted' has no negative to draw.
