@@ -58,7 +58,7 @@ export interface AutoChoice {
   readonly settings: ChosenSettings | null;
   readonly reason: string;
   readonly candidates: ReadonlyArray<{ readonly settings: ChosenSettings | null; readonly validRecall20: number; readonly relativeGain: number }>;
-  readonly proxy: { readonly model: string; readonly epochs: number; readonly seed: number; readonly minGain: number };
+  readonly proxy: { readonly model: string; readonly epochs: number; readonly patience?: number; readonly seed: number; readonly minGain: number };
 }
 
 /** The options of `chooseSettings` this command passes. */

@@ -32,7 +32,7 @@ function datasetLine(d: AugmentOutcome['dataset']): string {
 function autoLines(c: AutoChoice): { head: string[]; candidates: string[] } {
   const s = c.settings;
   const head = [
-    `auto         ${s === null ? 'no augmentation' : `${s.strategy}, k ${s.k}, lambda ${s.lambda}`}, chosen on the validation split (${c.proxy.epochs}-epoch BPR-MF proxy, seed ${c.proxy.seed}, min gain ${pct(c.proxy.minGain)})`,
+    `auto         ${s === null ? 'no augmentation' : `${s.strategy}, k ${s.k}, lambda ${s.lambda}`}, chosen on the validation split (BPR-MF proxy at its best epoch${c.proxy.patience === undefined ? '' : `, patience ${c.proxy.patience}`}, ≤ ${c.proxy.epochs} epochs, seed ${c.proxy.seed}, min gain ${pct(c.proxy.minGain)})`,
     `reason       ${c.reason}`,
   ];
   if (s !== null) head.push(`loader       use negatives: '${s.negatives}' (inject: '${s.inject}') in @vi-mmrec/integration-loader's withVirtualInteractions`);
