@@ -83,7 +83,7 @@ async function writeTextAtomic(file: string, text: string): Promise<void> {
 const USAGE = `usage: vi-mmrec eval <datasetDir> --model bpr|lightgcn|vbpr|freedom [--seeds N]
   [--strategy auto|overlay|synergistic[,…]] [--k 3,5,10] [--lambda 0.05,0.1] [--o-avg modality-mean|density]
   [--inject pairs|graph|both] [--negatives non-real|non-interacted] [--max-epochs N] [--patience N]
-  [--topk 10,20] [--proxy-epochs N] [--json FILE] [--report FILE.html] [--quiet] [--help]`;
+  [--topk 10,20] [--proxy-epochs N] [--proxy-model bpr|lightgcn|vbpr|freedom] [--json FILE] [--report FILE.html] [--quiet] [--help]`;
 
 interface Args {
   dir: string;
@@ -99,6 +99,7 @@ interface Args {
   patience: number;
   topK: number[];
   proxyEpochs: number;
+  proxyModel: ModelName;
   json?: string;
   report?: string;
   quiet: boolean;
@@ -124,7 +125,7 @@ function parseArgs(argv: readonly string[]): Args {
   const pos: string[] = [];
   const opts = new Map<string, string>();
   const flags = new Set(['--quiet']);
-  const valued = new Set(['--model', '--seeds', '--strategy', '--k', '--lambda', '--o-avg', '--inject', '--negatives', '--max-epochs', '--patience', '--topk', '--proxy-epochs', '--json', '--report']);
+  const valued = new Set(['--model', '--seeds', '--strategy', '--k', '--lambda', '--o-avg', '--inject', '--negatives', '--max-epochs', '--patience', '--topk', '--proxy-epochs', '--proxy-model', '--json', '--report']);
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a.startsWith('--')) {
@@ -168,6 +169,7 @@ function parseArgs(argv: readonly string[]): Args {
     patience: int('--patience', 20),
     topK: parseList('--topk', opts.get('--topk') ?? '10,20', 'int'),
     proxyEpochs: int('--proxy-epochs', DEFAULT_CHOOSE.epochs),
+    proxyModel: oneOf('--proxy-model', opts.get('--proxy-model') ?? 'bpr', ['bpr', 'lightgcn', 'vbpr', 'freedom'] as const),
     ...(json === undefined ? {} : { json }),
     ...(report === undefined ? {} : { report }),
     quiet: opts.has('--quiet'),
@@ -226,6 +228,7 @@ export async function evalCommand(argv: string[], io: EvalIo): Promise<number> {
       choice = await chooseSettings(dataset, {
         prepared: data,
         epochs: args.proxyEpochs,
+        model: args.proxyModel,
         inject: args.inject,
         oAvg: args.oAvg,
         ...(args.ks === undefined ? {} : { ks: args.ks }),

@@ -101,6 +101,7 @@ describe('evalCommand end to end', () => {
       [['--model', 'bpr'], 2],
       [[join(dir, 'tiny'), '--model', 'svd'], 2],
       [[join(dir, 'tiny'), '--bogus'], 2],
+      [[join(dir, 'tiny'), '--proxy-model', 'svd'], 2],
       [[join(dir, 'missing'), '--strategy', 'overlay'], 1],
     ] as const) {
       const err = sink();
@@ -150,6 +151,24 @@ describe('determinism', () => {
     const scores = c.candidates.map((x) => x.validRecall20);
     expect(scores).toEqual([...scores].sort((p, q) => q - p));
     expect(c.settings).toEqual(c.candidates.find((x) => x.settings !== null)!.settings);
+  }, 60_000);
+
+  it('chooseSettings uses the proxy model it is given, and eval passes --proxy-model to it', async () => {
+    const opts = { epochs: 2, patience: 2, ks: [3], lambdas: [0.1], strategies: ['overlay' as const], negatives: ['non-real' as const], minGain: -1 };
+    const bpr = await chooseSettings(ds, opts);
+    const vbpr = await chooseSettings(ds, { ...opts, model: 'vbpr' });
+    expect(vbpr.proxy.model).toBe('vbpr');
+    expect(vbpr.reason).toMatch(/of a VBPR proxy/);
+    expect(bpr.reason).toMatch(/of a BPR-MF proxy/);
+    // A different model scores the same candidates differently.
+    expect(vbpr.candidates.map((c) => c.validRecall20)).not.toEqual(bpr.candidates.map((c) => c.validRecall20));
+    const code = await evalCommand(
+      [join(dir, 'tiny'), '--model', 'bpr', '--seeds', '1', '--k', '3', '--lambda', '0.1', '--negatives', 'non-real', '--proxy-model', 'vbpr', '--proxy-epochs', '1', '--max-epochs', '1', '--quiet', '--json', join(dir, 'pm.json')],
+      { stdout: sink().stream, stderr: sink().stream, isTTY: false },
+    );
+    expect(code).toBe(0);
+    const j = JSON.parse(await readFile(join(dir, 'pm.json'), 'utf8')) as { choice: { proxy: { model: string } } };
+    expect(j.choice.proxy.model).toBe('vbpr');
   }, 60_000);
 
   it('chooseSettings skips a negatives policy the data cannot support instead of failing', async () => {
