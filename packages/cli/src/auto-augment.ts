@@ -1,9 +1,9 @@
-import { randomBytes } from 'node:crypto';
-import { open, rename, rm, stat } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
+import { stat } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { AbortedError, isViMmrecError, type Logger, type OAvgMode, type Strategy } from '@vi-mmrec/core';
-import type { Dataset } from '@vi-mmrec/io';
+import { type Dataset, writeTextAtomic } from '@vi-mmrec/io';
 import { CliError } from './errors.js';
+import { importOptional } from './optional-module.js';
 import type { Progress } from './progress.js';
 import {
   type AugmentOutcome,
@@ -96,13 +96,9 @@ export type AutoOutcome =
  */
 export async function loadChooser(specifier: string = EVAL_MODULE): Promise<ChooseSettingsFn> {
   const explicit = 'or pass --strategy, --k and --lambda explicitly';
-  let mod: { chooseSettings?: unknown };
-  try {
-    mod = (await import(specifier)) as { chooseSettings?: unknown };
-  } catch (e) {
-    const code = (e as { code?: unknown } | null)?.code;
-    if (code !== 'ERR_MODULE_NOT_FOUND' && code !== 'ERR_PACKAGE_PATH_NOT_EXPORTED') throw e;
-    throw new CliError(`--strategy auto needs ${specifier}, which is not installed or not built; install it (npm install ${specifier}) ${explicit}.`, { cause: e });
+  const mod = await importOptional(specifier);
+  if (mod === undefined) {
+    throw new CliError(`--strategy auto needs ${specifier}, which is not installed or not built; install it (npm install ${specifier}) ${explicit}.`);
   }
   if (typeof mod.chooseSettings !== 'function') {
     throw new CliError(`--strategy auto needs chooseSettings from ${specifier}, which this version lacks; update it to match @vi-mmrec/cli ${explicit}.`);
@@ -113,24 +109,6 @@ export async function loadChooser(specifier: string = EVAL_MODULE): Promise<Choo
 /** Short text of one candidate's settings. */
 export function describeSettings(s: ChosenSettings | null): string {
   return s === null ? 'no augmentation' : `${s.strategy} k=${s.k} λ=${s.lambda} negatives=${s.negatives}`;
-}
-
-/** Writes `text` to `file` through a temporary file in the same folder and a rename. */
-async function writeTextAtomic(file: string, text: string): Promise<void> {
-  const tmp = join(dirname(file), `.${basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  try {
-    const handle = await open(tmp, 'wx');
-    try {
-      await handle.writeFile(text, 'utf8');
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(tmp, file);
-  } catch (e) {
-    await rm(tmp, { force: true }).catch(() => undefined);
-    throw e;
-  }
 }
 
 /** The `auto` block of the summary JSON. */

@@ -1,4 +1,5 @@
 import { EXIT, type CliIo } from './cli-io.js';
+import { importOptional } from './optional-module.js';
 
 /** The module that implements `vi-mmrec eval`; resolved at run time (an optional package). */
 const EVAL_MODULE = '@vi-mmrec/eval';
@@ -14,12 +15,8 @@ type EvalCommand = (
  * is unavailable and returns 1.
  */
 export async function runEval(argv: readonly string[], io: CliIo, specifier: string = EVAL_MODULE): Promise<number> {
-  let mod: { evalCommand?: unknown };
-  try {
-    mod = (await import(specifier)) as { evalCommand?: unknown };
-  } catch (e) {
-    const code = (e as { code?: unknown } | null)?.code;
-    if (code !== 'ERR_MODULE_NOT_FOUND' && code !== 'ERR_PACKAGE_PATH_NOT_EXPORTED') throw e;
+  const mod = await importOptional(specifier);
+  if (mod === undefined) {
     io.stderr.write(`vi-mmrec: eval is unavailable: ${specifier} is not installed or not built; install it (npm install ${specifier}).\n`);
     return EXIT.failure;
   }

@@ -1,5 +1,5 @@
 import { InvalidArgumentError, isViMmrecError } from '@vi-mmrec/core';
-import type { Logger, OAvgMode, Strategy } from '@vi-mmrec/core';
+import type { AugmentResult, Logger, OAvgMode, Strategy } from '@vi-mmrec/core';
 import type { InjectMode, NegativePolicy } from '@vi-mmrec/integration-loader';
 import type { EvalDataset } from './dataset.js';
 import type { ModelName } from './models/types.js';
@@ -138,9 +138,16 @@ export async function chooseSettings(dataset: EvalDataset, options: ChooseOption
   const total = 1 + grid.length;
   let index = 0;
   type Tried = { settings: AugmentSettings | null; v: number; skipped?: string };
+  // R̄ depends on (strategy, k, λ) only, not on the negatives policy: augment once per point.
+  let last: { key: string; result: AugmentResult } | undefined;
+  const augmented = async (s: AugmentSettings): Promise<AugmentResult> => {
+    const key = `${s.strategy}/${s.k}/${s.lambda}`;
+    if (last?.key !== key) last = { key, result: await augmentFor(data, s, options.logger) };
+    return last.result;
+  };
   const proxy = async (s: AugmentSettings | null): Promise<Tried> => {
     options.onCandidate?.(index++, total, s);
-    const aug = s === null ? undefined : { result: await augmentFor(data, s, options.logger), settings: s };
+    const aug = s === null ? undefined : { result: await augmented(s), settings: s };
     let loader;
     try {
       loader = loaderFor(data, seed, aug);

@@ -1,7 +1,7 @@
-import { rename, rm, writeFile } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { InvalidArgumentError, isViMmrecError } from '@vi-mmrec/core';
 import type { Logger, OAvgMode, Strategy } from '@vi-mmrec/core';
-import { readDataset } from '@vi-mmrec/io';
+import { readDataset, writeTextAtomic } from '@vi-mmrec/io';
 import type { InjectMode, NegativePolicy } from '@vi-mmrec/integration-loader';
 import { type Choice, DEFAULT_CHOOSE, RECOMMENDED_SETTINGS, chooseSettings } from './auto.js';
 import type { EvalDataset } from './dataset.js';
@@ -68,17 +68,6 @@ export interface EvalJson {
 }
 
 class UsageError extends Error {}
-
-/** Writes `text` to `file` through a temporary file in the same folder and a rename. */
-async function writeTextAtomic(file: string, text: string): Promise<void> {
-  const tmp = `${file}.${process.pid}.tmp`;
-  try {
-    await writeFile(tmp, text);
-    await rename(tmp, file);
-  } finally {
-    await rm(tmp, { force: true });
-  }
-}
 
 const USAGE = `usage: vi-mmrec eval <datasetDir> --model bpr|lightgcn|vbpr|freedom [--seeds N]
   [--strategy auto|overlay|synergistic[,…]] [--k 3,5,10] [--lambda 0.05,0.1] [--o-avg modality-mean|density]

@@ -12,7 +12,7 @@ export type { LabelledInteractions } from './inter.js';
 export { readNpy } from './npy.js';
 export type { NpyArray } from './npy.js';
 export { readNeighbourList } from './knn.js';
-export { writeEnrichedMatrix, writeSummary, formatWeight } from './write.js';
+export { writeEnrichedMatrix, writeSummary, writeTextAtomic, formatWeight } from './write.js';
 export type { WriteMatrixOptions } from './write.js';
 export { synthesizeDataset } from './synthetic.js';
 export type { SyntheticOptions } from './synthetic.js';

@@ -71,6 +71,16 @@ export async function writeEnrichedMatrix(file: string, matrix: EnrichedMatrix, 
 export async function writeSummary(file: string, summary: AugmentSummary, extra: object = {}): Promise<void> {
   const merged: Record<string, unknown> = { ...summary };
   for (const [key, value] of Object.entries(extra)) if (!(key in merged)) merged[key] = value;
-  const text = `${JSON.stringify(merged, null, 2)}\n`;
+  await writeTextAtomic(file, `${JSON.stringify(merged, null, 2)}\n`);
+}
+
+/**
+ * Writes `text` (UTF-8) to `file` atomically: through a temporary file in the same folder,
+ * flushed and renamed over `file`, so a failed write leaves `file` untouched and no temporary
+ * file behind.
+ *
+ * @throws InvalidDataError naming the file when it cannot be written.
+ */
+export async function writeTextAtomic(file: string, text: string): Promise<void> {
   await atomicWrite(file, async (write) => write(text));
 }
