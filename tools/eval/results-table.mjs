@@ -19,8 +19,10 @@ if (process.argv.length < 3) {
   console.error('usage: node tools/eval/results-table.mjs FILE.json…');
   process.exit(2);
 }
-console.log('| dataset | model | variant | seeds | Recall@20 | NDCG@20 | Recall@10 | NDCG@10 | gain R@20 | Δ in baseline stds | epochs (best) | s/epoch | × s/epoch | × pairs |');
-console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
+// "valid gain" is the mean validation Recall@20 gain: what the default's second stage
+// (confirmChoice) compares with minGain; the test columns are never used to choose.
+console.log('| dataset | model | variant | seeds | Recall@20 | NDCG@20 | Recall@10 | NDCG@10 | gain R@20 | Δ in baseline stds | valid gain R@20 | epochs (best) | s/epoch | × s/epoch | × pairs |');
+console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
 for (const file of process.argv.slice(2)) {
   const j = JSON.parse(readFileSync(file, 'utf8'));
   const partial = j.complete === false;
@@ -34,6 +36,7 @@ for (const file of process.argv.slice(2)) {
   const base = byVariant.get('baseline');
   if (base === undefined) continue;
   const b20 = meanStd(base.map((r) => r.test['recall@20']));
+  const bValid = meanStd(base.map((r) => r.valid['recall@20'])).m;
   const bSec = meanStd(base.map((r) => r.secondsPerEpoch)).m;
   const bPairs = meanStd(base.map((r) => r.pairsPerEpoch)).m;
   for (const [variant, runs] of byVariant) {
@@ -42,10 +45,12 @@ for (const file of process.argv.slice(2)) {
     const isBase = variant === 'baseline';
     const gain = isBase ? '' : `${a20.m >= b20.m ? '+' : ''}${((a20.m / b20.m - 1) * 100).toFixed(1)} %`;
     const sd = isBase || b20.s === 0 ? '' : ((a20.m - b20.m) / b20.s).toFixed(1);
+    const vGain = meanStd(runs.map((r) => r.valid['recall@20'])).m / bValid - 1;
+    const valid = isBase ? '' : `${vGain >= 0 ? '+' : ''}${(vGain * 100).toFixed(1)} %`;
     const sec = meanStd(runs.map((r) => r.secondsPerEpoch)).m;
     const pairs = meanStd(runs.map((r) => r.pairsPerEpoch)).m;
     console.log(
-      `| ${dataset} | ${MODEL[model] ?? model} | ${variant}${partial ? ' (partial)' : ''} | ${runs.map((r) => r.seed).join(',')} | ${cells.join(' | ')} | ${gain} | ${sd} | ${range(runs.map((r) => r.epochs))} (${range(runs.map((r) => r.bestEpoch))}) | ${sec.toFixed(1)} | ${isBase ? '' : `×${(sec / bSec).toFixed(2)}`} | ${isBase ? '' : `×${(pairs / bPairs).toFixed(2)}`} |`,
+      `| ${dataset} | ${MODEL[model] ?? model} | ${variant}${partial ? ' (partial)' : ''} | ${runs.map((r) => r.seed).join(',')} | ${cells.join(' | ')} | ${gain} | ${sd} | ${valid} | ${range(runs.map((r) => r.epochs))} (${range(runs.map((r) => r.bestEpoch))}) | ${sec.toFixed(1)} | ${isBase ? '' : `×${(sec / bSec).toFixed(2)}`} | ${isBase ? '' : `×${(pairs / bPairs).toFixed(2)}`} |`,
     );
   }
 }

@@ -3,7 +3,7 @@ import { InvalidArgumentError, isViMmrecError } from '@vi-mmrec/core';
 import type { Logger, OAvgMode, Strategy } from '@vi-mmrec/core';
 import { readDataset, writeTextAtomic } from '@vi-mmrec/io';
 import type { InjectMode, NegativePolicy } from '@vi-mmrec/integration-loader';
-import { type Choice, DEFAULT_CHOOSE, RECOMMENDED_SETTINGS, chooseSettings } from './auto.js';
+import { type Choice, DEFAULT_CHOOSE, RECOMMENDED_SETTINGS, chooseSettings, confirmChoice } from './auto.js';
 import type { EvalDataset } from './dataset.js';
 import {
   type AugmentSettings,
@@ -41,8 +41,16 @@ export interface EvalJson {
     readonly mode: 'auto' | 'manual';
     readonly augment: readonly (AugmentSettings | null)[];
   };
-  /** Auto mode only: what was chosen on validation data, and why. */
+  /**
+   * Auto mode only: what was chosen on validation data, and why — by the proxy, then
+   * confirmed (or rejected) with the evaluated model's own validation runs.
+   */
   readonly choice?: Choice;
+  /**
+   * Test metrics over seeds. `augmented` is the first variant's, except in auto mode when the
+   * evaluated model rejected the proxy's pick on validation: then it is the baseline's (the
+   * default trains without augmentation) and the pick's own numbers stay in `variants`.
+   */
   readonly summary: { readonly baseline: Record<string, Stat>; readonly augmented: Record<string, Stat> };
   readonly baseline: { readonly secondsPerEpoch: number; readonly pairsPerEpoch: number };
   readonly variants: ReadonlyArray<{
@@ -279,7 +287,18 @@ export async function evalCommand(argv: string[], io: EvalIo): Promise<number> {
       });
     }
     if (io.isTTY && !args.quiet) io.stderr.write('\r\x1b[2K');
-    // Gain by user-activity group (test Recall@20 averaged over seeds, first augmented variant).
+    // The default's second stage: the evaluated model itself must confirm the proxy's pick on
+    // validation; otherwise the default is no augmentation.
+    let chosenRuns = firstAugRuns ?? baseRuns;
+    let chosenSummary = variantOut[0]?.summary ?? baseSummary;
+    if (choice !== undefined && choice.settings !== null && firstAugRuns !== undefined) {
+      choice = confirmChoice(choice, args.model, baseRuns, firstAugRuns);
+      if (choice.settings === null) {
+        chosenRuns = baseRuns;
+        chosenSummary = baseSummary;
+      }
+    }
+    // Gain by user-activity group (test Recall@20 averaged over seeds, the variant summarised).
     const testUsers = Int32Array.from(Array.from(data.evaluator.users).filter((u) => data.splits.test.rowPtr[u + 1]! > data.splits.test.rowPtr[u]!));
     const groupMean = (rs: RunResult[], users: Int32Array): number =>
       meanStd(rs.map((r) => (users.length === 0 ? 0 : Array.from(users, (u) => r.perUserTestRecall[u] ?? 0).reduce((a, b) => a + b, 0) / users.length))).mean;
@@ -287,12 +306,12 @@ export async function evalCommand(argv: string[], io: EvalIo): Promise<number> {
       label: g.label,
       users: g.users.length,
       baseline: groupMean(baseRuns, g.users),
-      augmented: groupMean(firstAugRuns ?? baseRuns, g.users),
+      augmented: groupMean(chosenRuns, g.users),
     }));
     const json: EvalJson = {
       settings: { dataset: dataset.name, model: args.model, seeds: args.seeds, maxEpochs: args.maxEpochs, patience: args.patience, topK: data.evaluator.ks, mode: args.strategies === 'auto' ? 'auto' : 'manual', augment: variants },
       ...(choice === undefined ? {} : { choice }),
-      summary: { baseline: baseSummary, augmented: variantOut[0]?.summary ?? baseSummary },
+      summary: { baseline: baseSummary, augmented: chosenSummary },
       baseline,
       variants: variantOut,
       runs,
@@ -312,6 +331,7 @@ export async function evalCommand(argv: string[], io: EvalIo): Promise<number> {
         say(`${'s/epoch'.padEnd(12)}${baseline.secondsPerEpoch.toFixed(2).padEnd(20)}${v.secondsPerEpoch.toFixed(2).padEnd(20)}×${(v.secondsPerEpoch / baseline.secondsPerEpoch).toFixed(2)}`);
         say(`${'pairs/epoch'.padEnd(12)}${String(Math.round(baseline.pairsPerEpoch)).padEnd(20)}${String(Math.round(v.pairsPerEpoch)).padEnd(20)}×${(v.pairsPerEpoch / baseline.pairsPerEpoch).toFixed(2)}`);
       }
+      if (choice?.confirmation !== undefined) say(`\nauto: ${choice.reason}`);
     }
     if (args.json !== undefined) {
       await writeTextAtomic(args.json, `${JSON.stringify(json, null, 2)}\n`);

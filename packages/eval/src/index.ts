@@ -8,8 +8,8 @@
  */
 export { evalCommand } from './command.js';
 export type { EvalIo, EvalJson } from './command.js';
-export { chooseSettings, DEFAULT_CHOOSE, RECOMMENDED_SETTINGS } from './auto.js';
-export type { Candidate, Choice, ChooseOptions } from './auto.js';
+export { chooseSettings, confirmChoice, DEFAULT_CHOOSE, RECOMMENDED_SETTINGS } from './auto.js';
+export type { Candidate, Choice, ChooseOptions, Confirmation } from './auto.js';
 export { baselineLoader, csrFromPairs } from './loader.js';
 export type { BaselineLoaderOptions, PairBatch, SparseInteractions, TrainingLoader } from './loader.js';
 export { Evaluator, recallAtK, ndcgAtK, topK } from './metrics.js';

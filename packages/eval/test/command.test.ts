@@ -22,9 +22,13 @@ function sink(): { stream: Writable; text: () => string } {
 let dir: string;
 const ds = synthesizeDataset({ numUsers: 80, numItems: 50, interactions: 900, modalities: [{ name: 'image', dim: 8 }, { name: 'text', dim: 6 }], seed: 5, name: 'tiny' });
 
+// Where the BPR-MF proxy picks an augmentation (so the second stage runs).
+const picked = synthesizeDataset({ numUsers: 120, numItems: 80, interactions: 900, modalities: [{ name: 'image', dim: 8 }, { name: 'text', dim: 6 }], seed: 5, name: 'picked' });
+
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'vi-mmrec-eval-'));
   await writeDataset(join(dir, 'tiny'), ds);
+  await writeDataset(join(dir, 'picked'), picked);
   await import('@vi-mmrec/backend-cpu/register');
 });
 afterAll(async () => {
@@ -73,7 +77,7 @@ describe('evalCommand end to end', () => {
 
   it('auto mode chooses on validation data and says why', async () => {
     const out = sink();
-    const code = await evalCommand([join(dir, 'tiny'), '--model', 'bpr', '--seeds', '1', '--k', '3', '--lambda', '0.1', '--negatives', 'non-real', '--strategy', 'auto', '--proxy-epochs', '1', '--max-epochs', '1', '--json', join(dir, 'a.json')], {
+    const code = await evalCommand([join(dir, 'picked'), '--model', 'lightgcn', '--seeds', '2', '--k', '3', '--lambda', '0.1', '--negatives', 'non-real', '--strategy', 'auto', '--proxy-epochs', '30', '--max-epochs', '5', '--json', join(dir, 'a.json')], {
       stdout: out.stream,
       stderr: sink().stream,
       isTTY: false,
@@ -84,6 +88,19 @@ describe('evalCommand end to end', () => {
     expect(j.settings.mode).toBe('auto');
     expect(j.choice.candidates.length).toBe(3); // none + 2 strategies
     expect(typeof j.choice.reason).toBe('string');
+    // Second stage: the evaluated model's own validation runs confirm or reject the proxy's pick.
+    const meanValid = (variant: string): number => {
+      const v = j.runs.filter((r: { variant: string }) => r.variant === variant).map((r: { valid: Record<string, number> }) => r.valid['recall@20']);
+      return v.reduce((a: number, b: number) => a + b, 0) / v.length;
+    };
+    const c = j.choice.confirmation;
+    expect(c).toBeDefined();
+    expect(c.baselineValidRecall20).toBeCloseTo(meanValid('baseline'), 12);
+    expect(c.augmentedValidRecall20).toBeCloseTo(meanValid(j.variants[0].label), 12);
+    expect(c.accepted).toBe(c.augmentedValidRecall20 / c.baselineValidRecall20 - 1 >= 0.02);
+    expect(j.choice.settings).toEqual(c.accepted ? c.settings : null);
+    expect(j.summary.augmented).toEqual(c.accepted ? j.variants[0].summary : j.summary.baseline);
+    expect(out.text()).toContain(`auto: ${j.choice.reason}`);
   }, 60_000);
 
   it('--help prints the usage on stdout and exits 0 without reading anything', async () => {
