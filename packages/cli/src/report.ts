@@ -35,7 +35,11 @@ function autoLines(c: AutoChoice): { head: string[]; candidates: string[] } {
     `auto         ${s === null ? 'no augmentation' : `${s.strategy}, k ${s.k}, lambda ${s.lambda}`}, chosen on the validation split (BPR-MF proxy at its best epoch${c.proxy.patience === undefined ? '' : `, patience ${c.proxy.patience}`}, ≤ ${c.proxy.epochs} epochs, seed ${c.proxy.seed}, min gain ${pct(c.proxy.minGain)})`,
     `reason       ${c.reason}`,
   ];
-  if (s !== null) head.push(`loader       use negatives: '${s.negatives}' (inject: '${s.inject}') in @vi-mmrec/integration-loader's withVirtualInteractions`);
+  if (s !== null) {
+    head.push(`loader       use negatives: '${s.negatives}' (inject: '${s.inject}') in @vi-mmrec/integration-loader's withVirtualInteractions`);
+    // The proxy is not the user's model: on Amazon Baby BPR-MF's pick hurt VBPR (docs/results.md).
+    head.push(`confirm      check the pick with your own model's validation metrics before adopting it (vi-mmrec eval --model M does)`);
+  }
   const candidates = table([
     ['rank', 'settings', 'valid R@20', 'gain'],
     ...c.candidates.map((x, i) => [String(i + 1), describeSettings(x.settings), x.validRecall20.toFixed(4), x.settings === null ? '-' : pct(x.relativeGain)]),
