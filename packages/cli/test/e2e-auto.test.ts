@@ -88,7 +88,7 @@ describe('vi-mmrec augment --strategy auto (bin)', () => {
     expect(err.filter((l) => /^vi-mmrec: auto: proxy run \d\/5 \(.*\)…$/.test(l))).toHaveLength(5);
     expect(r.stdout).toContain(`options      strategy ${s.strategy}, k ${s.k}, lambda ${s.lambda}, O_avg modality-mean`);
     expect(r.stdout).toContain(`loader       use negatives: '${s.negatives}' (inject: '${s.inject}') in @vi-mmrec/integration-loader's withVirtualInteractions`);
-    expect(r.stdout).toMatch(/^confirm      check the pick with your own model's validation metrics/m);
+    expect(r.stdout).toMatch(/^confirm {6}check the pick with your own model's validation metrics/m);
     expect(r.stdout).toContain(`reason       ${direct.reason}`);
 
     // The matrix is what a plain augment with the chosen settings writes, byte for byte.
