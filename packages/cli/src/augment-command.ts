@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import type { OAvgMode, Strategy } from '@vi-mmrec/core';
 import { choiceOption, intOption, numberOption, parseCommand } from './args.js';
-import { type AutoAugmentConfig, EVAL_MODULE, type NegativesPolicy, runAutoAugment } from './auto-augment.js';
+import { type AutoAugmentConfig, EVAL_MODULE, type NegativesPolicy, PROXY_MODELS, runAutoAugment } from './auto-augment.js';
 import { EXIT, type CliIo } from './cli-io.js';
 import { UsageError } from './errors.js';
 import { AUGMENT_HELP } from './help.js';
@@ -11,7 +11,7 @@ import { type AugmentConfig, runAugment } from './run-augment.js';
 
 const STRATEGIES: readonly (Strategy | 'auto')[] = ['overlay', 'synergistic', 'auto'];
 const OAVG: readonly OAvgMode[] = ['modality-mean', 'density'];
-const AUTO_ONLY = ['negatives', 'auto-epochs', 'seed', 'min-gain'] as const;
+const AUTO_ONLY = ['negatives', 'auto-epochs', 'proxy-model', 'seed', 'min-gain'] as const;
 const NEGATIVES: readonly NegativesPolicy[] = ['non-real', 'non-interacted'];
 
 /** What {@link parseAugmentArgs} returns: fixed settings, or `--strategy auto`. */
@@ -60,6 +60,7 @@ export function parseAugmentArgs(argv: readonly string[]): ParsedAugment | 'help
     summary: { type: 'string' },
     negatives: { type: 'string' },
     'auto-epochs': { type: 'string' },
+    'proxy-model': { type: 'string' },
     seed: { type: 'string' },
     'min-gain': { type: 'string' },
     quiet: { type: 'boolean', short: 'q' },
@@ -100,12 +101,14 @@ export function parseAugmentArgs(argv: readonly string[]): ParsedAugment | 'help
     const { k, lambda, negatives } = values;
     const epochs = values['auto-epochs'];
     const minGain = values['min-gain'];
+    const model = values['proxy-model'];
     const config: AutoAugmentConfig = {
       ...common(),
       ...(k === undefined ? {} : { ks: listOption(cmd, '--k', k, 'integers ≥ 1', (s) => intOption(cmd, '--k', s, 1)) }),
       ...(lambda === undefined ? {} : { lambdas: listOption(cmd, '--lambda', lambda, 'numbers ≥ 0', (s) => numberOption(cmd, '--lambda', s, 0)) }),
       ...(negatives === undefined ? {} : { negatives: policyList(cmd, negatives) }),
       ...(epochs === undefined ? {} : { epochs: intOption(cmd, '--auto-epochs', epochs, 1) }),
+      ...(model === undefined ? {} : { model: choiceOption(cmd, '--proxy-model', model, PROXY_MODELS) }),
       seed: values.seed === undefined ? 0 : intOption(cmd, '--seed', values.seed, 0),
       ...(minGain === undefined ? {} : { minGain: numberOption(cmd, '--min-gain', minGain, -1) }),
     };

@@ -29,8 +29,10 @@ export interface AutoAugmentConfig extends InputConfig {
   readonly lambdas?: readonly number[];
   /** Negatives policies to try, the first with every candidate (default: `DEFAULT_CHOOSE.negatives`). */
   readonly negatives?: readonly NegativesPolicy[];
-  /** Epochs of the BPR-MF proxy (default: `DEFAULT_CHOOSE.epochs`). */
+  /** Most epochs of each proxy run (default: `DEFAULT_CHOOSE.epochs`). */
   readonly epochs?: number;
+  /** The proxy model (default `'bpr'`, BPR-MF). */
+  readonly model?: ProxyModel;
   /** Seed of the proxy runs. */
   readonly seed: number;
   /** Smallest relative validation gain for augmenting (default: `DEFAULT_CHOOSE.minGain`). */
@@ -42,6 +44,11 @@ export interface AutoAugmentConfig extends InputConfig {
 
 /** How `@vi-mmrec/integration-loader` draws negatives. */
 export type NegativesPolicy = 'non-real' | 'non-interacted';
+
+/** The proxy models `chooseSettings` can train (`ModelName` of `@vi-mmrec/eval`). */
+export const PROXY_MODELS = ['bpr', 'lightgcn', 'vbpr', 'freedom'] as const;
+/** One of {@link PROXY_MODELS}. */
+export type ProxyModel = (typeof PROXY_MODELS)[number];
 
 /** Augmentation settings as `chooseSettings` returns them. */
 export interface ChosenSettings {
@@ -68,6 +75,7 @@ export interface AutoChooseOptions {
   readonly negatives?: readonly NegativesPolicy[];
   readonly oAvg?: OAvgMode;
   readonly epochs?: number;
+  readonly model?: ProxyModel;
   readonly seed?: number;
   readonly minGain?: number;
   readonly logger?: Logger;
@@ -154,6 +162,7 @@ export async function runAutoAugment(config: AutoAugmentConfig, progress: Progre
     ...(config.negatives === undefined ? {} : { negatives: config.negatives }),
     oAvg: config.oAvg,
     ...(config.epochs === undefined ? {} : { epochs: config.epochs }),
+    ...(config.model === undefined ? {} : { model: config.model }),
     seed: config.seed,
     ...(config.minGain === undefined ? {} : { minGain: config.minGain }),
     logger,

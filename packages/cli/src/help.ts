@@ -46,16 +46,18 @@ Options:
   -h, --help          show this help
 
 --strategy auto (needs @vi-mmrec/eval): tries no augmentation and every candidate (overlay and
-synergistic × --k × --lambda × --negatives) with BPR-MF trained until its validation Recall@20
-stops improving for 5 epochs and scored at its best epoch (validation split, never test), then
-augments with the best candidate, or writes NO matrix when none beats no augmentation by the
+synergistic × --k × --lambda × --negatives) with a proxy model (BPR-MF unless --proxy-model)
+trained until its validation Recall@20 stops improving for 5 epochs and scored at its best
+epoch (validation split, never test), then augments with the best candidate, or writes NO matrix when none beats no augmentation by the
 minimum gain (exit 0; the report and summary say "augmented": false). Cost: (1 + candidates)
-proxy runs of up to --auto-epochs BPR-MF epochs, plus one augment per candidate (defaults:
+proxy runs of up to --auto-epochs epochs, plus one augment per candidate (defaults:
 9 runs × up to 60 epochs).
   --k <list>          k values to try, e.g. 3,10 (default 3,10)
   --lambda <list>     λ values to try, e.g. 0.05,0.1 (default 0.1)
   --negatives <list>  loader negatives policies: non-real and/or non-interacted (default both)
-  --auto-epochs <n>   most BPR-MF epochs per proxy run (default 60)
+  --auto-epochs <n>   most epochs per proxy run (default 60)
+  --proxy-model <m>   proxy model: bpr (default), lightgcn, vbpr or freedom — the model you
+                      train chooses best (slower; on Amazon Baby BPR-MF's pick hurt VBPR)
   --seed <n>          seed of the proxy runs (default 0; same seed, same choice)
   --min-gain <x>      relative validation gain needed to augment (default 0.02 = 2 %;
                       --min-gain=-1 always takes the best candidate)

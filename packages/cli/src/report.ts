@@ -28,11 +28,13 @@ function datasetLine(d: AugmentOutcome['dataset']): string {
   return `dataset      ${d.name}: ${int(d.numUsers)} users, ${int(d.numItems)} items, ${int(d.interactions.users.length)} interactions (${int(d.train.users.length)} train)`;
 }
 
+const PROXY_NAMES: Record<string, string> = { bpr: 'BPR-MF', lightgcn: 'LightGCN', vbpr: 'VBPR', freedom: 'FREEDOM' };
+
 /** The lines of `--strategy auto`'s choice: what, why, the loader option, the candidates. */
 function autoLines(c: AutoChoice): { head: string[]; candidates: string[] } {
   const s = c.settings;
   const head = [
-    `auto         ${s === null ? 'no augmentation' : `${s.strategy}, k ${s.k}, lambda ${s.lambda}`}, chosen on the validation split (BPR-MF proxy at its best epoch${c.proxy.patience === undefined ? '' : `, patience ${c.proxy.patience}`}, ≤ ${c.proxy.epochs} epochs, seed ${c.proxy.seed}, min gain ${pct(c.proxy.minGain)})`,
+    `auto         ${s === null ? 'no augmentation' : `${s.strategy}, k ${s.k}, lambda ${s.lambda}`}, chosen on the validation split (${PROXY_NAMES[c.proxy.model] ?? c.proxy.model} proxy at its best epoch${c.proxy.patience === undefined ? '' : `, patience ${c.proxy.patience}`}, ≤ ${c.proxy.epochs} epochs, seed ${c.proxy.seed}, min gain ${pct(c.proxy.minGain)})`,
     `reason       ${c.reason}`,
   ];
   if (s !== null) {

@@ -42,7 +42,7 @@ describe('augment --strategy auto: arguments', () => {
 
   it('reads comma lists and the auto options', () => {
     const parsed = parseAugmentArgs([
-      'd', '--strategy=auto', '--k', '3,10', '--lambda', '0.05, 0.1', '--negatives', 'non-interacted,non-real', '--auto-epochs', '2', '--seed', '7', '--min-gain=-1',
+      'd', '--strategy=auto', '--k', '3,10', '--lambda', '0.05, 0.1', '--negatives', 'non-interacted,non-real', '--auto-epochs', '2', '--proxy-model', 'vbpr', '--seed', '7', '--min-gain=-1',
       '--o-avg', 'density', '--backend', 'cpu', '--modalities', 'text', '--summary', 's.json', '-o', 'o.tsv', '-q',
     ]);
     expect(parsed).toEqual({
@@ -50,7 +50,7 @@ describe('augment --strategy auto: arguments', () => {
       quiet: true,
       config: {
         datasetDir: 'd', oAvg: 'density', backend: 'cpu', out: 'o.tsv', summary: 's.json', modalities: ['text'],
-        ks: [3, 10], lambdas: [0.05, 0.1], negatives: ['non-interacted', 'non-real'], epochs: 2, seed: 7, minGain: -1,
+        ks: [3, 10], lambdas: [0.05, 0.1], negatives: ['non-interacted', 'non-real'], epochs: 2, model: 'vbpr', seed: 7, minGain: -1,
       },
     });
     const one = parseAugmentArgs(['d', '--strategy', 'auto', '--k', '10', '--min-gain', '0.1', '--out', 'o']);
@@ -88,6 +88,8 @@ describe('augment --strategy auto: arguments', () => {
     [[...auto, '--min-gain=-2'], /--min-gain must be a number ≥ -1, got '-2'/],
     [[...auto, '--min-gain', '-1'], /option --min-gain needs a value \(write --min-gain=<value>/],
     [[...fixed, '--auto-epochs', '2'], /^vi-mmrec: --auto-epochs only applies with --strategy auto; run/],
+    [[...fixed, '--proxy-model', 'vbpr'], /^vi-mmrec: --proxy-model only applies with --strategy auto; run/],
+    [[...auto, '--proxy-model', 'svd'], /--proxy-model must be bpr, lightgcn, vbpr or freedom, got 'svd'/],
     [[...fixed, '--seed', '1', '--min-gain', '0'], /--seed, --min-gain only apply with --strategy auto/],
     [['augment', 'd', '--strategy', 'overlay', '--k', '3,10', '--lambda', '0.1', '--out', 'o'], /--k must be an integer ≥ 1, got '3,10'/],
     [['augment', 'd', '--strategy', 'Auto', '--out', 'o'], /missing required options --k, --lambda/],
@@ -103,7 +105,7 @@ describe('augment --strategy auto: arguments', () => {
 
   it('documents the mode in the help texts', () => {
     expect(MAIN_HELP).toContain('vi-mmrec augment <datasetDir> --strategy auto --out <file.tsv>');
-    for (const option of ['--strategy auto', '--negatives', '--auto-epochs', '--seed', '--min-gain', '"augmented": false', '@vi-mmrec/eval', 'integration-loader']) {
+    for (const option of ['--strategy auto', '--negatives', '--auto-epochs', '--proxy-model', '--seed', '--min-gain', '"augmented": false', '@vi-mmrec/eval', 'integration-loader']) {
       expect(AUGMENT_HELP).toContain(option);
     }
   });

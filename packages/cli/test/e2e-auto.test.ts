@@ -51,7 +51,7 @@ describe('vi-mmrec augment --strategy auto (bin)', () => {
   it("states @vi-mmrec/eval's defaults in the help", () => {
     expect(AUGMENT_HELP).toContain(`k values to try, e.g. 3,10 (default ${DEFAULT_CHOOSE.ks.join(',')})`);
     expect(AUGMENT_HELP).toContain(`(default ${DEFAULT_CHOOSE.lambdas.join(',')})`);
-    expect(AUGMENT_HELP).toContain(`most BPR-MF epochs per proxy run (default ${DEFAULT_CHOOSE.epochs})`);
+    expect(AUGMENT_HELP).toContain(`most epochs per proxy run (default ${DEFAULT_CHOOSE.epochs})`);
     expect(AUGMENT_HELP).toContain(`stops improving for ${DEFAULT_CHOOSE.patience} epochs`);
     expect(AUGMENT_HELP).toContain(`(default ${DEFAULT_CHOOSE.minGain} = ${Number((100 * DEFAULT_CHOOSE.minGain).toFixed(6))} %;`);
     const runs = 1 + DEFAULT_CHOOSE.strategies.length * DEFAULT_CHOOSE.ks.length * DEFAULT_CHOOSE.lambdas.length * DEFAULT_CHOOSE.negatives.length;
@@ -127,5 +127,19 @@ describe('vi-mmrec augment --strategy auto (bin)', () => {
     expect(r.stdout).toContain(`output       none: no augmentation was chosen, so ${out} was not written`);
     expect(r.stdout).not.toContain('loader ');
     expect(r.stdout).not.toContain('confirm ');
+  }, 240_000);
+
+  it('--proxy-model chooses with that model, as chooseSettings with `model` does', async () => {
+    const summaryFile = join(tmp.dir, 'lightgcn.json');
+    const narrow = ['--k', '3', '--lambda', '0.1', '--negatives', 'non-real', '--auto-epochs', '1', '--seed', '4'];
+    const r = runCli(['augment', data, '--strategy', 'auto', ...narrow, '--proxy-model', 'lightgcn', '--min-gain=-1', '--out', join(tmp.dir, 'lightgcn.tsv'), '--summary', summaryFile]);
+    expect(r.code, r.stderr).toBe(0);
+    const summary = JSON.parse(readFileSync(summaryFile, 'utf8')) as AutoSummary;
+    if (backend === '') backend = summary.options!.backend;
+    await registerBackend(backend);
+    const direct = await choose(await readDataset(data), { ks: [3], lambdas: [0.1], negatives: ['non-real'], epochs: 1, seed: 4, oAvg: 'modality-mean', model: 'lightgcn', minGain: -1 });
+    expect(summary.auto.proxy.model).toBe('lightgcn');
+    expect(summary.auto.candidates).toEqual(direct.candidates);
+    expect(r.stdout).toMatch(/chosen on the validation split \(LightGCN proxy at its best epoch/);
   }, 240_000);
 });
