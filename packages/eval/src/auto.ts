@@ -248,12 +248,14 @@ export function confirmChoice(
   const accepted = relativeGain >= choice.proxy.minGain;
   const pct = (x: number): string => `${x >= 0 ? '+' : ''}${(100 * x).toFixed(1)} %`;
   const numbers = `validation Recall@20 ${b.toFixed(4)} → ${a.toFixed(4)} (${pct(relativeGain)}, mean of ${baseline.length} seed(s))`;
+  const proxyGain = choice.candidates.find((c) => c.settings === settings)?.relativeGain;
+  const pick = `the ${MODEL_NAMES[choice.proxy.model]} proxy's pick (${describe(settings)}${proxyGain === undefined ? '' : `, proxy validation ${pct(proxyGain)}`})`;
   return {
     ...choice,
     settings: accepted ? settings : null,
     reason: accepted
-      ? `${describe(settings)}, confirmed by ${MODEL_NAMES[model]} itself: ${numbers}.`
-      : `no augmentation: ${MODEL_NAMES[model]} itself did not confirm the proxy's pick (${describe(settings)}): ${numbers}, below the ${pct(choice.proxy.minGain)} needed.`,
+      ? `${describe(settings)}: ${pick} confirmed by ${MODEL_NAMES[model]} itself, ${numbers}.`
+      : `no augmentation: ${MODEL_NAMES[model]} itself did not confirm ${pick}: ${numbers}, below the ${pct(choice.proxy.minGain)} needed.`,
     confirmation: { settings, model, seeds: baseline.length, baselineValidRecall20: b, augmentedValidRecall20: a, relativeGain, accepted },
   };
 }

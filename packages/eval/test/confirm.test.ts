@@ -8,7 +8,7 @@ const pick: AugmentSettings = { strategy: 'overlay', k: 3, lambda: 0.1, oAvg: 'm
 const choiceOf = (settings: AugmentSettings | null, minGain = 0.02): Choice => ({
   settings,
   reason: 'proxy reason.',
-  candidates: [],
+  candidates: settings === null ? [] : [{ settings, validRecall20: 0.0675, relativeGain: 0.217 }],
   proxy: { model: 'bpr', epochs: 60, patience: 5, seed: 0, minGain },
 });
 const runs = (xs: readonly number[]): { valid: Record<string, number> }[] => xs.map((x) => ({ valid: { 'recall@20': x, 'recall@10': x / 2 } }));
@@ -32,7 +32,9 @@ describe('confirmChoice', () => {
     expect(c.confirmation!.baselineValidRecall20).toBeCloseTo(0.06, 15);
     expect(c.confirmation!.augmentedValidRecall20).toBeCloseTo(0.066, 15);
     expect(c.confirmation!.relativeGain).toBeCloseTo(0.1, 12);
-    expect(c.reason).toBe('overlay k=3 λ=0.1 negatives=non-real, confirmed by LightGCN itself: validation Recall@20 0.0600 → 0.0660 (+10.0 %, mean of 3 seed(s)).');
+    expect(c.reason).toBe(
+      "overlay k=3 λ=0.1 negatives=non-real: the BPR-MF proxy's pick (overlay k=3 λ=0.1 negatives=non-real, proxy validation +21.7 %) confirmed by LightGCN itself, validation Recall@20 0.0600 → 0.0660 (+10.0 %, mean of 3 seed(s)).",
+    );
   });
 
   it('turns a pick the model does not confirm into "no augmentation" and keeps what was tried', () => {
@@ -41,7 +43,7 @@ describe('confirmChoice', () => {
     expect(c.settings).toBeNull();
     expect(c.confirmation).toMatchObject({ settings: pick, model: 'vbpr', seeds: 1, accepted: false });
     expect(c.reason).toBe(
-      "no augmentation: VBPR itself did not confirm the proxy's pick (overlay k=3 λ=0.1 negatives=non-real): validation Recall@20 0.0579 → 0.0504 (-13.0 %, mean of 1 seed(s)), below the +2.0 % needed.",
+      "no augmentation: VBPR itself did not confirm the BPR-MF proxy's pick (overlay k=3 λ=0.1 negatives=non-real, proxy validation +21.7 %): validation Recall@20 0.0579 → 0.0504 (-13.0 %, mean of 1 seed(s)), below the +2.0 % needed.",
     );
     // A gain below minGain is not enough either.
     expect(confirmChoice(choiceOf(pick, 0.02), 'bpr', runs([0.1]), runs([0.101])).settings).toBeNull();
