@@ -48,10 +48,10 @@ Options:
 --strategy auto (needs @vi-mmrec/eval): tries no augmentation and every candidate (overlay and
 synergistic × --k × --lambda × --negatives) with a proxy model (BPR-MF unless --proxy-model)
 trained until its validation Recall@20 stops improving for 5 epochs and scored at its best
-epoch (validation split, never test), then augments with the best candidate, or writes NO matrix when none beats no augmentation by the
-minimum gain (exit 0; the report and summary say "augmented": false). Cost: (1 + candidates)
-proxy runs of up to --auto-epochs epochs, plus one augment per candidate (defaults:
-9 runs × up to 60 epochs).
+epoch (validation split, never test), then augments with the best candidate, or writes NO
+matrix when none beats no augmentation by the minimum gain (exit 0; the report and summary
+say "augmented": false). Cost: (1 + candidates) proxy runs of up to --auto-epochs epochs,
+plus one augment per candidate (defaults: 9 runs × up to 60 epochs).
   --k <list>          k values to try, e.g. 3,10 (default 3,10)
   --lambda <list>     λ values to try, e.g. 0.05,0.1 (default 0.1)
   --negatives <list>  loader negatives policies: non-real and/or non-interacted (default both)
