@@ -77,6 +77,8 @@ export interface EvalJson {
 
 class UsageError extends Error {}
 
+const MODELS: readonly ModelName[] = ['bpr', 'lightgcn', 'vbpr', 'freedom'];
+
 const USAGE = `usage: vi-mmrec eval <datasetDir> --model bpr|lightgcn|vbpr|freedom [--seeds N]
   [--strategy auto|overlay|synergistic[,…]] [--k 3,5,10] [--lambda 0.05,0.1] [--o-avg modality-mean|density]
   [--inject pairs|graph|both] [--negatives non-real|non-interacted] [--max-epochs N] [--patience N]
@@ -154,7 +156,7 @@ function parseArgs(argv: readonly string[]): Args {
   const report = opts.get('--report');
   return {
     dir: pos[0]!,
-    model: oneOf('--model', opts.get('--model') ?? 'bpr', ['bpr', 'lightgcn', 'vbpr', 'freedom'] as const),
+    model: oneOf('--model', opts.get('--model') ?? 'bpr', MODELS),
     seeds: int('--seeds', 3),
     strategies,
     ...(kArg === undefined ? {} : { ks: parseList('--k', kArg, 'int') }),
@@ -166,7 +168,7 @@ function parseArgs(argv: readonly string[]): Args {
     patience: int('--patience', 20),
     topK: parseList('--topk', opts.get('--topk') ?? '10,20', 'int'),
     proxyEpochs: int('--proxy-epochs', DEFAULT_CHOOSE.epochs),
-    proxyModel: oneOf('--proxy-model', opts.get('--proxy-model') ?? 'bpr', ['bpr', 'lightgcn', 'vbpr', 'freedom'] as const),
+    proxyModel: oneOf('--proxy-model', opts.get('--proxy-model') ?? 'bpr', MODELS),
     ...(json === undefined ? {} : { json }),
     ...(report === undefined ? {} : { report }),
     quiet: opts.has('--quiet'),
