@@ -1,7 +1,7 @@
 import { InvalidArgumentError, InvalidDataError } from '@vi-mmrec/core';
 import type { AugmentResult } from '@vi-mmrec/core';
 import { Rng, checkSeed } from './rng.js';
-import { type PreparedMatrix, prepareMatrix, sampleAllowed, sortedHas, sortedIndex } from './sparse-rows.js';
+import { type PreparedMatrix, prepareMatrix, rowOf, sampleAllowed, sampleVirtual, sortedHas, sortedIndex } from './sparse-rows.js';
 import type {
   GraphMode,
   InjectMode,
@@ -73,8 +73,8 @@ class GrowableBuffer<T extends Int32Array | Float32Array> {
   }
 }
 
-const intBuffer = (): GrowableBuffer<Int32Array> => new GrowableBuffer(new Int32Array(1024), (n) => new Int32Array(n));
-const floatBuffer = (): GrowableBuffer<Float32Array> => new GrowableBuffer(new Float32Array(1024), (n) => new Float32Array(n));
+const intBuffer = (capacity: number): GrowableBuffer<Int32Array> => new GrowableBuffer(new Int32Array(capacity), (n) => new Int32Array(n));
+const floatBuffer = (capacity: number): GrowableBuffer<Float32Array> => new GrowableBuffer(new Float32Array(capacity), (n) => new Float32Array(n));
 
 /** The real pairs of one epoch of the original loader, in its order. */
 interface DrainedEpoch {
@@ -89,8 +89,10 @@ interface DrainedEpoch {
 }
 
 async function drainEpoch(source: AsyncIterator<PairBatch>, prepared: PreparedMatrix, epoch: number): Promise<DrainedEpoch> {
-  const users = intBuffer();
-  const positives = intBuffer();
+  // A loader usually yields each real pair of R̄ once per epoch: start at that size (no regrowth).
+  const capacity = Math.max(1024, prepared.realItems.length);
+  const users = intBuffer(capacity);
+  const positives = intBuffer(capacity);
   let weights: GrowableBuffer<Float32Array> | undefined;
   let firstBatchSize: number | undefined;
   let negativesPerPair: number | undefined;
@@ -122,7 +124,7 @@ async function drainEpoch(source: AsyncIterator<PairBatch>, prepared: PreparedMa
         }
       }
       if (batch.weights !== undefined && weights === undefined) {
-        weights = floatBuffer();
+        weights = floatBuffer(capacity);
         for (let p = 0; p < users.length; p++) weights.push(1);
       }
       for (let p = 0; p < n; p++) {
@@ -149,23 +151,6 @@ async function drainEpoch(source: AsyncIterator<PairBatch>, prepared: PreparedMa
     firstBatchSize,
     negativesPerPair: negativesPerPair ?? 1,
   };
-}
-
-/** The virtual entries sampled for one epoch (each with probability min(1, R̄)), shuffled. */
-function sampleVirtual(prepared: PreparedMatrix, rng: Rng): Int32Array {
-  const { virtualWeights } = prepared;
-  const chosen = new Int32Array(virtualWeights.length);
-  let n = 0;
-  for (let v = 0; v < virtualWeights.length; v++) {
-    if (rng.nextFloat() < virtualWeights[v]!) chosen[n++] = v;
-  }
-  for (let t = n - 1; t > 0; t--) {
-    const s = rng.nextInt(t + 1);
-    const x = chosen[t]!;
-    chosen[t] = chosen[s]!;
-    chosen[s] = x;
-  }
-  return chosen.subarray(0, n);
 }
 
 /** Checks that every user with real pairs has at least one item its policy allows as negative. */
@@ -251,7 +236,7 @@ export function withVirtualInteractions<L extends TrainingLoader>(
     const rng = new Rng(opts.seed, epoch, DOMAIN);
     const drained = await drainEpoch(target[Symbol.asyncIterator](), prepared, epoch);
     const chosen = opts.inject === 'graph' ? new Int32Array(0) : sampleVirtual(prepared, rng);
-    const { virtualUsers, virtualItems, virtualWeights, realRowPtr, realItems } = prepared;
+    const { realRowPtr, realItems } = prepared;
     const batchSize = opts.batchSize ?? drained.firstBatchSize ?? FALLBACK_BATCH_SIZE;
     const m = drained.negativesPerPair;
     const withWeights = opts.exposeWeights || drained.weights !== undefined;
@@ -280,9 +265,9 @@ export function withVirtualInteractions<L extends TrainingLoader>(
           remReal--;
         } else {
           const v = chosen[nextVirtual]!;
-          u = virtualUsers[v]!;
-          positives[s] = virtualItems[v]!;
-          w = opts.exposeWeights ? Math.max(1, virtualWeights[v]!) : 1;
+          u = rowOf(matrix.rowPtr, v);
+          positives[s] = matrix.items[v]!;
+          w = opts.exposeWeights ? Math.max(1, matrix.weights[v]!) : 1;
           nextVirtual++;
           remVirtual--;
         }
