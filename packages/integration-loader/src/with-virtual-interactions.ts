@@ -228,8 +228,7 @@ function checkNegativesPossible(prepared: PreparedMatrix, policy: NegativePolicy
 /**
  * Gives an existing training loader VI-MMRec's virtual interactions without changing the
  * model that consumes it. The returned object has the loader's own type: it is a `Proxy` that
- * forwards every property and method to `loader` (methods run with the original as `this`, so
- * private fields keep working) except three:
+ * serves these members itself:
  *
  * - `[Symbol.asyncIterator]()` — one epoch per iteration. The wrapper drains the original's
  *   epoch (every real pair, in its order), draws each purely virtual pair of R̄ with
@@ -238,11 +237,25 @@ function checkNegativesPossible(prepared: PreparedMatrix, policy: NegativePolicy
  *   merged stream is cut into batches of `batchSize` (default: the original's first batch
  *   size; the last batch may be smaller). Every pair gets fresh negatives under the
  *   `negatives` policy (as many per pair as the original gave, else 1).
+ * - `[Symbol.iterator]()`, when the loader has one — the same epochs, synchronously (drained
+ *   from the original's sync iterator). Sync and async iterations share the epoch count.
  * - `interactionMatrix()` — R̄ (weighted, or binary with `graph: 'binary'`).
  *   With `inject: 'pairs'` the pair stream alone carries virtual pairs and this is the
  *   original's (else R+); with `inject: 'graph'` the stream carries real pairs only.
  * - `evaluationMask()` — the original's if it has one, else the real items of R̄; never
  *   virtual items.
+ *
+ * Every other method and getter of the loader runs with the wrapper as `this`, so what it
+ * derives from `this` (iterating itself, `this.interactionMatrix()`, `this.length`) sees the
+ * augmented epochs: a `forEachBatch` or `steps()` that iterates `this` counts real and
+ * virtual pairs. What cannot see them throws `InvalidArgumentError` naming the member instead
+ * of describing the real pairs only: a member that reads the loader's private state
+ * (`#fields`, a built-in's internal slots), and a plain-value epoch count (`length`, `size`,
+ * `numPairs`, `numBatches`, `numSteps`, `steps`, `stepsPerEpoch`, `batchesPerEpoch`).
+ * Members listed in `options.passThrough` run on the original unchanged. A plain `batchSize`
+ * value reads as the `batchSize` option when one is given; other plain values, setters and
+ * writes go to the original. Closures that reach the data without `this` (arrow-function
+ * fields, bound functions) are beyond the wrapper's reach.
  *
  * Each pair of the original must be a real pair of `result` (checked; a mismatch rejects the
  * epoch with `InvalidDataError`). Deterministic: the same seed and the same original stream
@@ -250,10 +263,11 @@ function checkNegativesPossible(prepared: PreparedMatrix, policy: NegativePolicy
  *
  * @param loader - Any loader following the {@link TrainingLoader} protocol.
  * @param result - The `AugmentResult` computed from the loader's training pairs.
- * @param options - Seed, negative policy, graph mode, weights and batch size.
+ * @param options - Seed, negative policy, graph mode, weights, batch size, pass-through members.
  * @returns The wrapped loader, typed as the original.
  * @throws InvalidArgumentError for bad options, a size mismatch, a loader wrapped twice, or a
- *   user for whom the policy leaves no negative.
+ *   user for whom the policy leaves no negative; later, from a member that cannot see the
+ *   augmented epoch (see above).
  */
 export function withVirtualInteractions<L extends TrainingLoader>(
   loader: L,
