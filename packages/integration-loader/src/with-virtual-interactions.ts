@@ -429,7 +429,9 @@ export function withVirtualInteractions<L extends TrainingLoader>(
       if (isData && d !== undefined) {
         if (EPOCH_SIZES.has(prop)) throw fixedCountError(name);
         if (prop === 'batchSize' && opts.batchSize !== undefined && value !== opts.batchSize) {
-          if (frozen) throw fixedCountError(name);
+          if (frozen) {
+            throw new InvalidArgumentError('batchSize', `loader.batchSize is frozen at ${String(value)} but the wrapper's batches hold ${opts.batchSize} pairs; unfreeze the loader or drop the batchSize option.`);
+          }
           return opts.batchSize;
         }
       }

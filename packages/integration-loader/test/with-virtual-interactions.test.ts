@@ -340,6 +340,12 @@ class CustomLoader implements TrainingLoader {
   graphEntries(): number {
     return (this as TrainingLoader).interactionMatrix?.().items.length ?? -1;
   }
+  /** Pairs of one epoch, by iterating `this` (no private state). */
+  async countByIterating(): Promise<number> {
+    let n = 0;
+    for await (const b of this) n += b.users.length;
+    return n;
+  }
   fail(): never {
     throw new TypeError('not private');
   }
@@ -403,9 +409,18 @@ describe('withVirtualInteractions: the wrapper is the loader', () => {
     expect((getter as Error).message).toMatch(/^loader\.epochsStarted reads the loader's private state/);
     const rejected = await wrapped.countPairs().catch((e: unknown) => e);
     expect((rejected as Error).message).toMatch(/^loader\.countPairs\(\) reads the loader's private state/);
-    // Other errors pass unchanged; members that need no private state work.
+    // Other errors pass unchanged; members that need no private state work, and iterating
+    // `this` gives the augmented epoch even though the loader's own iterator reads #pairs.
     expect(error(() => wrapped.fail())).toEqual(new TypeError('not private'));
     expect(wrapped.shout()).toBe('CUSTOM');
+    const reference = withVirtualInteractions(new CustomLoader(d), result);
+    const n = (await epochOf(reference)).reduce((s, b) => s + b.users.length, 0);
+    expect(n).toBeGreaterThan(realPairs(d).users.length);
+    expect(await wrapped.countByIterating()).toBe(n);
+    // A frozen batchSize that the batchSize option contradicts is refused.
+    const frozen = Object.freeze(Object.assign(new CustomLoader(d), { batchSize: 4 }));
+    expect(() => withVirtualInteractions(frozen, result, { batchSize: 3 }).batchSize).toThrow(/^loader\.batchSize is frozen at 4/);
+    expect(withVirtualInteractions(frozen, result, { batchSize: 4 }).batchSize).toBe(4);
   });
 });
 
