@@ -439,7 +439,7 @@ class SelfIteratingLoader implements TrainingLoader {
     this.users = Int32Array.from(users);
     this.positives = Int32Array.from(items);
   }
-  *[Symbol.iterator](): Iterator<PairBatch> {
+  *[Symbol.iterator](): Generator<PairBatch, void, undefined> {
     for (let s = 0; s < this.users.length; s += this.batchSize) {
       yield { users: this.users.subarray(s, s + this.batchSize), positives: this.positives.subarray(s, s + this.batchSize) };
     }
