@@ -28,7 +28,10 @@ export interface PairLoaderOptions {
 
 /** A plain {@link TrainingLoader} over in-memory pairs, with both matrices. */
 export interface PairLoader extends TrainingLoader {
-  /** Number of pairs per epoch (duplicates included). */
+  /**
+   * Number of pairs per epoch (duplicates included). A fixed count of the real pairs: read
+   * through `withVirtualInteractions` it throws (its epochs also hold virtual pairs).
+   */
   readonly numPairs: number;
   /** The binary matrix of the pairs (duplicates merged). */
   interactionMatrix(): SparseInteractions;

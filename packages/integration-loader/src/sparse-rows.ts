@@ -47,8 +47,9 @@ export function sortedIndex(arr: Int32Array, a: number, b: number, x: number): n
 }
 
 /**
- * Views of an enriched matrix R̄ prepared once for sampling: the real rows (the evaluation
- * mask), the purely virtual entries with their sampling probability min(1, R̄). @internal
+ * An enriched matrix R̄ prepared once for sampling. Nothing is copied per purely virtual
+ * entry: sampling reads R̄'s own typed arrays. The only copy is the CSR of the real items
+ * (4 bytes per real entry), which negatives and pair checks search. @internal
  */
 export interface PreparedMatrix {
   readonly numUsers: number;
@@ -58,10 +59,10 @@ export interface PreparedMatrix {
   /** CSR of the real items per user. */
   readonly realRowPtr: Int32Array;
   readonly realItems: Int32Array;
-  /** Purely virtual entries: user, item, and R̄ value. */
-  readonly virtualUsers: Int32Array;
-  readonly virtualItems: Int32Array;
-  readonly virtualWeights: Float64Array;
+  /** Number of purely virtual entries. */
+  readonly numVirtual: number;
+  /** Expected number of virtual pairs drawn per epoch: Σ min(1, R̄) over the virtual entries. */
+  readonly expectedVirtual: number;
 }
 
 /** Validates R̄'s structure (shape, sorted rows, finite positive weights) and prepares it. @internal */
@@ -78,7 +79,7 @@ export function prepareMatrix(matrix: EnrichedMatrix, where = 'result.matrix'): 
     throw new InvalidDataError(where, `items, weights and real must each have rowPtr[numUsers] = ${nnz} entries.`);
   }
   let numReal = 0;
-  let numVirtual = 0;
+  let expectedVirtual = 0;
   for (let u = 0; u < numUsers; u++) {
     const a = rowPtr[u]!;
     const b = rowPtr[u + 1]!;
@@ -90,27 +91,59 @@ export function prepareMatrix(matrix: EnrichedMatrix, where = 'result.matrix'): 
       const w = weights[p]!;
       if (!Number.isFinite(w) || w <= 0) throw new InvalidDataError(where, `user ${u}, item ${i}: weight ${w} is not a finite positive number.`);
       if (real[p] === 1) numReal++;
-      else numVirtual++;
+      else expectedVirtual += Math.min(1, w);
     }
   }
   const realRowPtr = new Int32Array(numUsers + 1);
   const realItems = new Int32Array(numReal);
-  const virtualUsers = new Int32Array(numVirtual);
-  const virtualItems = new Int32Array(numVirtual);
-  const virtualWeights = new Float64Array(numVirtual);
   let r = 0;
-  let v = 0;
   for (let u = 0; u < numUsers; u++) {
-    for (let p = rowPtr[u]!; p < rowPtr[u + 1]!; p++) {
-      if (real[p] === 1) {
-        realItems[r++] = items[p]!;
-      } else {
-        virtualUsers[v] = u;
-        virtualItems[v] = items[p]!;
-        virtualWeights[v++] = weights[p]!;
-      }
-    }
+    for (let p = rowPtr[u]!; p < rowPtr[u + 1]!; p++) if (real[p] === 1) realItems[r++] = items[p]!;
     realRowPtr[u + 1] = r;
   }
-  return { numUsers, numItems, matrix, realRowPtr, realItems, virtualUsers, virtualItems, virtualWeights };
+  return { numUsers, numItems, matrix, realRowPtr, realItems, numVirtual: nnz - numReal, expectedVirtual };
+}
+
+/**
+ * The purely virtual entries of R̄ drawn for one epoch, each with probability min(1, R̄),
+ * in random order: indices into R̄'s `items`/`weights` (use {@link rowOf} for the user). One
+ * pass over R̄ in row order (one `nextFloat` per virtual entry), then a Fisher–Yates shuffle;
+ * memory is 4 bytes per drawn entry. @internal
+ */
+export function sampleVirtual(prepared: PreparedMatrix, rng: Rng): Int32Array {
+  const { weights, real } = prepared.matrix;
+  const nnz = real.length;
+  // Capacity: the mean plus 6σ (σ ≤ √mean), never more than the virtual entries; doubled if exceeded.
+  const mean = prepared.expectedVirtual;
+  let chosen = new Int32Array(Math.min(prepared.numVirtual, Math.ceil(mean + 6 * Math.sqrt(mean) + 16)));
+  let n = 0;
+  for (let p = 0; p < nnz; p++) {
+    if (real[p] === 1 || !(rng.nextFloat() < weights[p]!)) continue;
+    if (n === chosen.length) {
+      const grown = new Int32Array(Math.min(prepared.numVirtual, 2 * chosen.length));
+      grown.set(chosen);
+      chosen = grown;
+    }
+    chosen[n++] = p;
+  }
+  for (let t = n - 1; t > 0; t--) {
+    const s = rng.nextInt(t + 1);
+    const x = chosen[t]!;
+    chosen[t] = chosen[s]!;
+    chosen[s] = x;
+  }
+  return chosen.subarray(0, n);
+}
+
+/** The row (user) of entry `p` of a CSR with row offsets `rowPtr`. @internal */
+export function rowOf(rowPtr: Int32Array, p: number): number {
+  // Invariant rowPtr[lo] ≤ p < rowPtr[hi]; ends with hi = lo + 1 (empty rows never qualify).
+  let lo = 0;
+  let hi = rowPtr.length - 1;
+  while (hi - lo > 1) {
+    const mid = (lo + hi) >>> 1;
+    if (rowPtr[mid]! <= p) lo = mid;
+    else hi = mid;
+  }
+  return lo;
 }

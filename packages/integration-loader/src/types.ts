@@ -83,6 +83,18 @@ export interface VirtualInteractionsOptions {
    * `negatives`).
    */
   readonly inject?: InjectMode;
-  /** Pairs per output batch; default the size of the original loader's first batch of the epoch. */
+  /**
+   * Pairs per output batch; default the size of the original loader's first batch of the epoch.
+   * A `batchSize` data property of the loader reads as this value through the wrapper.
+   */
   readonly batchSize?: number;
+  /**
+   * Members of the loader that do not depend on the epoch's pairs (e.g. `close`, a label) and
+   * run on the original as they are, with the original as `this`. Every other member runs
+   * against the wrapper, and one that reads the loader's private state, or a fixed epoch count
+   * (`length`, `size`, `numPairs`, `numBatches`, `numSteps`, `steps`, `stepsPerEpoch`,
+   * `batchesPerEpoch` as a plain value), throws `InvalidArgumentError` naming it rather than
+   * describe the real pairs only. Cannot name the members the wrapper serves. Default none.
+   */
+  readonly passThrough?: readonly PropertyKey[];
 }

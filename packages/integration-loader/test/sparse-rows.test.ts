@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { nthAllowed } from '../src/sparse-rows.js';
+import { nthAllowed, rowOf } from '../src/sparse-rows.js';
 import { Rng } from '../src/rng.js';
 
 describe('nthAllowed', () => {
@@ -15,6 +15,21 @@ describe('nthAllowed', () => {
         allowed.forEach((item, r) => expect(nthAllowed(arr, a, a + forbidden.length, r)).toBe(item));
       }),
       { numRuns: 300, seed: 3 },
+    );
+  });
+});
+
+describe('rowOf', () => {
+  it('is the row holding each entry, empty rows included (property)', () => {
+    fc.assert(
+      fc.property(fc.array(fc.nat({ max: 4 }), { minLength: 1, maxLength: 30 }), (lengths) => {
+        const rowPtr = Int32Array.from([0, ...lengths.map((_, u) => lengths.slice(0, u + 1).reduce((a, b) => a + b, 0))]);
+        let p = 0;
+        lengths.forEach((len, u) => {
+          for (let t = 0; t < len; t++) expect(rowOf(rowPtr, p++)).toBe(u);
+        });
+      }),
+      { numRuns: 300, seed: 5 },
     );
   });
 });

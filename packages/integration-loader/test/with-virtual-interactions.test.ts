@@ -330,6 +330,25 @@ class CustomLoader implements TrainingLoader {
   describe(): string {
     return `${this.label}: ${this.#pairs.users.length} pairs`;
   }
+  async countPairs(): Promise<number> {
+    await Promise.resolve();
+    return this.#pairs.users.length;
+  }
+  shout(): string {
+    return this.label.toUpperCase();
+  }
+  graphEntries(): number {
+    return (this as TrainingLoader).interactionMatrix?.().items.length ?? -1;
+  }
+  /** Pairs of one epoch, by iterating `this` (no private state). */
+  async countByIterating(): Promise<number> {
+    let n = 0;
+    for await (const b of this) n += b.users.length;
+    return n;
+  }
+  fail(): never {
+    throw new TypeError('not private');
+  }
   async *[Symbol.asyncIterator](): AsyncIterator<PairBatch> {
     this.#epochsStarted++;
     yield this.#pairs;
@@ -348,13 +367,15 @@ describe('withVirtualInteractions: the wrapper is the loader', () => {
     expectTypeOf(withVirtualInteractions(custom, result)).toEqualTypeOf<CustomLoader>();
   });
 
-  it('forwards extra properties, getters, methods with private fields, instanceof', async () => {
+  it('forwards extra properties, getters and methods (this = the wrapper), instanceof; passThrough runs members on the original', async () => {
     const custom = new CustomLoader(d);
-    const wrapped = withVirtualInteractions(custom, result);
+    const wrapped = withVirtualInteractions(custom, result, { passThrough: ['describe', 'epochsStarted'] });
     expect(wrapped).toBeInstanceOf(CustomLoader);
     expect(wrapped.label).toBe('custom');
     expect(wrapped.describe()).toBe(custom.describe());
     expect(wrapped.describe).toBe(wrapped.describe);
+    expect(wrapped.shout()).toBe('CUSTOM');
+    expect(wrapped.shout).toBe(wrapped.shout);
     expect(wrapped.epochsStarted).toBe(0);
     await epochOf(wrapped);
     await epochOf(wrapped);
@@ -363,9 +384,161 @@ describe('withVirtualInteractions: the wrapper is the loader', () => {
     // The wrapper adds both matrices even when the loader's type has none.
     expect('interactionMatrix' in wrapped).toBe(true);
     expect(typeof (wrapped as TrainingLoader).evaluationMask).toBe('function');
+    // A method asking `this` for the matrix gets R̄ (the wrapper's), not the original's.
+    expect(wrapped.graphEntries()).toBe(result.matrix.items.length);
     const extra = wrapped as CustomLoader & { note?: string };
     extra.note = 'x';
     expect((custom as CustomLoader & { note?: string }).note).toBe('x');
+  });
+
+  it('a member that reads private state throws, naming it, instead of describing the real pairs only', async () => {
+    const wrapped = withVirtualInteractions(new CustomLoader(d), result);
+    const error = (f: () => unknown): unknown => {
+      try {
+        f();
+      } catch (e) {
+        return e;
+      }
+      return undefined;
+    };
+    const method = error(() => wrapped.describe());
+    expect(isViMmrecError(method, 'INVALID_ARGUMENT')).toBe(true);
+    expect((method as Error).message).toMatch(/^loader\.describe\(\) reads the loader's private state .*passThrough: \['describe'\]/);
+    expect((method as Error).cause).toBeInstanceOf(TypeError);
+    const getter = error(() => wrapped.epochsStarted);
+    expect((getter as Error).message).toMatch(/^loader\.epochsStarted reads the loader's private state/);
+    const rejected = await wrapped.countPairs().catch((e: unknown) => e);
+    expect((rejected as Error).message).toMatch(/^loader\.countPairs\(\) reads the loader's private state/);
+    // Other errors pass unchanged; members that need no private state work, and iterating
+    // `this` gives the augmented epoch even though the loader's own iterator reads #pairs.
+    expect(error(() => wrapped.fail())).toEqual(new TypeError('not private'));
+    expect(wrapped.shout()).toBe('CUSTOM');
+    const reference = withVirtualInteractions(new CustomLoader(d), result);
+    const n = (await epochOf(reference)).reduce((s, b) => s + b.users.length, 0);
+    expect(n).toBeGreaterThan(realPairs(d).users.length);
+    expect(await wrapped.countByIterating()).toBe(n);
+    // A frozen batchSize that the batchSize option contradicts is refused.
+    const frozen = Object.freeze(Object.assign(new CustomLoader(d), { batchSize: 4 }));
+    expect(() => withVirtualInteractions(frozen, result, { batchSize: 3 }).batchSize).toThrow(/^loader\.batchSize is frozen at 4/);
+    expect(withVirtualInteractions(frozen, result, { batchSize: 4 }).batchSize).toBe(4);
+  });
+});
+
+/** A loader that iterates itself: its own methods and getters count the epoch by iterating `this`. */
+class SelfIteratingLoader implements TrainingLoader {
+  readonly numUsers: number;
+  readonly numItems: number;
+  readonly batchSize: number;
+  readonly users: Int32Array;
+  readonly positives: Int32Array;
+  constructor(d: DenseRbar, batchSize: number) {
+    this.numUsers = d.numUsers;
+    this.numItems = d.numItems;
+    this.batchSize = batchSize;
+    const { users, items } = realPairs(d);
+    this.users = Int32Array.from(users);
+    this.positives = Int32Array.from(items);
+  }
+  *[Symbol.iterator](): Generator<PairBatch, void, undefined> {
+    for (let s = 0; s < this.users.length; s += this.batchSize) {
+      yield { users: this.users.subarray(s, s + this.batchSize), positives: this.positives.subarray(s, s + this.batchSize) };
+    }
+  }
+  async *[Symbol.asyncIterator](): AsyncIterator<PairBatch> {
+    yield* this[Symbol.iterator]();
+  }
+  async forEachBatch(fn: (b: PairBatch) => void): Promise<number> {
+    let n = 0;
+    for await (const b of this) {
+      fn(b);
+      n++;
+    }
+    return n;
+  }
+  /** Batches of one epoch. */
+  steps(): number {
+    return [...this].length;
+  }
+  /** Pairs of one epoch. */
+  get length(): number {
+    let n = 0;
+    for (const b of this) n += b.users.length;
+    return n;
+  }
+  /** Batches of one epoch, from `length` and `batchSize`. */
+  stepsFromLength(): number {
+    return Math.ceil(this.length / this.batchSize);
+  }
+}
+
+describe('withVirtualInteractions: a loader that iterates itself sees the augmented epoch', () => {
+  // Virtual weights up to 2.02: many virtual pairs are drawn every epoch (those ≥ 1 always).
+  const d = randomDense(12, 6, 10, 0.25, 0.45, 2);
+  const result = resultFromDense(d);
+  const { users, items } = realPairs(d);
+  const key = (b: PairBatch) => Array.from(b.users, (u, p) => `${u}:${b.positives[p]}`);
+  /** Reference epochs: the same wrapper over a plain loader that never iterates itself. */
+  async function referenceEpochs(n: number, options: { seed: number; batchSize?: number }): Promise<PairBatch[][]> {
+    const batches: PairBatch[] = [];
+    for (let s = 0; s < users.length; s += 4) {
+      batches.push({ users: Int32Array.from(users.slice(s, s + 4)), positives: Int32Array.from(items.slice(s, s + 4)) });
+    }
+    const ref = withVirtualInteractions(fixedLoader(d.numUsers, d.numItems, batches), result, options);
+    const out: PairBatch[][] = [];
+    for (let e = 0; e < n; e++) out.push(await epochOf(ref));
+    return out;
+  }
+  const pairsOf = (epoch: PairBatch[]) => epoch.reduce((s, b) => s + b.users.length, 0);
+
+  it('reference epochs: every real pair once plus virtual pairs of R̄, so more pairs and steps than the real ones', async () => {
+    for (const epoch of await referenceEpochs(5, { seed: 7 })) {
+      const seen = epoch.flatMap(key);
+      const real = seen.filter((k) => {
+        const [u, i] = k.split(':').map(Number);
+        expect(d.value[u!]![i!]!).toBeGreaterThan(0);
+        return d.real[u!]![i!];
+      });
+      expect(real.sort()).toEqual(users.map((u, p) => `${u}:${items[p]}`).sort());
+      expect(new Set(seen).size).toBe(seen.length);
+      expect(seen.length).toBeGreaterThan(users.length);
+      expect(epoch.length).toBeGreaterThan(Math.ceil(users.length / 4));
+    }
+  });
+
+  it('steps(), length, forEachBatch() and for…of of the wrapper follow the augmented epochs', async () => {
+    const original = new SelfIteratingLoader(d, 4);
+    expect(original.steps()).toBe(Math.ceil(users.length / 4));
+    expect(original.length).toBe(users.length);
+    const wrapped = withVirtualInteractions(original, result, { seed: 7 });
+    const ref = await referenceEpochs(6, { seed: 7 });
+    expect(wrapped.steps()).toBe(ref[0]!.length); // epoch 0, through the sync iterator
+    expect(wrapped.length).toBe(pairsOf(ref[1]!)); // epoch 1
+    const seen: PairBatch[] = [];
+    expect(await wrapped.forEachBatch((b) => seen.push(b))).toBe(ref[2]!.length); // epoch 2, async
+    expect(seen).toEqual(ref[2]);
+    expect([...wrapped]).toEqual(ref[3]); // epoch 3
+    expect(await epochOf(wrapped)).toEqual(ref[4]); // epoch 4
+    expect(wrapped.stepsFromLength()).toBe(ref[5]!.length); // epoch 5
+    // The original is untouched: its own members still count the real pairs.
+    expect(original.steps()).toBe(Math.ceil(users.length / 4));
+    expect(original.length).toBe(users.length);
+  });
+
+  it('with the batchSize option, the loader\'s batchSize reads as it and steps follow', async () => {
+    const wrapped = withVirtualInteractions(new SelfIteratingLoader(d, 4), result, { seed: 7, batchSize: 3 });
+    expect(wrapped.batchSize).toBe(3);
+    const ref = await referenceEpochs(2, { seed: 7, batchSize: 3 });
+    expect(wrapped.stepsFromLength()).toBe(ref[0]!.length);
+    expect(wrapped.steps()).toBe(ref[1]!.length);
+  });
+
+  it('a fixed epoch count (a plain value) throws, naming it, unless passed through', () => {
+    const base = pairLoader({ numUsers: d.numUsers, numItems: d.numItems, users, items });
+    const wrapped = withVirtualInteractions(base, result);
+    expect(() => wrapped.numPairs).toThrow(/^loader\.numPairs is a fixed value of the original loader, which counts the real pairs only.*passThrough: \['numPairs'\]/);
+    const counted = Object.assign(new SelfIteratingLoader(d, 4), { numBatches: 3 });
+    expect(() => withVirtualInteractions(counted, result).numBatches).toThrow(/^loader\.numBatches is a fixed value/);
+    expect(withVirtualInteractions(base, result, { passThrough: ['numPairs'] }).numPairs).toBe(users.length);
   });
 });
 
@@ -397,6 +570,9 @@ describe('withVirtualInteractions: errors', () => {
     expect(code(() => withVirtualInteractions(base, result, { batchSize: 0 }))).toBe('batchSize');
     expect(code(() => withVirtualInteractions(base, result, { inject: 'none' as never }))).toBe('inject');
     expect(code(() => withVirtualInteractions(base, result, { seed: 1.5 }))).toBe('seed');
+    expect(code(() => withVirtualInteractions(base, result, { passThrough: ['interactionMatrix'] }))).toBe('passThrough');
+    expect(code(() => withVirtualInteractions(base, result, { passThrough: [Symbol.asyncIterator] }))).toBe('passThrough');
+    expect(code(() => withVirtualInteractions(base, result, { passThrough: 'describe' as never }))).toBe('passThrough');
     expect(code(() => withVirtualInteractions(fixedLoader(5, 7, []), result))).toBe('result');
     expect(code(() => withVirtualInteractions(withVirtualInteractions(base, result), result))).toBe('loader');
     // A user whose row of R̄ covers every item has no 'non-interacted' negative.
