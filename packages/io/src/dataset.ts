@@ -50,6 +50,14 @@ interface ModalityFile {
 const FEAT = /^(.+)_feat\.npy$/;
 const KNN = /^(.+?)_knn[^/\\]*\.tsv$/;
 
+/**
+ * True when {@link readDataset} takes a file of this name as an input (`*.inter`,
+ * `*_feat.npy`, `*_knn*.tsv`); outputs must never get such a name in a dataset folder.
+ */
+export function isDatasetFileName(name: string): boolean {
+  return name.endsWith('.inter') || FEAT.test(name) || KNN.test(name);
+}
+
 async function listFolder(dir: string): Promise<Dirent[]> {
   try {
     return await readdir(dir, { withFileTypes: true });

@@ -1,7 +1,8 @@
-import { randomBytes } from 'node:crypto';
-import { open, readFile, rm, rename } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import { InvalidDataError } from '@vi-mmrec/core';
+import { type OutputTransaction, type WriteChunk, createOutputTransaction } from './transaction.js';
+
+export type { WriteChunk } from './transaction.js';
 
 const FS_REASONS: Readonly<Record<string, string>> = {
   ENOENT: 'no such file or directory',
@@ -43,40 +44,24 @@ export async function readFileChecked(file: string): Promise<Buffer> {
   }
 }
 
-/** Sink of an atomic write: appends text or bytes to the temporary file. @internal */
-export type WriteChunk = (chunk: string | Uint8Array) => Promise<void>;
-
 /**
  * Writes `file` atomically: `produce` streams its content into a temporary file in the same
  * folder, which is flushed and renamed over `file` only when `produce` resolves. On any error
- * the temporary file is removed and `file` is left untouched. @internal
+ * the temporary file is removed and `file` is left untouched. With `transaction`, the file is
+ * only staged there and replaced when the transaction commits. @internal
  */
-export async function atomicWrite(file: string, produce: (write: WriteChunk) => Promise<void>): Promise<void> {
-  const tmp = join(dirname(file), `.${basename(file)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
-  let handle;
+export async function atomicWrite(
+  file: string,
+  produce: (write: WriteChunk) => Promise<void>,
+  transaction?: OutputTransaction,
+): Promise<void> {
+  if (transaction !== undefined) return transaction.stage(file, produce);
+  const tx = createOutputTransaction();
   try {
-    handle = await open(tmp, 'wx', 0o666);
-  } catch (e) {
-    throw wrapFsError(e, file, 'write');
-  }
-  const fh = handle;
-  try {
-    await produce(async (chunk) => {
-      if (typeof chunk === 'string') await fh.write(chunk, null, 'utf8');
-      else await fh.write(chunk);
-    });
-    await fh.sync();
-    await fh.close();
-  } catch (e) {
-    await fh.close().catch(() => undefined);
-    await rm(tmp, { force: true }).catch(() => undefined);
-    throw wrapFsError(e, file, 'write');
-  }
-  try {
-    await rename(tmp, file);
-  } catch (e) {
-    await rm(tmp, { force: true }).catch(() => undefined);
-    throw wrapFsError(e, file, 'write');
+    await tx.stage(file, produce);
+    tx.commit();
+  } finally {
+    tx.rollback();
   }
 }
 
