@@ -1,4 +1,5 @@
-import { readFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { InvalidDataError } from '@vi-mmrec/core';
 import { type OutputTransaction, type WriteChunk, createOutputTransaction } from './transaction.js';
 
@@ -35,12 +36,28 @@ export function wrapFsError(e: unknown, path: string, action: 'read' | 'write'):
   return new InvalidDataError(path, `cannot ${action} (${reason}, ${code}); ${hint}.`, { cause: e });
 }
 
-/** `readFile` whose errors name the file. @internal */
+/**
+ * `readFile` whose errors name the file. Only regular files are read: a device (`/dev/zero`),
+ * a named pipe or a socket, directly or through a symbolic link, would read forever or block,
+ * so it is an `InvalidDataError`. The file is opened non-blocking, so a pipe with no writer
+ * cannot hang the open itself. @internal
+ */
 export async function readFileChecked(file: string): Promise<Buffer> {
+  let handle;
   try {
-    return await readFile(file);
+    handle = await open(file, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (e) {
     throw wrapFsError(e, file, 'read');
+  }
+  try {
+    if (!(await handle.stat()).isFile()) {
+      throw new InvalidDataError(file, 'is not a regular file (a device, pipe or socket, maybe behind a symbolic link); point it at a regular file.');
+    }
+    return await handle.readFile();
+  } catch (e) {
+    throw wrapFsError(e, file, 'read');
+  } finally {
+    await handle.close().catch(() => undefined);
   }
 }
 

@@ -44,15 +44,15 @@ export async function checkOutputFile(file: string, options: CheckOutputOptions 
   if (datasetDir !== undefined) {
     const data = await stat(datasetDir).catch(() => undefined);
     const folder = await stat(dirname(file)).catch(() => undefined);
-    if (data !== undefined && folder !== undefined && sameFile(data, folder) && isDatasetFileName(basename(file))) {
-      throw refuse(`the dataset folder ${datasetDir} would read it as an input; write it elsewhere`);
-    }
     if (own !== undefined && data !== undefined) {
       const names = (await readdir(datasetDir).catch(() => [] as string[])).filter(isDatasetFileName);
       for (const name of names) {
         const input = await stat(join(datasetDir, name)).catch(() => undefined);
         if (input !== undefined && sameFile(input, own)) throw refuse(`it is the dataset's input ${join(datasetDir, name)}; write it elsewhere`);
       }
+    }
+    if (data !== undefined && folder !== undefined && sameFile(data, folder) && isDatasetFileName(basename(file))) {
+      throw refuse(`the dataset folder ${datasetDir} would read it as an input; write it elsewhere`);
     }
   }
   probeWritable(file);
