@@ -72,7 +72,8 @@ function checkInput(input: AugmentInput): void {
   if (typeof train !== 'object' || train === null || !isIdArray(train.users) || !isIdArray(train.items)) {
     throw new InvalidArgumentError('train', 'train must be { users, items }, two arrays of integer ids (Int32Array).');
   }
-  if (!Array.isArray(modalities) || modalities.length === 0) {
+  const given: unknown = modalities;
+  if (!Array.isArray(given) || given.length === 0) {
     throw new InvalidArgumentError('modalities', 'At least one modality (dense features or neighbour lists) is required.');
   }
   const names = new Set<string>();
@@ -94,7 +95,7 @@ function checkInput(input: AugmentInput): void {
       }
       const f = m.features;
       for (let p = 0; p < f.length; p++) {
-        if (!Number.isFinite(f[p]!)) {
+        if (!Number.isFinite(f[p])) {
           throw new InvalidDataError(where, `feature of item ${Math.floor(p / m.dim)}, column ${p % m.dim} is ${f[p]} (NaN/Inf); clean the features.`);
         }
       }

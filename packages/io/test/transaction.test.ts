@@ -48,7 +48,7 @@ describe('nothing lost: all outputs or none', () => {
     let writes = 0;
     const tx = createOutputTransaction({ fs: { writeSync: (fd, data) => (++writes === 2 ? ENOSPC() : writeSync(fd, data)) } });
     await tx.stage(join(f.dir, 'a.tsv'), async (w) => w('new a'));
-    const e = await rejection(() => tx.stage(join(f.dir, 'b.json'), async (w) => w('new b')));
+    const e = await rejection(async () => tx.stage(join(f.dir, 'b.json'), async (w) => w('new b')));
     expect(isViMmrecError(e, 'INVALID_DATA')).toBe(true);
     expect(e.message).toContain('b.json');
     expect(e.message).toContain('no space left on device');
@@ -93,7 +93,7 @@ describe('nothing lost: all outputs or none', () => {
     const f = folder({ 'a.tsv': 'old a' });
     const ac = new AbortController();
     const tx = createOutputTransaction({ signal: ac.signal });
-    const e = await rejection(() =>
+    const e = await rejection(async () =>
       tx.stage(join(f.dir, 'a.tsv'), async (w) => {
         await w('chunk 1');
         ac.abort('SIGINT');
@@ -167,7 +167,7 @@ describe('clear error: outputs that must not be written', () => {
       [join(f.dir, 'pipe'), 'a named pipe'],
       [join(f.dir, 'link.tsv'), 'a symbolic link'],
     ] as const) {
-      const e = await rejection(() => checkOutputFile(path, { option: '--out' }));
+      const e = await rejection(async () => checkOutputFile(path, { option: '--out' }));
       expect(isViMmrecError(e, 'INVALID_ARGUMENT')).toBe(true);
       expect(e.message).toContain(`--out ${path}: it is ${what}`);
     }
@@ -184,7 +184,7 @@ describe('clear error: outputs that must not be written', () => {
       [join(elsewhere.dir, 'out.tsv'), "it is the dataset's input"],
       [join(data.dir, 'new_feat.npy'), 'would read it as an input'],
     ] as const) {
-      const e = await rejection(() => checkOutputFile(file, { option: '--out', datasetDir: data.dir }));
+      const e = await rejection(async () => checkOutputFile(file, { option: '--out', datasetDir: data.dir }));
       expect(e.message).toContain(why);
     }
     await expect(checkOutputFile(join(data.dir, 'enriched.tsv'), { option: '--out', datasetDir: data.dir })).resolves.toBeUndefined();
@@ -193,7 +193,7 @@ describe('clear error: outputs that must not be written', () => {
 
   it('refuses a folder that cannot be written, before any work', async () => {
     const f = folder({ file: 'x' });
-    const e = await rejection(() => checkOutputFile(join(f.dir, 'file', 'out.tsv')));
+    const e = await rejection(async () => checkOutputFile(join(f.dir, 'file', 'out.tsv')));
     expect(isViMmrecError(e, 'INVALID_DATA')).toBe(true);
     expect(e.message).toContain('out.tsv');
   });
