@@ -17,7 +17,7 @@ export interface CliIo {
   readonly env?: Readonly<Record<string, string | undefined>>;
   /**
    * Aborts a running command. The bin wires it to Ctrl-C, SIGTERM and SIGHUP, with the
-   * signal's name as the abort reason (it picks the exit code, see {@link signalExitCode}).
+   * signal's name as the abort reason, which picks the exit code (130, 143 or 129).
    */
   readonly signal?: AbortSignal;
 }
