@@ -254,6 +254,7 @@ export async function evalCommand(argv: string[], io: EvalIo): Promise<number> {
         ...(args.lambdas === undefined ? {} : { lambdas: args.lambdas }),
         ...(args.negatives === undefined ? {} : { negatives: args.negatives }),
         logger,
+        ...(signal === undefined ? {} : { signal }),
         onCandidate: (i, n, s) => {
           stopIfAborted();
           progress(`auto: proxy ${i + 1}/${n} (${label(s)})`);
