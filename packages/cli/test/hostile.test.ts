@@ -202,11 +202,11 @@ describe('clear error: outputs that must not be written are refused before any w
     Object.fromEntries(readdirSync(DATA).sort().map((f) => [f, readFileSync(join(DATA, f)).toString('base64')]));
 
   it.each([
-    ["the dataset's .inter", '--out', () => inter(), "it is the dataset's input"],
-    ["the dataset's img_feat.npy", '--summary', () => join(DATA, 'img_feat.npy'), "it is the dataset's input"],
-    ['a new *_knn.tsv in the dataset folder', '--out', () => join(DATA, 'extra_knn.tsv'), 'would read it as an input'],
-    ['/dev/null', '--out', () => '/dev/null', 'it is a device'],
-    ['a directory', '--out', () => tmp.dir, 'it is a directory'],
+    ["the dataset's .inter", '--out', (): string => inter(), "it is the dataset's input"],
+    ["the dataset's img_feat.npy", '--summary', (): string => join(DATA, 'img_feat.npy'), "it is the dataset's input"],
+    ['a new *_knn.tsv in the dataset folder', '--out', (): string => join(DATA, 'extra_knn.tsv'), 'would read it as an input'],
+    ['/dev/null', '--out', (): string => '/dev/null', 'it is a device'],
+    ['a directory', '--out', (): string => tmp.dir, 'it is a directory'],
   ] as const)('refuses %s as %s', async (_name, option, file, why) => {
     const before = dataSnapshot();
     const p = previous();
