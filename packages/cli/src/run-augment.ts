@@ -1,5 +1,5 @@
-import { stat } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { realpath, stat } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
 import { AbortedError, augment, type AugmentResult, type Backend, type OAvgMode, type Strategy } from '@vi-mmrec/core';
 import {
   checkOutputFile,
@@ -10,7 +10,7 @@ import {
   type Dataset,
 } from '@vi-mmrec/io';
 import { selectBackend } from './backends.js';
-import { CliError } from './errors.js';
+import { CliError, UsageError } from './errors.js';
 import { internalPause } from './internal-pause.js';
 import type { Progress } from './progress.js';
 import { toolVersion } from './version.js';
@@ -84,7 +84,15 @@ export async function checkOutputs(config: InputConfig): Promise<{ readonly out:
   const out = resolve(config.out);
   const summary = config.summary === undefined ? undefined : resolve(config.summary);
   await checkOutput('--out', out, config.datasetDir);
-  if (summary !== undefined) await checkOutput('--summary', summary, config.datasetDir);
+  if (summary !== undefined) {
+    await checkOutput('--summary', summary, config.datasetDir);
+    // The same file through a symbolic-linked folder or a hard link: one would overwrite the other.
+    const [a, b] = await Promise.all([out, summary].map(async (f) => join(await realpath(dirname(f)), basename(f))));
+    const [sa, sb] = await Promise.all([a!, b!].map(async (f) => stat(f).catch(() => undefined)));
+    if (a === b || (sa !== undefined && sb !== undefined && sa.dev === sb.dev && sa.ino === sb.ino)) {
+      throw new UsageError('--summary and --out name the same file', 'augment');
+    }
+  }
   return summary === undefined ? { out } : { out, summary };
 }
 

@@ -220,6 +220,17 @@ describe('clear error: outputs that must not be written are refused before any w
     expect(statSync('/dev/null').isCharacterDevice()).toBe(true);
   }, 120_000);
 
+  it('refuses --out and --summary that are one file through a symbolic-linked folder', async () => {
+    const p = previous();
+    const alias = join(tmp.dir, `alias${n++}`);
+    symlinkSync(p.dir, alias);
+    const before = p.snapshot();
+    const r = await run(['augment', DATA, ...FIXED, '--out', p.out, '--summary', join(alias, 'enriched.tsv')]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--summary and --out name the same file');
+    expect(p.snapshot()).toEqual(before);
+  }, 120_000);
+
   it('a 240-byte --out name works (temporary names stay short)', async () => {
     const dir = tempDir('vi-mmrec-long-');
     try {
