@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import type { OAvgMode, Strategy } from '@vi-mmrec/core';
 import { choiceOption, intOption, numberOption, parseCommand } from './args.js';
 import { type AutoAugmentConfig, EVAL_MODULE, type NegativesPolicy, PROXY_MODELS, runAutoAugment } from './auto-augment.js';
-import { EXIT, type CliIo } from './cli-io.js';
+import { EXIT, type CliIo, signalExitCode } from './cli-io.js';
 import { UsageError } from './errors.js';
 import { AUGMENT_HELP } from './help.js';
 import { Progress } from './progress.js';
@@ -140,6 +140,12 @@ export async function augmentCommand(argv: readonly string[], io: CliIo, evalMod
     } else {
       const outcome = await runAugment(parsed.config, progress, io.signal);
       io.stdout.write(formatReport(outcome));
+    }
+    if (io.signal?.aborted === true) {
+      // The signal came after the outputs were committed: nothing is left to stop.
+      const reason: unknown = io.signal.reason;
+      io.stderr.write(`vi-mmrec: ${typeof reason === 'string' ? reason : 'abort'} arrived after the outputs were written; they are complete\n`);
+      return signalExitCode(reason);
     }
     return EXIT.ok;
   } finally {

@@ -80,6 +80,7 @@ export interface AutoChooseOptions {
   readonly minGain?: number;
   readonly logger?: Logger;
   readonly onCandidate?: (index: number, total: number, settings: ChosenSettings | null) => void;
+  readonly signal?: AbortSignal;
 }
 
 /** `chooseSettings` of `@vi-mmrec/eval`. */
@@ -166,8 +167,9 @@ export async function runAutoAugment(config: AutoAugmentConfig, progress: Progre
     seed: config.seed,
     ...(config.minGain === undefined ? {} : { minGain: config.minGain }),
     logger,
+    // Ctrl-C stops the proxy run after its current epoch (and between two proxy runs).
+    ...(signal === undefined ? {} : { signal }),
     onCandidate: (i, n, s) => {
-      // Ctrl-C stops between two proxy runs.
       if (signal?.aborted === true) throw new AbortedError();
       progress.update(`auto: proxy run ${i + 1}/${n} (${describeSettings(s)})`, 0, 1);
     },

@@ -15,7 +15,10 @@ export interface CliIo {
   readonly stderr: OutputStream;
   /** Environment variables (`VI_MMREC_DEBUG`); default none. */
   readonly env?: Readonly<Record<string, string | undefined>>;
-  /** Aborts a running command (the bin wires it to Ctrl-C). */
+  /**
+   * Aborts a running command. The bin wires it to Ctrl-C, SIGTERM and SIGHUP, with the
+   * signal's name as the abort reason, which picks the exit code (130, 143 or 129).
+   */
   readonly signal?: AbortSignal;
 }
 
@@ -27,6 +30,18 @@ export const EXIT = {
   failure: 1,
   /** Usage error: unknown command or option, missing or invalid option value. */
   usage: 2,
-  /** Interrupted (Ctrl-C). */
+  /** Interrupted (Ctrl-C, SIGINT). */
   aborted: 130,
+  /** Terminated (SIGTERM). */
+  terminated: 143,
 } as const;
+
+/**
+ * The exit code of a run stopped by `signal` (the abort reason the bin passes): 128 + the
+ * signal's number, as shells report it; 130 for anything else.
+ */
+export function signalExitCode(signal: unknown): number {
+  if (signal === 'SIGTERM') return EXIT.terminated;
+  if (signal === 'SIGHUP') return 129;
+  return EXIT.aborted;
+}

@@ -1,5 +1,5 @@
 import { isViMmrecError } from '@vi-mmrec/core';
-import { EXIT, type CliIo } from './cli-io.js';
+import { EXIT, type CliIo, signalExitCode } from './cli-io.js';
 
 /** A command-line usage error: printed with a hint to `--help`, exit code 2. */
 export class UsageError extends Error {
@@ -44,7 +44,7 @@ export function helpHint(command?: string): string {
 /**
  * Prints an error as ONE line `vi-mmrec: <message>` on stderr (plus the stack when
  * `VI_MMREC_DEBUG=1`) and returns the exit code: 2 for usage and option errors, 130 when
- * aborted, 1 otherwise.
+ * aborted (143 when the abort reason is `'SIGTERM'`), 1 otherwise.
  */
 export function reportError(e: unknown, io: CliIo): number {
   const debug = io.env?.VI_MMREC_DEBUG === '1';
@@ -54,8 +54,9 @@ export function reportError(e: unknown, io: CliIo): number {
     code = EXIT.usage;
     message = `${oneLine(e.message)}; ${helpHint(e.command)}`;
   } else if (isViMmrecError(e, 'ABORTED')) {
-    code = EXIT.aborted;
-    message = 'aborted; no output was written';
+    const reason: unknown = io.signal?.reason;
+    code = signalExitCode(reason);
+    message = `${typeof reason === 'string' ? `stopped by ${reason}` : 'aborted'}; no output was replaced: existing files are unchanged and no temporary file is left`;
   } else if (isViMmrecError(e)) {
     if (e.code === 'INVALID_ARGUMENT') code = EXIT.usage;
     message = oneLine(e.message);

@@ -6,7 +6,7 @@ const EVAL_MODULE = '@vi-mmrec/eval';
 
 type EvalCommand = (
   argv: string[],
-  io: { stdout: CliIo['stdout']; stderr: CliIo['stderr']; isTTY: boolean },
+  io: { stdout: CliIo['stdout']; stderr: CliIo['stderr']; isTTY: boolean; signal?: AbortSignal },
 ) => Promise<number>;
 
 /**
@@ -25,5 +25,10 @@ export async function runEval(argv: readonly string[], io: CliIo, specifier: str
     return EXIT.failure;
   }
   const evalCommand = mod.evalCommand as EvalCommand;
-  return evalCommand([...argv], { stdout: io.stdout, stderr: io.stderr, isTTY: io.stderr.isTTY === true });
+  return evalCommand([...argv], {
+    stdout: io.stdout,
+    stderr: io.stderr,
+    isTTY: io.stderr.isTTY === true,
+    ...(io.signal === undefined ? {} : { signal: io.signal }),
+  });
 }

@@ -1,9 +1,17 @@
-import { stat, rm } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { realpath, stat } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
 import { AbortedError, augment, type AugmentResult, type Backend, type OAvgMode, type Strategy } from '@vi-mmrec/core';
-import { readDataset, writeEnrichedMatrix, writeSummary, type Dataset } from '@vi-mmrec/io';
+import {
+  checkOutputFile,
+  createOutputTransaction,
+  readDataset,
+  writeEnrichedMatrix,
+  writeSummary,
+  type Dataset,
+} from '@vi-mmrec/io';
 import { selectBackend } from './backends.js';
-import { CliError } from './errors.js';
+import { CliError, UsageError } from './errors.js';
+import { internalPause } from './internal-pause.js';
 import type { Progress } from './progress.js';
 import { toolVersion } from './version.js';
 
@@ -58,23 +66,33 @@ export function throwIfAborted(signal: AbortSignal | undefined): void {
   if (signal?.aborted === true) throw new AbortedError();
 }
 
-/** Fails early (before any heavy work) when an output cannot be created. */
-async function checkOutput(file: string): Promise<void> {
+/** Fails early (before any heavy work) when an output cannot or must not be written. */
+async function checkOutput(option: string, file: string, datasetDir: string): Promise<void> {
   const dir = dirname(file);
   const dirStat = await stat(dir).catch(() => undefined);
   if (dirStat === undefined || !dirStat.isDirectory()) {
     throw new CliError(`cannot write ${file}: folder ${dir} does not exist; create it first.`);
   }
-  const fileStat = await stat(file).catch(() => undefined);
-  if (fileStat?.isDirectory() === true) throw new CliError(`cannot write ${file}: it is a directory; name a file.`);
+  await checkOutputFile(file, { option, datasetDir });
 }
 
-/** Checks that `--out` and `--summary` can be written; returns their absolute paths. */
+/**
+ * Checks that `--out` and `--summary` can be written and are not inputs, devices or other
+ * non-regular files; returns their absolute paths.
+ */
 export async function checkOutputs(config: InputConfig): Promise<{ readonly out: string; readonly summary?: string }> {
   const out = resolve(config.out);
   const summary = config.summary === undefined ? undefined : resolve(config.summary);
-  await checkOutput(out);
-  if (summary !== undefined) await checkOutput(summary);
+  await checkOutput('--out', out, config.datasetDir);
+  if (summary !== undefined) {
+    await checkOutput('--summary', summary, config.datasetDir);
+    // The same file through a symbolic-linked folder or a hard link: one would overwrite the other.
+    const [a, b] = await Promise.all([out, summary].map(async (f) => join(await realpath(dirname(f)), basename(f))));
+    const [sa, sb] = await Promise.all([a!, b!].map(async (f) => stat(f).catch(() => undefined)));
+    if (a === b || (sa !== undefined && sb !== undefined && sa.dev === sb.dev && sa.ino === sb.ino)) {
+      throw new UsageError('--summary and --out name the same file', 'augment');
+    }
+  }
   return summary === undefined ? { out } : { out, summary };
 }
 
@@ -116,8 +134,9 @@ export interface AutoExtras {
 }
 
 /**
- * Runs core's `augment` on a loaded input and writes the enriched matrix (and summary)
- * atomically. On failure no output file of this run is left behind.
+ * Runs core's `augment` on a loaded input and writes the enriched matrix (and summary) as one
+ * transaction: both replace their previous files together at the end, or (on any failure or
+ * abort) every previous file stays as it was and no temporary file is left.
  */
 export async function augmentAndWrite(
   config: AugmentConfig,
@@ -145,13 +164,16 @@ export async function augmentAndWrite(
   progress.finish();
   const tAugment = performance.now();
 
-  const written: string[] = [];
+  // Outputs are one transaction: both files are replaced together at the end, or neither.
+  const tx = createOutputTransaction(signal === undefined ? {} : { signal });
   try {
+    await internalPause('after-augment', signal);
     await writeEnrichedMatrix(out, result.matrix, {
+      transaction: tx,
       onProgress: (done, total) => progress.update(`writing ${config.out}`, done, total),
     });
-    written.push(out);
     progress.finish();
+    await internalPause('staged-matrix', signal);
     const tWrite = performance.now();
     const seconds: PhaseSeconds = {
       backend: (clock.backend - clock.start) / 1000,
@@ -162,16 +184,22 @@ export async function augmentAndWrite(
       total: (tWrite - clock.start) / 1000,
     };
     if (summaryFile !== undefined) {
-      await writeSummary(summaryFile, result.summary, {
-        ...(auto === undefined ? {} : { augmented: true }),
-        dataset: datasetInfo(dataset, config.datasetDir),
-        output: { matrix: out },
-        run: { tool: '@vi-mmrec/cli', version: toolVersion(), seconds },
-        ...auto?.summary,
-      });
-      written.push(summaryFile);
+      await writeSummary(
+        summaryFile,
+        result.summary,
+        {
+          ...(auto === undefined ? {} : { augmented: true }),
+          dataset: datasetInfo(dataset, config.datasetDir),
+          output: { matrix: out },
+          run: { tool: '@vi-mmrec/cli', version: toolVersion(), seconds },
+          ...auto?.summary,
+        },
+        { transaction: tx },
+      );
     }
+    await internalPause('before-commit', signal);
     throwIfAborted(signal);
+    tx.commit();
     return {
       dataset,
       result,
@@ -179,17 +207,16 @@ export async function augmentAndWrite(
       seconds,
       files: { matrix: out, ...(summaryFile === undefined ? {} : { summary: summaryFile }) },
     };
-  } catch (e) {
-    // All or nothing: a run that fails after writing the matrix removes it again.
-    await Promise.all(written.map(async (f) => rm(f, { force: true }).catch(() => undefined)));
-    throw e;
+  } finally {
+    // Removes the temporary files unless the commit happened.
+    tx.rollback();
   }
 }
 
 /**
  * The one code path of `augment` and `demo`: read the dataset folder, resolve the backend,
- * run core's `augment`, write the enriched matrix (and summary) atomically. On failure no
- * output file of this run is left behind.
+ * run core's `augment`, write the enriched matrix (and summary) as one transaction. On failure
+ * or abort every previous output stays as it was.
  */
 export async function runAugment(config: AugmentConfig, progress: Progress, signal?: AbortSignal): Promise<AugmentOutcome> {
   const start = performance.now();

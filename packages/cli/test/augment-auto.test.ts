@@ -184,7 +184,7 @@ describe('augment --strategy auto in-process', () => {
       const err = lines(io.err());
       // Run 2 is announced (and aborts), runs to its end, and run 3 never starts.
       expect(err.filter((l) => /auto: proxy run \d\/3 .*…$/.test(l))).toHaveLength(2);
-      expect(err.at(-1)).toBe('vi-mmrec: aborted; no output was written');
+      expect(err.at(-1)).toBe('vi-mmrec: aborted; no output was replaced: existing files are unchanged and no temporary file is left');
       expect(out.files()).toEqual([]);
     } finally {
       out.cleanup();

@@ -171,7 +171,7 @@ describe('Ctrl-C (subprocess)', () => {
         });
         child.on('close', (c) => resolve(c));
       });
-      expect(stderr.trimEnd().split('\n').at(-1)).toBe('vi-mmrec: aborted; no output was written');
+      expect(stderr.trimEnd().split('\n').at(-1)).toBe('vi-mmrec: stopped by SIGINT; no output was replaced: existing files are unchanged and no temporary file is left');
       expect(code).toBe(130);
       expect(stdout).toBe('');
       expect(out.files()).toEqual([]);

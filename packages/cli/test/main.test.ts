@@ -133,7 +133,7 @@ describe('main: augment in-process', () => {
       controller.abort();
       const io = memoryIo({ signal: controller.signal });
       expect(await main(['augment', dataset, '--strategy', 'overlay', '--k', '3', '--lambda', '0.1', '--backend', 'cpu', '--out', join(sub.dir, 'o.tsv'), '-q'], io)).toBe(130);
-      expect(io.err()).toBe('vi-mmrec: aborted; no output was written\n');
+      expect(io.err()).toBe('vi-mmrec: aborted; no output was replaced: existing files are unchanged and no temporary file is left\n');
       expect(sub.files()).toEqual([]);
     } finally {
       sub.cleanup();

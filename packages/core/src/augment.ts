@@ -24,6 +24,12 @@ import type {
 } from './types.js';
 
 const STRATEGIES: readonly Strategy[] = ['overlay', 'synergistic'];
+/** Largest user or item count: ids live in Int32Array and `count + 1` must fit too. */
+const MAX_COUNT = 2 ** 31 - 2;
+
+function isIdArray(a: unknown): boolean {
+  return a instanceof Int32Array || a instanceof Uint32Array || Array.isArray(a);
+}
 const OAVG_MODES: readonly OAvgMode[] = ['modality-mean', 'density'];
 
 /** Validated options with defaults applied. @internal */
@@ -55,17 +61,26 @@ export function resolveAugmentOptions(options: Pick<AugmentOptions, 'strategy' |
 
 function checkInput(input: AugmentInput): void {
   const { numUsers, numItems, modalities } = input;
-  if (!Number.isInteger(numUsers) || numUsers < 0) {
-    throw new InvalidArgumentError('numUsers', `numUsers must be a non-negative integer, got ${numUsers}.`);
+  // Ids are stored in Int32Array and `id + 1` must fit too.
+  if (!Number.isInteger(numUsers) || numUsers < 0 || numUsers > MAX_COUNT) {
+    throw new InvalidArgumentError('numUsers', `numUsers must be an integer in 0…${MAX_COUNT}, got ${String(numUsers)}.`);
   }
-  if (!Number.isInteger(numItems) || numItems < 0) {
-    throw new InvalidArgumentError('numItems', `numItems must be a non-negative integer, got ${numItems}.`);
+  if (!Number.isInteger(numItems) || numItems < 0 || numItems > MAX_COUNT) {
+    throw new InvalidArgumentError('numItems', `numItems must be an integer in 0…${MAX_COUNT}, got ${String(numItems)}.`);
   }
-  if (modalities.length === 0) {
+  const { train } = input;
+  if (typeof train !== 'object' || train === null || !isIdArray(train.users) || !isIdArray(train.items)) {
+    throw new InvalidArgumentError('train', 'train must be { users, items }, two arrays of integer ids (Int32Array).');
+  }
+  const given: unknown = modalities;
+  if (!Array.isArray(given) || given.length === 0) {
     throw new InvalidArgumentError('modalities', 'At least one modality (dense features or neighbour lists) is required.');
   }
   const names = new Set<string>();
   for (const m of modalities) {
+    if (typeof m !== 'object' || m === null || typeof m.name !== 'string' || m.name === '') {
+      throw new InvalidArgumentError('modalities', 'Every modality needs a non-empty string name.');
+    }
     if (names.has(m.name)) throw new InvalidArgumentError('modalities', `Modality name '${m.name}' is used twice.`);
     names.add(m.name);
     if (m.kind === 'dense') {
@@ -80,7 +95,7 @@ function checkInput(input: AugmentInput): void {
       }
       const f = m.features;
       for (let p = 0; p < f.length; p++) {
-        if (!Number.isFinite(f[p]!)) {
+        if (!Number.isFinite(f[p])) {
           throw new InvalidDataError(where, `feature of item ${Math.floor(p / m.dim)}, column ${p % m.dim} is ${f[p]} (NaN/Inf); clean the features.`);
         }
       }
@@ -149,8 +164,16 @@ export async function augment(input: AugmentInput, options: AugmentOptions): Pro
   const { signal, onProgress } = options;
   throwIfAborted(signal);
   const { numUsers, numItems, modalities } = input;
-  const { strategy, k, lambda, oAvg } = opts;
+  const { strategy, lambda, oAvg } = opts;
+  // No item has more than numItems - 1 neighbours: cap k before any buffer is sized from it.
+  const k = Math.min(opts.k, Math.max(1, numItems - 1));
+  if (k < opts.k) {
+    options.logger?.warn(`k = ${opts.k} is more than the ${Math.max(0, numItems - 1)} other items of ${numItems}; using k = ${k}.`);
+  }
   const train: Csr = trainCsr(numUsers, numItems, input.train);
+  if (train.cols.length === 0) {
+    options.logger?.warn('the training split is empty (no training interaction): the enriched matrix will be empty; check the x_label column (0 = train).');
+  }
 
   const dense = modalities.filter((m): m is DenseModality => m.kind === 'dense');
   const lists = new Map<string, WeightedCsr>();
@@ -181,7 +204,7 @@ export async function augment(input: AugmentInput, options: AugmentOptions): Pro
   const parts: FeatureBlock[] = dense.map((m) => ({ data: m.features, dim: m.dim }));
   const outputs: NeighbourOutputSpec[] = [];
   if (needPerModality) dense.forEach((_, p) => outputs.push({ parts: [p], k }));
-  const fusedOutput = needFused && dense.length > 0 ? outputs.push({ parts: dense.map((_, p) => p), k: k + maxListed }) - 1 : -1;
+  const fusedOutput = needFused && dense.length > 0 ? outputs.push({ parts: dense.map((_, p) => p), k: Math.min(k + maxListed, Math.max(1, numItems - 1)) }) - 1 : -1;
 
   const tSim = performance.now();
   let backendName = 'none (neighbour lists only)';
@@ -226,12 +249,15 @@ export async function augment(input: AugmentInput, options: AugmentOptions): Pro
   // Statistically informed weights.
   const real = train.cols.length;
   const modalityOverlaps: Record<string, number> = {};
+  const overlaps: number[] = [];
   for (const [name, table] of perModality) {
     const c = virtualCounts(train, table, numItems);
-    modalityOverlaps[name] = c.pairs === 0 ? 0 : c.real / c.pairs;
+    const overlap = c.pairs === 0 ? 0 : c.real / c.pairs;
+    overlaps.push(overlap);
+    // defineProperty: a modality may be named '__proto__' (assignment would set the prototype).
+    Object.defineProperty(modalityOverlaps, name, { value: overlap, enumerable: true, writable: true, configurable: true });
   }
   const density = numUsers * numItems === 0 ? 0 : real / (numUsers * numItems);
-  const overlaps = Object.values(modalityOverlaps);
   const oAvgValue = oAvg === 'density' ? density : overlaps.reduce((a, b) => a + b, 0) / overlaps.length;
   const summaries: GroupSummary[] = groups.map((g) => {
     const c = virtualCounts(train, g.table, numItems);

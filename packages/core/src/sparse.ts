@@ -14,6 +14,9 @@ export interface WeightedCsr extends Csr {
   readonly values: Float64Array;
 }
 
+/** An id as written in messages: strings quoted, so '1' and 1 differ. */
+const show = (v: unknown): string => (typeof v === 'string' ? JSON.stringify(v) : String(v));
+
 /** Builds the user-row CSR of R+ (sorted, duplicates merged), checking id ranges. @internal */
 export function trainCsr(numUsers: number, numItems: number, train: Interactions): Csr {
   const { users, items } = train;
@@ -24,11 +27,14 @@ export function trainCsr(numUsers: number, numItems: number, train: Interactions
   for (let p = 0; p < users.length; p++) {
     const u = users[p]!;
     const i = items[p]!;
-    if (u < 0 || u >= numUsers) {
-      throw new InvalidDataError('training interactions', `pair ${p}: user id ${u} is outside 0…${numUsers - 1}.`);
+    // Plain arrays (not Int32Array) can hold 0.5 or '3': reject them instead of dropping pairs.
+    if (!Number.isInteger(u) || u < 0 || u >= numUsers) {
+      const what = Number.isInteger(u) ? 'is outside' : 'is not an integer id in';
+      throw new InvalidDataError('training interactions', `pair ${p}: user id ${show(u)} ${what} 0…${numUsers - 1}.`);
     }
-    if (i < 0 || i >= numItems) {
-      throw new InvalidDataError('training interactions', `pair ${p}: item id ${i} is outside 0…${numItems - 1}.`);
+    if (!Number.isInteger(i) || i < 0 || i >= numItems) {
+      const what = Number.isInteger(i) ? 'is outside' : 'is not an integer id in';
+      throw new InvalidDataError('training interactions', `pair ${p}: item id ${show(i)} ${what} 0…${numItems - 1}.`);
     }
     counts[u + 1]!++;
   }
@@ -65,8 +71,9 @@ export function neighbourListCsr(m: NeighbourListModality, numItems: number): We
   for (let e = 0; e < items.length; e++) {
     const i = items[e]!;
     const j = neighbours[e]!;
-    if (i < 0 || i >= numItems || j < 0 || j >= numItems) {
-      throw new InvalidDataError(where, `entry ${e}: pair (${i}, ${j}) names an item outside 0…${numItems - 1}.`);
+    if (!Number.isInteger(i) || !Number.isInteger(j) || i < 0 || i >= numItems || j < 0 || j >= numItems) {
+      const what = Number.isInteger(i) && Number.isInteger(j) ? 'names an item outside' : 'is not a pair of integer item ids in';
+      throw new InvalidDataError(where, `entry ${e}: pair (${show(i)}, ${show(j)}) ${what} 0…${numItems - 1}.`);
     }
     if (!Number.isFinite(cosines[e]!)) {
       throw new InvalidDataError(where, `entry ${e}: cosine of (${i}, ${j}) is not a finite number.`);

@@ -77,7 +77,10 @@ export interface Logger {
 export interface AugmentOptions {
   /** `'overlay'` (one group per modality) or `'synergistic'` (one fused group). */
   readonly strategy: Strategy;
-  /** Neighbours per item (integer ≥ 1). */
+  /**
+   * Neighbours per item (integer ≥ 1). A k above `numItems - 1` (no item has more neighbours)
+   * is capped to it, with a warning through {@link AugmentOptions.logger}.
+   */
   readonly k: number;
   /** Strength λ ≥ 0 of virtual interactions. */
   readonly lambda: number;
@@ -131,7 +134,7 @@ export interface GroupSummary {
 
 /** Summary of a run (what the CLI writes as JSON). */
 export interface AugmentSummary {
-  /** The options used, normalised. */
+  /** The options used, normalised (`k` after capping at `numItems - 1`). */
   readonly options: {
     readonly strategy: Strategy;
     readonly k: number;

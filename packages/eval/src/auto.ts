@@ -1,4 +1,4 @@
-import { InvalidArgumentError, isViMmrecError } from '@vi-mmrec/core';
+import { AbortedError, InvalidArgumentError, isViMmrecError } from '@vi-mmrec/core';
 import type { AugmentResult, Logger, OAvgMode, Strategy } from '@vi-mmrec/core';
 import type { InjectMode, NegativePolicy } from '@vi-mmrec/integration-loader';
 import type { EvalDataset } from './dataset.js';
@@ -95,6 +95,8 @@ export interface ChooseOptions {
   readonly onCandidate?: (index: number, total: number, settings: AugmentSettings | null) => void;
   /** Splits and evaluator already prepared for the dataset. */
   readonly prepared?: PreparedData;
+  /** Stops the proxy runs after the current epoch; the promise rejects with `AbortedError`. */
+  readonly signal?: AbortSignal;
 }
 
 /** Defaults the library ships (chosen on validation data; see docs/results.md). */
@@ -181,7 +183,8 @@ export async function chooseSettings(dataset: EvalDataset, options: ChooseOption
       options.logger?.warn(`proxy ${describe(s)} skipped: ${e.message}`);
       return { settings: s, v: NaN, skipped: e.message };
     }
-    const r = await runOnce(data, train, seed, loader);
+    const r = await runOnce(data, train, seed, loader, undefined, options.signal);
+    if (options.signal?.aborted === true) throw new AbortedError();
     options.logger?.info(`proxy ${describe(s)}: valid recall@20 ${r.valid['recall@20']?.toFixed(5)} (best epoch ${r.bestEpoch} of ${r.epochs})`);
     return { settings: s, v: r.valid['recall@20'] ?? 0 };
   };

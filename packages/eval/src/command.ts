@@ -1,7 +1,7 @@
 import { rm } from 'node:fs/promises';
-import { InvalidArgumentError, isViMmrecError } from '@vi-mmrec/core';
+import { AbortedError, InvalidArgumentError, isViMmrecError } from '@vi-mmrec/core';
 import type { Logger, OAvgMode, Strategy } from '@vi-mmrec/core';
-import { readDataset, writeTextAtomic } from '@vi-mmrec/io';
+import { checkOutputFile, createOutputTransaction, readDataset, writeTextAtomic } from '@vi-mmrec/io';
 import type { InjectMode, NegativePolicy } from '@vi-mmrec/integration-loader';
 import { type Choice, DEFAULT_CHOOSE, RECOMMENDED_SETTINGS, chooseSettings, confirmChoice } from './auto.js';
 import type { EvalDataset } from './dataset.js';
@@ -25,7 +25,15 @@ export interface EvalIo {
   readonly stdout: NodeJS.WritableStream;
   readonly stderr: NodeJS.WritableStream;
   readonly isTTY: boolean;
+  /**
+   * Stops the run after the current epoch (the bin wires it to Ctrl-C and SIGTERM, with the
+   * signal's name as the reason): finished runs are kept in `--json`'s `.partial` file.
+   */
+  readonly signal?: AbortSignal;
 }
+
+/** Most `--seeds`: each seed trains every variant in full; the bound keeps memory sized by use. */
+export const MAX_SEEDS = 1000;
 
 type Stat = { mean: number; std: number };
 
@@ -147,6 +155,8 @@ function parseArgs(argv: readonly string[]): Args {
     if (!Number.isInteger(n) || n < 1) throw new UsageError(`${flag} expects a positive integer, got '${v}'.`);
     return n;
   };
+  const seeds = int('--seeds', 3);
+  if (seeds > MAX_SEEDS) throw new UsageError(`--seeds must be at most ${MAX_SEEDS}, got ${seeds}.`);
   const strategyArg = opts.get('--strategy') ?? 'auto';
   const strategies = strategyArg === 'auto' ? 'auto' : strategyArg.split(',').map((s) => oneOf('--strategy', s, ['overlay', 'synergistic'] as const));
   const kArg = opts.get('--k');
@@ -157,7 +167,7 @@ function parseArgs(argv: readonly string[]): Args {
   return {
     dir: pos[0]!,
     model: oneOf('--model', opts.get('--model') ?? 'bpr', MODELS),
-    seeds: int('--seeds', 3),
+    seeds,
     strategies,
     ...(kArg === undefined ? {} : { ks: parseList('--k', kArg, 'int') }),
     ...(lArg === undefined ? {} : { lambdas: parseList('--lambda', lArg, 'float') }),
@@ -195,7 +205,8 @@ const fmt = (s: Stat | undefined): string => (s === undefined ? '–' : `${s.mea
  * over seeds, relative gain, seconds and pairs per epoch) and optionally writes JSON and an
  * HTML report. Without `--strategy` (or with `--strategy auto`) the augmentation settings are
  * chosen on validation data by {@link chooseSettings} — possibly "no augmentation".
- * Returns the exit code: 0 ok, 1 failure, 2 usage error; errors are one line on stderr.
+ * Returns the exit code: 0 ok, 1 failure, 2 usage error, 130 (143 for SIGTERM) when
+ * `io.signal` stops it after an epoch; errors are one line on stderr.
  */
 export async function evalCommand(argv: string[], io: EvalIo): Promise<number> {
   const say = (s: string): void => void io.stdout.write(`${s}\n`);
@@ -216,9 +227,18 @@ export async function evalCommand(argv: string[], io: EvalIo): Promise<number> {
     io.stderr.write(io.isTTY ? `\r\x1b[2K${s}` : `${s}\n`);
   };
   const logger: Logger = { info: () => {}, warn: (m) => void io.stderr.write(args.quiet ? '' : `${io.isTTY ? '\r\x1b[2K' : ''}warning: ${m}\n`) };
+  const { signal } = io;
+  const stopIfAborted = (): void => {
+    if (signal?.aborted === true) throw new AbortedError();
+  };
+  const runs: Array<EvalJson['runs'][number]> = [];
   try {
+    for (const [option, file] of [['--json', args.json], ['--report', args.report]] as const) {
+      if (file !== undefined) await checkOutputFile(file, { option, datasetDir: args.dir });
+    }
     await registerBackends(logger);
     const dataset = (await readDataset(args.dir)) as EvalDataset;
+    stopIfAborted();
     const data = prepareData(dataset, args.topK);
     const train: TrainSettings = { model: args.model, maxEpochs: args.maxEpochs, patience: args.patience, learningRate: 1e-3, ks: args.topK };
     let choice: Choice | undefined;
@@ -234,7 +254,11 @@ export async function evalCommand(argv: string[], io: EvalIo): Promise<number> {
         ...(args.lambdas === undefined ? {} : { lambdas: args.lambdas }),
         ...(args.negatives === undefined ? {} : { negatives: args.negatives }),
         logger,
-        onCandidate: (i, n, s) => progress(`auto: proxy ${i + 1}/${n} (${label(s)})`),
+        ...(signal === undefined ? {} : { signal }),
+        onCandidate: (i, n, s) => {
+          stopIfAborted();
+          progress(`auto: proxy ${i + 1}/${n} (${label(s)})`);
+        },
       });
       if (!args.quiet) say(`auto: ${choice.reason}`);
       variants = [choice.settings];
@@ -248,14 +272,16 @@ export async function evalCommand(argv: string[], io: EvalIo): Promise<number> {
         }
       }
     }
-    const runs: Array<EvalJson['runs'][number]> = [];
     const seeds = Array.from({ length: args.seeds }, (_, i) => i + 1);
     const runVariant = async (name: string, make: (seed: number) => ReturnType<typeof loaderFor>): Promise<RunResult[]> => {
       const out: RunResult[] = [];
       for (const seed of seeds) {
         const r = await runOnce(data, train, seed, make(seed), (e) =>
           progress(`${args.model} ${name} seed ${seed}/${seeds.length} epoch ${e.epoch} loss ${e.loss.toFixed(4)} valid R@20 ${e.validRecall20.toFixed(4)} (${e.trainSeconds.toFixed(1)} s)`),
+          signal,
         );
+        // A run cut short by a signal is not a result: keep only the finished ones.
+        stopIfAborted();
         out.push(r);
         runs.push({ variant: name, seed, test: r.test, valid: r.valid, bestEpoch: r.bestEpoch, epochs: r.epochs, secondsPerEpoch: r.secondsPerEpoch, pairsPerEpoch: r.pairsPerEpoch });
         // Long experiments lose nothing when interrupted: the finished runs so far.
@@ -335,14 +361,26 @@ export async function evalCommand(argv: string[], io: EvalIo): Promise<number> {
       }
       if (choice?.confirmation !== undefined) say(`\nauto: ${choice.reason}`);
     }
-    if (args.json !== undefined) {
-      await writeTextAtomic(args.json, `${JSON.stringify(json, null, 2)}\n`);
-      await rm(`${args.json}.partial`, { force: true });
+    // --json and --report are replaced together, or neither.
+    const tx = createOutputTransaction();
+    try {
+      if (args.json !== undefined) await writeTextAtomic(args.json, `${JSON.stringify(json, null, 2)}\n`, { transaction: tx });
+      if (args.report !== undefined) await writeTextAtomic(args.report, renderReport([json]), { transaction: tx });
+      stopIfAborted();
+      tx.commit();
+    } finally {
+      tx.rollback();
     }
-    if (args.report !== undefined) await writeTextAtomic(args.report, renderReport([json]));
+    if (args.json !== undefined) await rm(`${args.json}.partial`, { force: true });
     return 0;
   } catch (e) {
     if (io.isTTY && !args.quiet) io.stderr.write('\r\x1b[2K');
+    if (isViMmrecError(e, 'ABORTED')) {
+      const reason: unknown = signal?.reason;
+      const kept = args.json !== undefined && runs.length > 0 ? `; the ${runs.length} finished run(s) are in ${args.json}.partial` : '';
+      io.stderr.write(`vi-mmrec eval: stopped by ${typeof reason === 'string' ? reason : 'abort'} after ${runs.length} finished run(s); no output was replaced${kept}\n`);
+      return reason === 'SIGTERM' ? 143 : reason === 'SIGHUP' ? 129 : 130;
+    }
     const msg = e instanceof Error ? e.message.split('\n')[0]! : String(e);
     io.stderr.write(`vi-mmrec eval: ${msg}\n`);
     return isViMmrecError(e) && e instanceof InvalidArgumentError ? 2 : 1;

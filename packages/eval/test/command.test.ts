@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -33,6 +33,63 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
+});
+
+describe('evalCommand stops on a signal (Ctrl-C, SIGTERM)', () => {
+  it.each([
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+  ] as const)('%s after the first epoch of seed 2: keeps the finished run, replaces nothing, exits %d', async (reason, code) => {
+    const json = join(dir, `stop-${reason}.json`);
+    const html = join(dir, `stop-${reason}.html`);
+    await writeFile(json, 'previous json');
+    await writeFile(html, 'previous html');
+    const controller = new AbortController();
+    const out = sink();
+    const chunks: string[] = [];
+    let epochs = 0;
+    const err = new Writable({
+      write(c, _e, cb) {
+        const line = String(c);
+        chunks.push(line);
+        // The signal lands during seed 2 of the baseline: seed 1 is finished.
+        if (line.includes('baseline seed 2/3 epoch 1 ') && !controller.signal.aborted) controller.abort(reason);
+        if (/ epoch \d+ loss /.test(line)) epochs++;
+        cb();
+      },
+    });
+    const result = await evalCommand(
+      [join(dir, 'tiny'), '--model', 'bpr', '--seeds', '3', '--strategy', 'overlay', '--k', '2', '--lambda', '0.1', '--max-epochs', '3', '--json', json, '--report', html],
+      { stdout: out.stream, stderr: err, isTTY: false, signal: controller.signal },
+    );
+    expect(result).toBe(code);
+    // Seed 1 ran its 3 epochs; seed 2 stopped after the epoch in progress.
+    expect(epochs).toBe(4);
+    expect(chunks.at(-1)).toBe(`vi-mmrec eval: stopped by ${reason} after 1 finished run(s); no output was replaced; the 1 finished run(s) are in ${json}.partial\n`);
+    expect(await readFile(json, 'utf8')).toBe('previous json');
+    expect(await readFile(html, 'utf8')).toBe('previous html');
+    const partial = JSON.parse(await readFile(`${json}.partial`, 'utf8'));
+    expect(partial.complete).toBe(false);
+    expect(partial.runs.map((r: { variant: string; seed: number }) => [r.variant, r.seed])).toEqual([['baseline', 1]]);
+    expect(out.text()).toBe('');
+  }, 120_000);
+
+  it('--seeds above 1000 is a usage error before any work', async () => {
+    const err = sink();
+    const code = await evalCommand([join(dir, 'tiny'), '--seeds', '1000000000'], { stdout: sink().stream, stderr: err.stream, isTTY: false });
+    expect(code).toBe(2);
+    expect(err.text().split('\n')[0]).toBe('vi-mmrec eval: --seeds must be at most 1000, got 1000000000.');
+  });
+
+  it('--json naming a dataset input is refused before any work', async () => {
+    const err = sink();
+    const inter = join(dir, 'tiny', 'tiny.inter');
+    const before = await readFile(inter, 'utf8');
+    const code = await evalCommand([join(dir, 'tiny'), '--json', inter], { stdout: sink().stream, stderr: err.stream, isTTY: false });
+    expect(code).toBe(2);
+    expect(err.text()).toContain(`refusing to write --json ${inter}: it is the dataset's input`);
+    expect(await readFile(inter, 'utf8')).toBe(before);
+  });
 });
 
 describe('evalCommand end to end', () => {

@@ -1,7 +1,7 @@
 import { basename, join, resolve } from 'node:path';
 import { InvalidArgumentError, InvalidDataError } from '@vi-mmrec/core';
 import type { AugmentResult, EnrichedMatrix, Logger } from '@vi-mmrec/core';
-import { formatWeight } from '@vi-mmrec/io';
+import { checkOutputFile, formatWeight } from '@vi-mmrec/io';
 import { atomicWriteText } from './atomic.js';
 import { type InterFile, findInterFile, readInterFile } from './inter-file.js';
 
@@ -179,6 +179,8 @@ export async function exportForMmrec(
   if (loc.inter !== undefined && resolve(file) === resolve(loc.inter)) {
     throw new InvalidArgumentError('path', `The output ${file} is the dataset's own .inter file; choose another path.`);
   }
+  // Never a dataset input, a directory, a device or another non-regular file; folder writable.
+  await checkOutputFile(file, { option: 'path', datasetDir: loc.dir });
   if (format !== 'sidecar' && loc.inter === undefined) {
     throw new InvalidArgumentError('dataset', `Format '${format}' copies the dataset's .inter, but ${loc.dir} has none; pass { dir, interFile }.`);
   }

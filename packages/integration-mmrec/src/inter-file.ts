@@ -40,7 +40,8 @@ function parseId(text: string | undefined, where: string, column: string): numbe
 
 /** Reads a tab-separated `.inter` with header naming userID, itemID and x_label. @internal */
 export async function readInterFile(file: string): Promise<InterFile> {
-  const text = await readFile(file, 'utf8');
+  // A UTF-8 byte-order mark is ignored, as @vi-mmrec/io's reader does.
+  const text = (await readFile(file, 'utf8')).replace(/^\uFEFF/, '');
   const all = text.split('\n');
   const name = basename(file);
   const header = (all[0] ?? '').replace(/\r$/, '').split('\t');

@@ -292,4 +292,30 @@ describe('atomic writes', () => {
     expect(isViMmrecError(err, 'INVALID_ARGUMENT')).toBe(true);
     expect(await readFile(join(dir, 'tiny.inter'), 'utf8')).toBe(`${INTER}\n`);
   });
+
+  it('never overwrites another dataset input (a feature file) or a device', async () => {
+    await writeFile(join(dir, 'img_feat.npy'), 'features');
+    for (const path of [join(dir, 'img_feat.npy'), '/dev/null']) {
+      const err = await exportForMmrec(dir, resultOf(ENTRIES), { path }).catch((e: unknown) => e);
+      expect(isViMmrecError(err, 'INVALID_ARGUMENT')).toBe(true);
+      expect((err as Error).message).toContain(`refusing to write path ${path}`);
+    }
+    expect(await readFile(join(dir, 'img_feat.npy'), 'utf8')).toBe('features');
+    expect(await readdir(dir)).toEqual(['img_feat.npy', 'tiny.inter']);
+  });
+
+  it('accepts a .inter that starts with a UTF-8 byte-order mark, as the reader does', async () => {
+    await writeFile(join(dir, 'tiny.inter'), `\uFEFF${INTER}\n`);
+    const res = await exportForMmrec(dir, resultOf(ENTRIES), { format: 'labelled' });
+    const text = await readFile(res.file, 'utf8');
+    // The copy starts with the header, without the mark.
+    expect(text.startsWith('userID\titemID\tx_label\ttimestamp\tweight\n')).toBe(true);
+  });
+
+  it('writes a valid 240-byte output name: the temporary name stays short', async () => {
+    const path = join(dir, `${'x'.repeat(236)}.tsv`);
+    const res = await exportForMmrec(dir, resultOf(ENTRIES), { path });
+    expect(res.file).toBe(path);
+    expect((await readdir(dir)).sort()).toEqual(['tiny.inter', `${'x'.repeat(236)}.tsv`].sort());
+  });
 });

@@ -3,7 +3,7 @@ import { readdir } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { InvalidArgumentError, InvalidDataError, type Interactions, type Modality } from '@vi-mmrec/core';
 import { readFileChecked, wrapFsError } from './fs-utils.js';
-import { parseInteractions } from './inter.js';
+import { type LabelledInteractions, parseInteractions } from './inter.js';
 import { checkNeighbourRange, parseNeighbourList, type ParsedNeighbourList } from './knn.js';
 import { type NpyArray, parseNpy } from './npy.js';
 
@@ -50,6 +50,14 @@ interface ModalityFile {
 const FEAT = /^(.+)_feat\.npy$/;
 const KNN = /^(.+?)_knn[^/\\]*\.tsv$/;
 
+/**
+ * True when {@link readDataset} takes a file of this name as an input (`*.inter`,
+ * `*_feat.npy`, `*_knn*.tsv`); outputs must never get such a name in a dataset folder.
+ */
+export function isDatasetFileName(name: string): boolean {
+  return name.endsWith('.inter') || FEAT.test(name) || KNN.test(name);
+}
+
 async function listFolder(dir: string): Promise<Dirent[]> {
   try {
     return await readdir(dir, { withFileTypes: true });
@@ -90,6 +98,31 @@ async function scanFolder(dir: string): Promise<{ inter: string; modalities: Mod
     modalities.push(files[0]!);
   }
   return { inter: inters[0]!, modalities };
+}
+
+/**
+ * Memory follows the data, never a number read from it: every user and item id sizes arrays
+ * downstream (U + 1, I + 1 entries), so an id may not exceed the rows that could name a distinct
+ * one. User ids must stay below the number of `.inter` rows; item ids (when no dense file fixes
+ * the item count) below the `.inter` rows plus the neighbour-list entries (`listEntries`).
+ */
+function checkIdBounds(all: LabelledInteractions, inter: string, listEntries: number | undefined): void {
+  const rows = all.users.length;
+  const bad = (ids: Int32Array, limit: number): number => ids.findIndex((v) => v >= limit);
+  if (all.numUsers > rows) {
+    const p = bad(all.users, rows);
+    throw new InvalidDataError(
+      inter,
+      `data row ${p + 1} has userID ${all.users[p]}, but the file has only ${rows} rows; user ids must be 0-based and dense (0…U-1, every user in the file): renumber the users.`,
+    );
+  }
+  if (listEntries !== undefined && all.numItems > rows + listEntries) {
+    const p = bad(all.items, rows + listEntries);
+    throw new InvalidDataError(
+      inter,
+      `data row ${p + 1} has itemID ${all.items[p]}, but the dataset names at most ${rows + listEntries} items (${rows} rows, ${listEntries} neighbour-list entries, no dense feature file); item ids must be 0-based and dense: renumber the items.`,
+    );
+  }
 }
 
 /** Rejects NaN/Inf features, naming the row (= item) and column. */
@@ -184,6 +217,7 @@ export async function readDataset(dir: string, options: ReadDatasetOptions = {})
       `has ${rows} rows but the dataset has ${numItems} items (${why}); a feature file needs one row per item (row i = item i).`,
     );
   }
+  checkIdBounds(all, inter, dense.length > 0 ? undefined : lists.reduce((n, l) => n + l.list.modality.items.length, 0));
   const itemsFrom = dense.length > 0 ? `from ${inter} and the dense feature files` : `from ${inter}`;
   for (const { list } of lists) checkNeighbourRange(list, numItems, itemsFrom);
 

@@ -1,7 +1,9 @@
-import { randomBytes } from 'node:crypto';
-import { open, readFile, rm, rename } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { constants } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { InvalidDataError } from '@vi-mmrec/core';
+import { type OutputTransaction, type WriteChunk, createOutputTransaction } from './transaction.js';
+
+export type { WriteChunk } from './transaction.js';
 
 const FS_REASONS: Readonly<Record<string, string>> = {
   ENOENT: 'no such file or directory',
@@ -34,49 +36,49 @@ export function wrapFsError(e: unknown, path: string, action: 'read' | 'write'):
   return new InvalidDataError(path, `cannot ${action} (${reason}, ${code}); ${hint}.`, { cause: e });
 }
 
-/** `readFile` whose errors name the file. @internal */
+/**
+ * `readFile` whose errors name the file. Only regular files are read: a device (`/dev/zero`),
+ * a named pipe or a socket, directly or through a symbolic link, would read forever or block,
+ * so it is an `InvalidDataError`. The file is opened non-blocking, so a pipe with no writer
+ * cannot hang the open itself. @internal
+ */
 export async function readFileChecked(file: string): Promise<Buffer> {
+  let handle;
   try {
-    return await readFile(file);
+    handle = await open(file, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (e) {
     throw wrapFsError(e, file, 'read');
   }
+  try {
+    if (!(await handle.stat()).isFile()) {
+      throw new InvalidDataError(file, 'is not a regular file (a device, pipe or socket, maybe behind a symbolic link); point it at a regular file.');
+    }
+    return await handle.readFile();
+  } catch (e) {
+    throw wrapFsError(e, file, 'read');
+  } finally {
+    await handle.close().catch(() => undefined);
+  }
 }
-
-/** Sink of an atomic write: appends text or bytes to the temporary file. @internal */
-export type WriteChunk = (chunk: string | Uint8Array) => Promise<void>;
 
 /**
  * Writes `file` atomically: `produce` streams its content into a temporary file in the same
  * folder, which is flushed and renamed over `file` only when `produce` resolves. On any error
- * the temporary file is removed and `file` is left untouched. @internal
+ * the temporary file is removed and `file` is left untouched. With `transaction`, the file is
+ * only staged there and replaced when the transaction commits. @internal
  */
-export async function atomicWrite(file: string, produce: (write: WriteChunk) => Promise<void>): Promise<void> {
-  const tmp = join(dirname(file), `.${basename(file)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
-  let handle;
+export async function atomicWrite(
+  file: string,
+  produce: (write: WriteChunk) => Promise<void>,
+  transaction?: OutputTransaction,
+): Promise<void> {
+  if (transaction !== undefined) return transaction.stage(file, produce);
+  const tx = createOutputTransaction();
   try {
-    handle = await open(tmp, 'wx', 0o666);
-  } catch (e) {
-    throw wrapFsError(e, file, 'write');
-  }
-  const fh = handle;
-  try {
-    await produce(async (chunk) => {
-      if (typeof chunk === 'string') await fh.write(chunk, null, 'utf8');
-      else await fh.write(chunk);
-    });
-    await fh.sync();
-    await fh.close();
-  } catch (e) {
-    await fh.close().catch(() => undefined);
-    await rm(tmp, { force: true }).catch(() => undefined);
-    throw wrapFsError(e, file, 'write');
-  }
-  try {
-    await rename(tmp, file);
-  } catch (e) {
-    await rm(tmp, { force: true }).catch(() => undefined);
-    throw wrapFsError(e, file, 'write');
+    await tx.stage(file, produce);
+    tx.commit();
+  } finally {
+    tx.rollback();
   }
 }
 

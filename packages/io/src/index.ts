@@ -5,7 +5,7 @@
  *
  * @packageDocumentation
  */
-export { readDataset } from './dataset.js';
+export { readDataset, isDatasetFileName } from './dataset.js';
 export type { Dataset, ReadDatasetOptions, ReadProgressEvent } from './dataset.js';
 export { readInteractions } from './inter.js';
 export type { LabelledInteractions } from './inter.js';
@@ -13,7 +13,11 @@ export { readNpy } from './npy.js';
 export type { NpyArray } from './npy.js';
 export { readNeighbourList } from './knn.js';
 export { writeEnrichedMatrix, writeSummary, writeTextAtomic, formatWeight } from './write.js';
-export type { WriteMatrixOptions } from './write.js';
+export type { WriteMatrixOptions, WriteTextOptions } from './write.js';
+export { checkOutputFile } from './output-check.js';
+export type { CheckOutputOptions } from './output-check.js';
+export { createOutputTransaction, probeWritable, removeTemporaryFiles } from './transaction.js';
+export type { OutputTransaction, OutputTransactionOptions, WriteChunk } from './transaction.js';
 export { synthesizeDataset } from './synthetic.js';
 export type { SyntheticOptions } from './synthetic.js';
 export { writeDataset } from './write-dataset.js';

@@ -55,35 +55,25 @@ export function parseNeighbourList(buf: Uint8Array, source: string, name: string
   return parsed;
 }
 
-/** Rejects a pair (item, neighbour) listed twice, naming both lines. */
+/**
+ * Rejects a pair (item, neighbour) listed twice, naming both lines. Sorts entry indices, so
+ * memory follows the number of entries, never the size of an id.
+ */
 function checkDuplicates(list: ParsedNeighbourList): void {
   const { items, neighbours } = list.modality;
-  const n = items.length;
-  const size = list.maxId + 1;
-  // Bucket entries by item (counting sort), then find repeated neighbours with a stamp array.
-  const start = new Int32Array(size + 1);
-  for (let e = 0; e < n; e++) start[items[e]! + 1]!++;
-  for (let i = 0; i < size; i++) start[i + 1]! += start[i]!;
-  const fill = start.slice(0, size);
-  const order = new Int32Array(n);
-  for (let e = 0; e < n; e++) order[fill[items[e]!]!++] = e;
-  const stamp = new Int32Array(size).fill(-1);
-  const firstEntry = new Int32Array(size);
-  for (let i = 0; i < size; i++) {
-    for (let p = start[i]!; p < start[i + 1]!; p++) {
-      const e = order[p]!;
-      const j = neighbours[e]!;
-      if (stamp[j] === i) {
-        const a = Math.min(list.lines[firstEntry[j]!]!, list.lines[e]!);
-        const b = Math.max(list.lines[firstEntry[j]!]!, list.lines[e]!);
-        throw new InvalidDataError(
-          `${list.source}:${b}`,
-          `the pair itemID ${i}, neighborID ${j} is listed twice (also on line ${a}); keep one row per pair.`,
-        );
-      }
-      stamp[j] = i;
-      firstEntry[j] = e;
-    }
+  const order = new Int32Array(items.length);
+  for (let e = 0; e < order.length; e++) order[e] = e;
+  order.sort((x, y) => items[x]! - items[y]! || neighbours[x]! - neighbours[y]! || x - y);
+  for (let p = 1; p < order.length; p++) {
+    const e = order[p]!;
+    const f = order[p - 1]!;
+    if (items[e] !== items[f] || neighbours[e] !== neighbours[f]) continue;
+    const a = Math.min(list.lines[f]!, list.lines[e]!);
+    const b = Math.max(list.lines[f]!, list.lines[e]!);
+    throw new InvalidDataError(
+      `${list.source}:${b}`,
+      `the pair itemID ${items[e]}, neighborID ${neighbours[e]} is listed twice (also on line ${a}); keep one row per pair.`,
+    );
   }
 }
 

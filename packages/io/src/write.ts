@@ -1,5 +1,6 @@
 import { InvalidDataError, type AugmentSummary, type EnrichedMatrix } from '@vi-mmrec/core';
 import { ChunkedWriter, atomicWrite } from './fs-utils.js';
+import type { OutputTransaction } from './transaction.js';
 
 /**
  * Formats a number with 9 significant digits, trailing zeros trimmed (`1`, `0.1`,
@@ -23,6 +24,17 @@ export function formatWeight(x: number): string {
 export interface WriteMatrixOptions {
   /** Called after each written chunk with the rows (entries) written so far and the total. */
   readonly onProgress?: (doneRows: number, totalRows: number) => void;
+  /**
+   * Stage the file in this transaction instead of replacing it at once: it is replaced when
+   * the transaction commits (with the other outputs of the run), or never.
+   */
+  readonly transaction?: OutputTransaction;
+}
+
+/** Options of {@link writeSummary} and {@link writeTextAtomic}. */
+export interface WriteTextOptions {
+  /** Stage the file in this transaction instead of replacing it at once. */
+  readonly transaction?: OutputTransaction;
 }
 
 /**
@@ -30,7 +42,8 @@ export interface WriteMatrixOptions {
  * per non-zero entry, sorted by user then item, weights with 9 significant digits (see
  * {@link formatWeight}). The file is streamed in ~1 MiB chunks into a temporary file in the
  * same folder and renamed into place at the end: a failed write leaves neither `file` nor a
- * temporary file. Rejects with `InvalidDataError` on an unsorted row or a non-finite weight.
+ * temporary file. Rejects with `InvalidDataError` on an unsorted row or a non-finite weight,
+ * and with `AbortedError` when the transaction's signal aborts.
  */
 export async function writeEnrichedMatrix(file: string, matrix: EnrichedMatrix, options: WriteMatrixOptions = {}): Promise<void> {
   const { numUsers, rowPtr, items, weights } = matrix;
@@ -59,7 +72,7 @@ export async function writeEnrichedMatrix(file: string, matrix: EnrichedMatrix, 
     }
     await out.flush();
     options.onProgress?.(total, total);
-  });
+  }, options.transaction);
 }
 
 /**
@@ -68,10 +81,10 @@ export async function writeEnrichedMatrix(file: string, matrix: EnrichedMatrix, 
  * fields of `extra` that the summary does not already have (e.g. dataset, tool version).
  * Written atomically like {@link writeEnrichedMatrix}.
  */
-export async function writeSummary(file: string, summary: AugmentSummary, extra: object = {}): Promise<void> {
+export async function writeSummary(file: string, summary: AugmentSummary, extra: object = {}, options: WriteTextOptions = {}): Promise<void> {
   const merged: Record<string, unknown> = { ...summary };
-  for (const [key, value] of Object.entries(extra)) if (!(key in merged)) merged[key] = value;
-  await writeTextAtomic(file, `${JSON.stringify(merged, null, 2)}\n`);
+  for (const [key, value] of Object.entries(extra)) if (!Object.hasOwn(merged, key)) merged[key] = value;
+  await writeTextAtomic(file, `${JSON.stringify(merged, null, 2)}\n`, options);
 }
 
 /**
@@ -81,6 +94,6 @@ export async function writeSummary(file: string, summary: AugmentSummary, extra:
  *
  * @throws InvalidDataError naming the file when it cannot be written.
  */
-export async function writeTextAtomic(file: string, text: string): Promise<void> {
-  await atomicWrite(file, async (write) => write(text));
+export async function writeTextAtomic(file: string, text: string, options: WriteTextOptions = {}): Promise<void> {
+  await atomicWrite(file, async (write) => write(text), options.transaction);
 }
