@@ -19,6 +19,7 @@ const checks = [
   ['build', 'npx', ['--no-install', 'tsc', '-b']],
   ['typecheck tests', 'npx', ['--no-install', 'nx', 'run-many', '-t', 'typecheck', '--outputStyle=static', '--skip-nx-cache']],
   ['lint', 'npx', ['--no-install', 'eslint', '.']],
+  ['repository consistency (references, nx inputs, ignored files)', 'node', ['tools/repo-check.mjs']],
   ['changesets', 'node', ['tools/publish/changeset-check.mjs']],
   ['docs (API reference + links)', 'node', ['tools/docs/build.mjs']],
   ['package hygiene (publint, attw, READMEs)', 'node', ['tools/publish/package-check.mjs']],

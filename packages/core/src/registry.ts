@@ -1,4 +1,4 @@
-import { BackendInitError, BackendNotFoundError, NoBackendAvailableError } from './errors.js';
+import { BackendInitError, BackendNotFoundError, NoBackendAvailableError, isViMmrecError } from './errors.js';
 import type { Backend, BackendFactory } from './spi.js';
 import type { Logger } from './types.js';
 
@@ -67,7 +67,7 @@ async function initEntry(entry: Entry, explicit: boolean, signal?: AbortSignal):
       return backend;
     } catch (error) {
       entry.error =
-        error instanceof BackendInitError
+        isViMmrecError(error, 'BACKEND_INIT')
           ? error
           : new BackendInitError(
               entry.factory.name,

@@ -1,5 +1,5 @@
 import { rm } from 'node:fs/promises';
-import { InvalidArgumentError, isViMmrecError } from '@vi-mmrec/core';
+import { isViMmrecError } from '@vi-mmrec/core';
 import type { Logger, OAvgMode, Strategy } from '@vi-mmrec/core';
 import { readDataset, writeTextAtomic } from '@vi-mmrec/io';
 import type { InjectMode, NegativePolicy } from '@vi-mmrec/integration-loader';
@@ -345,6 +345,6 @@ export async function evalCommand(argv: string[], io: EvalIo): Promise<number> {
     if (io.isTTY && !args.quiet) io.stderr.write('\r\x1b[2K');
     const msg = e instanceof Error ? e.message.split('\n')[0]! : String(e);
     io.stderr.write(`vi-mmrec eval: ${msg}\n`);
-    return isViMmrecError(e) && e instanceof InvalidArgumentError ? 2 : 1;
+    return isViMmrecError(e, 'INVALID_ARGUMENT') ? 2 : 1;
   }
 }
