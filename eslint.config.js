@@ -2,6 +2,14 @@
 import js from '@eslint/js';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
+import { readFileSync } from 'node:fs';
+
+// vi-mmrec's error classes, read from core so the rule below follows them: `instanceof` against
+// one of them fails when two copies of core are installed, hence isViMmrecError(e, code).
+const coreErrors = [
+  'ViMmrecError',
+  ...[...readFileSync(new URL('packages/core/src/errors.ts', import.meta.url), 'utf8').matchAll(/export class (\w+) extends ViMmrecError/g)].map((m) => m[1]),
+];
 
 export default tseslint.config(
   { ignores: ['**/dist/**', '**/node_modules/**', 'docs/**', 'coverage/**', '**/*.d.ts'] },
@@ -21,7 +29,14 @@ export default tseslint.config(
       '@typescript-eslint/require-await': 'off',
       '@typescript-eslint/no-non-null-assertion': 'off',
       '@typescript-eslint/only-throw-error': 'error',
-      'no-restricted-syntax': ['error', { selector: 'ExportDefaultDeclaration', message: 'Use named exports.' }],
+      'no-restricted-syntax': [
+        'error',
+        { selector: 'ExportDefaultDeclaration', message: 'Use named exports.' },
+        {
+          selector: `BinaryExpression[operator='instanceof'][right.name=/^(${coreErrors.join('|')})$/]`,
+          message: "Use isViMmrecError(e, code) from '@vi-mmrec/core': instanceof fails across duplicate installs of core.",
+        },
+      ],
     },
   },
   {

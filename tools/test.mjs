@@ -19,10 +19,11 @@ const checks = [
   ['build', 'npx', ['--no-install', 'tsc', '-b']],
   ['typecheck tests', 'npx', ['--no-install', 'nx', 'run-many', '-t', 'typecheck', '--outputStyle=static', '--skip-nx-cache']],
   ['lint', 'npx', ['--no-install', 'eslint', '.']],
+  ['repository consistency (references, nx inputs, ignored files)', 'node', ['tools/repo-check.mjs']],
   ['changesets', 'node', ['tools/publish/changeset-check.mjs']],
   ['docs (API reference + links)', 'node', ['tools/docs/build.mjs']],
-  ['package hygiene (publint, attw, READMEs)', 'node', ['tools/publish/package-check.mjs']],
-  ['publish to a local registry and install one package', 'node', ['tools/publish/run.mjs']],
+  ['package hygiene (publint, attw, READMEs, declarations compile for a consumer)', 'node', ['tools/publish/package-check.mjs']],
+  ['publish to a local registry, install, run the quickstart, compile a TypeScript consumer', 'node', ['tools/publish/run.mjs']],
 ];
 const only = process.env.VI_MMREC_TEST_ONLY; // e.g. "vitest" to skip the whole-repo checks
 const failures = [];

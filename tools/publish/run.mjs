@@ -19,7 +19,13 @@
 //     docs/guide/getting-started.md, check the tree (`npm ls --all`, every @vi-mmrec package from
 //     the local registry at the published version);
 //  6. run the page's `quickstart.mjs` code block and compare its output with the page's output block;
-//  7. stop the registry (its whole process group), even on failure or SIGINT/SIGTERM, and verify
+//  7. compile the TypeScript consumer of tools/publish/consumer/ in that project, as a TypeScript
+//     user would: `npm install -D typescript @types/node` (the versions we build with), then `tsc`
+//     with the folder's tsconfig (`strict`, `skipLibCheck: false`): a backend written with the
+//     helpers of `@vi-mmrec/core/backend` (its imports must be docs/contributing/writing-a-backend.md's,
+//     word for word) and the getting-started journey in TypeScript; zero errors, and the
+//     `@ts-expect-error` misuses in it only hold while the published types are not `any`;
+//  8. stop the registry (its whole process group), even on failure or SIGINT/SIGTERM, and verify
 //     that no process of that group is left and the port is closed; remove the temp dir.
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync, openSync, closeSync } from 'node:fs';
 import { spawn } from 'node:child_process';
@@ -36,6 +42,8 @@ const verbose = argv.includes('--verbose');
 const workingTree = argv.includes('--working-tree');
 const jsonOut = argv.find((a) => a.startsWith('--json='))?.slice('--json='.length);
 const GETTING_STARTED = 'docs/guide/getting-started.md';
+const WRITING_A_BACKEND = 'docs/contributing/writing-a-backend.md';
+const CONSUMER = 'tools/publish/consumer';
 
 // ---------------------------------------------------------------------------------------------
 // bookkeeping
@@ -298,14 +306,7 @@ async function main() {
       writeFileSync(join(userDir, 'package.json'), `${JSON.stringify({ name: 'vi-mmrec-quickstart', private: true, type: 'module' }, null, 2)}\n`);
       writeFileSync(join(userDir, '.npmrc'), `registry=${registry.url}\n`);
       writeFileSync(join(tmp, 'user.npmrc'), ''); // no ~/.npmrc
-      const env = {
-        ...baseEnv,
-        npm_config_userconfig: join(tmp, 'user.npmrc'),
-        npm_config_cache: npmCache,
-        npm_config_update_notifier: 'false',
-        npm_config_audit: 'false',
-        npm_config_fund: 'false',
-      };
+      const env = userEnv();
       await must('npm install', 'npm', ['install', ...quickstart.packages], { cwd: userDir, env });
       await must('npm ls --all', 'npm', ['ls', '--all'], { cwd: userDir, env });
       const lock = JSON.parse(readFileSync(join(userDir, 'package-lock.json'), 'utf8'));
@@ -326,8 +327,35 @@ async function main() {
       }
       if (verbose) process.stdout.write(r.stdout);
       return `exit 0, ${norm(r.stdout).split('\n').length} output lines match the page`;
+    })) &&
+    (await step('compile a TypeScript consumer (tsc, strict, skipLibCheck: false)', async () => {
+      const docImports = readFileSync(join(root, WRITING_A_BACKEND), 'utf8').match(/```ts\n(import \{[^`]*?from '@vi-mmrec\/core\/backend';[^`]*?)```/)?.[1].trim();
+      if (docImports === undefined) throw new Error(`${WRITING_A_BACKEND}: no \`\`\`ts block of imports from '@vi-mmrec/core/backend' found`);
+      const files = readdirSync(join(root, CONSUMER)).filter((f) => f.endsWith('.ts') || f === 'tsconfig.json');
+      if (!readFileSync(join(root, CONSUMER, 'backend.ts'), 'utf8').includes(docImports)) {
+        throw new Error(`${CONSUMER}/backend.ts must import exactly what ${WRITING_A_BACKEND} shows; copy its import block:\n${docImports}`);
+      }
+      for (const f of files) cpSync(join(root, CONSUMER, f), join(userDir, f));
+      const dev = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).devDependencies;
+      const tools = ['typescript', '@types/node'].map((n) => `${n}@${dev[n]}`);
+      await must('npm install -D', 'npm', ['install', '--save-dev', ...tools], { cwd: userDir, env: userEnv() });
+      const r = await run(join(userDir, 'node_modules/.bin/tsc'), ['-p', 'tsconfig.json', '--pretty', 'false'], { cwd: userDir, env: baseEnv });
+      if (r.code !== 0 || `${r.stdout}${r.stderr}`.trim() !== '') fail(`tsc exited with ${r.code}`, r);
+      return `${tools.join(' ')}: ${files.filter((f) => f.endsWith('.ts')).join(', ')} compile with 0 errors`;
     }));
   return ok;
+}
+
+/** npm's environment in the user's project: its own .npmrc only, our temp cache, no noise. */
+function userEnv() {
+  return {
+    ...baseEnv,
+    npm_config_userconfig: join(tmp, 'user.npmrc'),
+    npm_config_cache: npmCache,
+    npm_config_update_notifier: 'false',
+    npm_config_audit: 'false',
+    npm_config_fund: 'false',
+  };
 }
 
 let fatal = null;
@@ -350,7 +378,7 @@ const failed = steps.filter((s) => !s.ok).length + (fatal ? 1 : 0);
 const total = (performance.now() - t0) / 1000;
 log('\n══ publish test summary');
 for (const s of steps) log(`${s.ok ? 'PASS' : 'FAIL'}  ${s.seconds.toFixed(1).padStart(5)} s  ${s.name}`);
-const result = failed === 0 && steps.length >= 9 ? 'PASS' : 'FAIL';
+const result = failed === 0 && steps.length >= 10 ? 'PASS' : 'FAIL';
 log(`${result}: publish test in ${total.toFixed(1)} s`);
 if (jsonOut) {
   writeFileSync(jsonOut, `${JSON.stringify({ result, seconds: total, steps, published: Object.fromEntries(published) }, null, 2)}\n`);

@@ -32,11 +32,15 @@ function isIdArray(a: unknown): boolean {
 }
 const OAVG_MODES: readonly OAvgMode[] = ['modality-mean', 'density'];
 
-/** Validated options with defaults applied. @internal */
+/** The options of {@link augment} that {@link resolveAugmentOptions} checked, with defaults applied. */
 export interface ResolvedOptions {
+  /** {@link AugmentOptions.strategy}. */
   readonly strategy: Strategy;
+  /** {@link AugmentOptions.k}: an integer ≥ 1. */
   readonly k: number;
+  /** {@link AugmentOptions.lambda}: finite, ≥ 0. */
   readonly lambda: number;
+  /** {@link AugmentOptions.oAvg}, `'modality-mean'` when it was not given. */
   readonly oAvg: OAvgMode;
 }
 

@@ -115,7 +115,10 @@ export function isViMmrecError(e: unknown, code?: ViMmrecErrorCode): e is ViMmre
   return code === undefined || (e as ViMmrecError).code === code;
 }
 
-/** Throws {@link AbortedError} if the signal is aborted. @internal */
+/**
+ * Throws {@link AbortedError} (with the signal's reason as `cause`) if `signal` is aborted. Backends
+ * call it at every block boundary; it is exported from `@vi-mmrec/core/backend`.
+ */
 export function throwIfAborted(signal: AbortSignal | undefined): void {
   if (signal?.aborted === true) throw new AbortedError(undefined, { cause: signal.reason });
 }

@@ -72,10 +72,10 @@ async function initEntry(entry: Entry, explicit: boolean, signal?: AbortSignal):
       if (signal?.aborted === true || isViMmrecError(error, 'ABORTED')) {
         entry.init = undefined;
         await backend?.dispose().catch(() => undefined);
-        throw error instanceof AbortedError ? error : new AbortedError(undefined, { cause: signal?.reason ?? error });
+        throw isViMmrecError(error, 'ABORTED') ? error : new AbortedError(undefined, { cause: signal?.reason ?? error });
       }
       entry.error =
-        error instanceof BackendInitError
+        isViMmrecError(error, 'BACKEND_INIT')
           ? error
           : new BackendInitError(
               entry.factory.name,

@@ -179,7 +179,7 @@ export async function chooseSettings(dataset: EvalDataset, options: ChooseOption
       loader = loaderFor(data, seed, aug);
     } catch (e) {
       // A negatives policy this dataset cannot support is a candidate to skip, not a failure.
-      if (!(isViMmrecError(e) && e instanceof InvalidArgumentError && e.option === 'negatives')) throw e;
+      if (!(isViMmrecError(e, 'INVALID_ARGUMENT') && (e as InvalidArgumentError).option === 'negatives')) throw e;
       options.logger?.warn(`proxy ${describe(s)} skipped: ${e.message}`);
       return { settings: s, v: NaN, skipped: e.message };
     }

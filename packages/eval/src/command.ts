@@ -1,5 +1,5 @@
 import { rm } from 'node:fs/promises';
-import { AbortedError, InvalidArgumentError, isViMmrecError } from '@vi-mmrec/core';
+import { AbortedError, isViMmrecError } from '@vi-mmrec/core';
 import type { Logger, OAvgMode, Strategy } from '@vi-mmrec/core';
 import { checkOutputFile, createOutputTransaction, readDataset, writeTextAtomic } from '@vi-mmrec/io';
 import type { InjectMode, NegativePolicy } from '@vi-mmrec/integration-loader';
@@ -383,6 +383,6 @@ export async function evalCommand(argv: string[], io: EvalIo): Promise<number> {
     }
     const msg = e instanceof Error ? e.message.split('\n')[0]! : String(e);
     io.stderr.write(`vi-mmrec eval: ${msg}\n`);
-    return isViMmrecError(e) && e instanceof InvalidArgumentError ? 2 : 1;
+    return isViMmrecError(e, 'INVALID_ARGUMENT') ? 2 : 1;
   }
 }

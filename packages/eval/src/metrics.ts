@@ -1,5 +1,4 @@
 import type { SparseInteractions } from './loader.js';
-import { rowHas } from './loader.js';
 
 /**
  * Indices of the `k` highest scores of `scores[offset … offset+n)`, best first; equal scores
@@ -132,9 +131,4 @@ export class Evaluator {
     };
     return { valid: out('valid'), test: out('test') };
   }
-}
-
-/** True when `item` is among the real training items of `u` in `mask`. */
-export function isMasked(mask: SparseInteractions, u: number, item: number): boolean {
-  return rowHas(mask.items, mask.rowPtr[u]!, mask.rowPtr[u + 1]!, item);
 }

@@ -124,7 +124,7 @@ x.astype('<f2').astype('<f4').tofile(d + '/np16.raw')
     expect(a64.shape).toEqual([4, 6]);
     expect([...a64.data]).toEqual(exact);
     expect([...a32.data]).toEqual(exact.map((v) => Math.fround(v)));
-  });
+  }, 60_000); // python3 + numpy in a subprocess: slow on a loaded machine
 
   describe('rejects unsupported or broken files with a message naming the file', () => {
     const cases: Array<[string, () => Uint8Array, RegExp]> = [
