@@ -1,6 +1,6 @@
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { AbortedError, isViMmrecError, type Logger, type OAvgMode, type Strategy } from '@vi-mmrec/core';
+import { AbortedError, isViMmrecError, type Backend, type Logger, type OAvgMode, type Strategy } from '@vi-mmrec/core';
 import { type Dataset, writeTextAtomic } from '@vi-mmrec/io';
 import { CliError } from './errors.js';
 import { importOptional } from './optional-module.js';
@@ -79,6 +79,8 @@ export interface AutoChooseOptions {
   readonly seed?: number;
   readonly minGain?: number;
   readonly logger?: Logger;
+  /** The backend `--backend` selected: the proxy runs augment on it too. */
+  readonly backend?: Backend;
   readonly onCandidate?: (index: number, total: number, settings: ChosenSettings | null) => void;
 }
 
@@ -166,6 +168,7 @@ export async function runAutoAugment(config: AutoAugmentConfig, progress: Progre
     seed: config.seed,
     ...(config.minGain === undefined ? {} : { minGain: config.minGain }),
     logger,
+    backend: input.backend,
     onCandidate: (i, n, s) => {
       // Ctrl-C stops between two proxy runs.
       if (signal?.aborted === true) throw new AbortedError();
