@@ -1,4 +1,4 @@
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, realpathSync, statSync } from 'node:fs';
 import { readFile, readdir } from 'node:fs/promises';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -29,12 +29,14 @@ export interface BackendPackage {
   readonly name: string;
   /** The package's version (undefined for a module outside a package). */
   readonly version: string | undefined;
-  /** Absolute path of the module imported for it (its main entry). */
-  readonly entry: string;
+  /** The package folder, or the module file when a path to a module was given. */
+  readonly path: string;
 }
 
 /** A backend package whose module exports a valid `backendFactory`. */
 export interface LoadedBackendPackage extends BackendPackage {
+  /** The real path of the module that was imported (the package's main entry). */
+  readonly entry: string;
   /** The module's `backendFactory` export. */
   readonly factory: BackendFactory;
 }
@@ -120,7 +122,9 @@ function packageEntry(dir: string, manifest: Record<string, unknown>, label: str
     if (target === undefined || !target.startsWith('./')) {
       throw new BackendInitError(label, `Backend package '${label}' (${dir}) has no main entry for import in its "exports"; export "."; ${DOC}.`);
     }
-    return join(dir, target);
+    const file = join(dir, target);
+    if (existsSync(file)) return file;
+    throw new BackendInitError(label, `Backend package '${label}' (${dir}) has no main module (${target} does not exist); is it built?`);
   }
   const main = typeof manifest.main === 'string' ? manifest.main : 'index.js';
   for (const candidate of [main, `${main}.js`, join(main, 'index.js')]) {
@@ -133,8 +137,7 @@ function packageEntry(dir: string, manifest: Record<string, unknown>, label: str
 async function packageAt(dir: string, fallbackName: string): Promise<BackendPackage | undefined> {
   const manifest = await readManifest(dir);
   if (manifest === undefined) return undefined;
-  const name = typeof manifest.name === 'string' ? manifest.name : fallbackName;
-  return { name, version: typeof manifest.version === 'string' ? manifest.version : undefined, entry: packageEntry(dir, manifest, name) };
+  return { name: typeof manifest.name === 'string' ? manifest.name : fallbackName, version: typeof manifest.version === 'string' ? manifest.version : undefined, path: dir };
 }
 
 async function listDir(dir: string): Promise<string[]> {
@@ -149,8 +152,7 @@ async function listDir(dir: string): Promise<string[]> {
  * Finds the installed packages named like backends ({@link isBackendPackageName}) in the
  * `node_modules` folders Node would search from `cwd`, then from each `fallback` location.
  * A name found twice is reported once, from the first place (as Node's resolution would pick).
- * Nothing is imported. A package whose manifest is unusable is reported through
- * `logger.info` and skipped.
+ * Nothing is imported; a folder without a readable package.json is not a package.
  */
 export async function findBackendPackages(options: BackendSearchOptions = {}): Promise<BackendPackage[]> {
   const found = new Map<string, BackendPackage>();
@@ -162,12 +164,8 @@ export async function findBackendPackages(options: BackendSearchOptions = {}): P
     }
     for (const name of names) {
       if (!isBackendPackageName(name) || found.has(name)) continue;
-      try {
-        const pkg = await packageAt(join(nm, name), name);
-        if (pkg !== undefined) found.set(name, pkg);
-      } catch (e) {
-        options.logger?.info(`${name} skipped: ${(e as Error).message}`);
-      }
+      const pkg = await packageAt(join(nm, name), name);
+      if (pkg !== undefined) found.set(name, pkg);
     }
   }
   return [...found.values()];
@@ -181,7 +179,7 @@ async function locate(specifier: string, options: BackendSearchOptions): Promise
     const path = specifier.startsWith('file:') ? fileURLToPath(specifier) : resolve(options.cwd ?? process.cwd(), specifier);
     if (!existsSync(path)) return undefined;
     if (statSync(path).isDirectory()) return packageAt(path, specifier);
-    return { name: specifier, version: undefined, entry: path };
+    return { name: specifier, version: undefined, path };
   }
   // A package name, optionally with a subpath is not supported: backends are whole packages.
   for (const nm of searchPath(options)) {
@@ -207,17 +205,19 @@ function factoryProblem(f: unknown): string | undefined {
 }
 
 async function importPackage(pkg: BackendPackage): Promise<LoadedBackendPackage> {
+  // The real path, as Node's ESM loader uses it (linked and workspace packages included).
+  const entry = realpathSync(statSync(pkg.path).isDirectory() ? packageEntry(pkg.path, (await readManifest(pkg.path)) ?? {}, pkg.name) : pkg.path);
   let mod: Record<string, unknown>;
   try {
-    mod = (await import(pathToFileURL(pkg.entry).href)) as Record<string, unknown>;
+    mod = (await import(pathToFileURL(entry).href)) as Record<string, unknown>;
   } catch (e) {
     const why = e instanceof Error ? e.message.split('\n')[0]! : String(e);
-    throw new BackendInitError(pkg.name, `Backend package '${pkg.name}' failed to load (${pkg.entry}): ${why}`, { cause: e });
+    throw new BackendInitError(pkg.name, `Backend package '${pkg.name}' failed to load (${entry}): ${why}`, { cause: e });
   }
-  if (mod.backendFactory === undefined) throw new NotABackendError(pkg.name, `Backend package '${pkg.name}' (${pkg.entry}) does not export backendFactory; ${DOC}.`);
+  if (mod.backendFactory === undefined) throw new NotABackendError(pkg.name, `Backend package '${pkg.name}' (${entry}) does not export backendFactory; ${DOC}.`);
   const problem = factoryProblem(mod.backendFactory);
-  if (problem !== undefined) throw new BackendInitError(pkg.name, `Backend package '${pkg.name}' (${pkg.entry}) ${problem}; ${DOC}.`);
-  return { ...pkg, factory: mod.backendFactory as BackendFactory };
+  if (problem !== undefined) throw new BackendInitError(pkg.name, `Backend package '${pkg.name}' (${entry}) ${problem}; ${DOC}.`);
+  return { ...pkg, entry, factory: mod.backendFactory as BackendFactory };
 }
 
 /**

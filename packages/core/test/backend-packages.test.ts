@@ -56,6 +56,7 @@ pkg(project, 'vi-mmrec-backend-nofactory', { main: 'lib/index.js' }, { 'lib/inde
 pkg(project, 'vi-mmrec-backend-nocreate', {}, { 'index.js': "export const backendFactory = { name: 'nocreate', priority: 1 };\n" });
 pkg(project, 'vi-mmrec-backend-throws', {}, { 'index.js': "throw new Error('native binding missing');\n" });
 pkg(project, 'vi-mmrec-backend-twin', {}, { 'index.js': factoryModule('alpha', 1) });
+pkg(project, 'vi-mmrec-backend-unbuilt', { exports: './dist/index.js' }, { 'src/index.ts': '' });
 pkg(project, 'not-a-backend', {}, { 'index.js': factoryModule('unrelated', 500) });
 pkg(project, 'vi-mmrec-backend-incomplete', {}, { 'index.js': factoryModule('incomplete', -5).replace('async searchNeighbours() { return []; },', '') });
 pkg(parent, '@vi-mmrec/backend-gamma', { exports: { '.': { default: './dist/index.js' } } }, { 'dist/index.js': factoryModule('gamma', 120) });
@@ -90,14 +91,14 @@ describe('findBackendPackages', () => {
       'vi-mmrec-backend-nofactory@1.0.0',
       'vi-mmrec-backend-throws@1.0.0',
       'vi-mmrec-backend-twin@1.0.0',
+      'vi-mmrec-backend-unbuilt@1.0.0',
       '@vi-mmrec/backend-gamma@1.0.0',
       'vi-mmrec-backend-delta@3.1.4',
     ]);
-    const byName = new Map(found.map((p) => [p.name, p.entry]));
-    expect(byName.get('vi-mmrec-backend-alpha')).toBe(join(project, 'node_modules', 'vi-mmrec-backend-alpha', 'main.js'));
-    expect(byName.get('@acme/vi-mmrec-backend-beta')).toBe(join(project, 'node_modules', '@acme', 'vi-mmrec-backend-beta', 'esm', 'index.js'));
-    expect(byName.get('vi-mmrec-backend-nofactory')).toBe(join(project, 'node_modules', 'vi-mmrec-backend-nofactory', 'lib', 'index.js'));
-    expect(byName.get('@vi-mmrec/backend-gamma')).toBe(join(parent, 'node_modules', '@vi-mmrec', 'backend-gamma', 'dist', 'index.js'));
+    const byName = new Map(found.map((p) => [p.name, p.path]));
+    expect(byName.get('vi-mmrec-backend-alpha')).toBe(join(project, 'node_modules', 'vi-mmrec-backend-alpha'));
+    expect(byName.get('@vi-mmrec/backend-gamma')).toBe(join(parent, 'node_modules', '@vi-mmrec', 'backend-gamma'));
+    expect(byName.get('vi-mmrec-backend-delta')).toBe(join(tool, 'node_modules', 'vi-mmrec-backend-delta'));
   });
 
   it('finds nothing in a folder without node_modules (and no fallback)', async () => {
@@ -122,10 +123,16 @@ describe('loadInstalledBackends', () => {
       'vi-mmrec-backend-delta:delta',
     ]);
     expect(listBackends().map((b) => b.name)).toEqual(['alpha', 'gamma', 'delta', 'beta', 'incomplete']);
+    // Each package's main entry: "exports" (conditions node/import/default), else main.
+    const entries = new Map(loaded.map((l) => [l.name, l.entry]));
+    expect(entries.get('vi-mmrec-backend-alpha')).toBe(join(project, 'node_modules', 'vi-mmrec-backend-alpha', 'main.js'));
+    expect(entries.get('@acme/vi-mmrec-backend-beta')).toBe(join(project, 'node_modules', '@acme', 'vi-mmrec-backend-beta', 'esm', 'index.js'));
+    expect(entries.get('@vi-mmrec/backend-gamma')).toBe(join(parent, 'node_modules', '@vi-mmrec', 'backend-gamma', 'dist', 'index.js'));
     const reasons = Object.fromEntries(failed.map((f) => [f.package.name, f.error.message]));
-    expect(Object.keys(reasons).sort()).toEqual(['vi-mmrec-backend-nocreate', 'vi-mmrec-backend-nofactory', 'vi-mmrec-backend-throws', 'vi-mmrec-backend-twin']);
+    expect(Object.keys(reasons).sort()).toEqual(['vi-mmrec-backend-nocreate', 'vi-mmrec-backend-nofactory', 'vi-mmrec-backend-throws', 'vi-mmrec-backend-twin', 'vi-mmrec-backend-unbuilt']);
+    expect(reasons['vi-mmrec-backend-unbuilt']).toBe(`Backend package 'vi-mmrec-backend-unbuilt' (${join(project, 'node_modules', 'vi-mmrec-backend-unbuilt')}) has no main module (./dist/index.js does not exist); is it built?`);
+    expect(reasons['vi-mmrec-backend-nofactory']).toBe(`Backend package 'vi-mmrec-backend-nofactory' (${join(project, 'node_modules', 'vi-mmrec-backend-nofactory', 'lib', 'index.js')}) does not export backendFactory; see "Shipping a backend as a package" in docs/contributing/writing-a-backend.md.`);
     expect(reasons['vi-mmrec-backend-nocreate']).toMatch(/^Backend package 'vi-mmrec-backend-nocreate' \(.*index\.js\) backendFactory\.create must be a function; see "Shipping a backend as a package"/);
-    expect(reasons['vi-mmrec-backend-nofactory']).toMatch(/does not export backendFactory/);
     expect(reasons['vi-mmrec-backend-throws']).toMatch(/^Backend package 'vi-mmrec-backend-throws' failed to load \(.*\): native binding missing$/);
     expect(reasons['vi-mmrec-backend-twin']).toBe("Backend package 'vi-mmrec-backend-twin' registers the name 'alpha', which 'vi-mmrec-backend-alpha' already uses; skipped.");
     // Problems are reported, except for a package that simply is no backend (a helper).
