@@ -46,7 +46,12 @@ export interface InstalledBackends {
   /** Packages whose factory is now registered, in search order. */
   readonly loaded: readonly LoadedBackendPackage[];
   /** Packages matching the naming convention that could not be used, with the reason. */
-  readonly failed: ReadonlyArray<{ readonly package: BackendPackage; readonly error: Error }>;
+  readonly failed: ReadonlyArray<{
+    /** The package as found. */
+    readonly package: BackendPackage;
+    /** Why it cannot be used: it failed to load, exports no valid factory, or its name is taken. */
+    readonly error: Error;
+  }>;
 }
 
 const NAME = /^(?:@vi-mmrec\/backend-|(?:@[a-z0-9][a-z0-9._~-]*\/)?vi-mmrec-backend-)[a-z0-9][a-z0-9._~-]*$/;
@@ -149,8 +154,9 @@ async function listDir(dir: string): Promise<string[]> {
 }
 
 /**
- * Finds the installed packages named like backends ({@link isBackendPackageName}) in the
- * `node_modules` folders Node would search from `cwd`, then from each `fallback` location.
+ * Finds the installed packages named like backends (`vi-mmrec-backend-<name>`,
+ * `@scope/vi-mmrec-backend-<name>`, `@vi-mmrec/backend-<name>`) in the `node_modules`
+ * folders Node would search from `cwd`, then from each `fallback` location.
  * A name found twice is reported once, from the first place (as Node's resolution would pick).
  * Nothing is imported; a folder without a readable package.json is not a package.
  */
