@@ -61,7 +61,7 @@ const NAME = /^(?:@vi-mmrec\/backend-|(?:@[a-z0-9][a-z0-9._~-]*\/)?vi-mmrec-back
  * `vi-mmrec-backend-<name>`, `@scope/vi-mmrec-backend-<name>`, or our own
  * `@vi-mmrec/backend-<name>`.
  */
-export function isBackendPackageName(name: string): boolean {
+function isBackendPackageName(name: string): boolean {
   return NAME.test(name);
 }
 
@@ -184,10 +184,10 @@ async function locate(specifier: string, options: BackendSearchOptions): Promise
   if (isPath(specifier)) {
     const path = specifier.startsWith('file:') ? fileURLToPath(specifier) : resolve(options.cwd ?? process.cwd(), specifier);
     if (!existsSync(path)) return undefined;
-    if (statSync(path).isDirectory()) return packageAt(path, specifier);
-    return { name: specifier, version: undefined, path };
+    // A folder is a package (its package.json names it), or a plain folder with an index.js.
+    return (statSync(path).isDirectory() ? await packageAt(path, specifier) : undefined) ?? { name: specifier, version: undefined, path };
   }
-  // A package name, optionally with a subpath is not supported: backends are whole packages.
+  // A package name, without subpath: a backend is a package's main entry.
   for (const nm of searchPath(options)) {
     const dir = join(nm, specifier);
     if (existsSync(join(dir, 'package.json'))) return packageAt(dir, specifier);

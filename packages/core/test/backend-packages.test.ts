@@ -67,6 +67,7 @@ pkg(tool, 'vi-mmrec-backend-delta', { version: '3.1.4' }, { 'index.js': factoryM
 write(join(project, 'local', 'package.json'), JSON.stringify({ name: 'my-local-backend', version: '0.0.1', type: 'module' }));
 write(join(project, 'local', 'index.js'), factoryModule('local', -1));
 write(join(project, 'lone.mjs'), factoryModule('lone', -1));
+write(join(project, 'plain', 'index.js'), factoryModule('plain', -1));
 
 const toolUrl = pathToFileURL(join(tool, 'cli.js')).href;
 const options = { cwd: project, fallback: [toolUrl] };
@@ -155,6 +156,9 @@ describe('loadBackendPackage', () => {
     const lone = await loadBackendPackage(join(project, 'lone.mjs'), options);
     expect([lone.name, lone.version, lone.factory.name]).toEqual([join(project, 'lone.mjs'), undefined, 'lone']);
     expect((await loadBackendPackage(pathToFileURL(join(project, 'lone.mjs')).href, options)).factory).toBe(lone.factory);
+    // A plain folder (no package.json) loads its index.js.
+    const plain = await loadBackendPackage('./plain', options);
+    expect([plain.name, plain.version, plain.entry, plain.factory.name]).toEqual(['./plain', undefined, join(project, 'plain', 'index.js'), 'plain']);
     // A package without the naming convention loads too when named explicitly.
     expect((await loadBackendPackage('not-a-backend', options)).factory.name).toBe('unrelated');
   });
