@@ -6,3 +6,8 @@
  */
 export { cpuBackend, cpuBackendFactory } from './factory.js';
 export type { CpuBackendOptions, CpuKernel } from './cpu-backend.js';
+/**
+ * `cpuBackendFactory` under the export name every backend package uses: how `vi-mmrec --backend`
+ * and `@vi-mmrec/core/node` find this package's factory.
+ */
+export { cpuBackendFactory as backendFactory } from './factory.js';

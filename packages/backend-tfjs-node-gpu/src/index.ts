@@ -8,3 +8,8 @@ export { tfjsNodeGpuBackend } from './tfjs-backend.js';
 export type { TfjsNodeGpuBackendOptions } from './tfjs-backend.js';
 export { tfjsNodeGpuBackendFactory } from './factory.js';
 export type { TfModule, TfFunction } from './tf-module.js';
+/**
+ * `tfjsNodeGpuBackendFactory` under the export name every backend package uses: how `vi-mmrec --backend`
+ * and `@vi-mmrec/core/node` find this package's factory.
+ */
+export { tfjsNodeGpuBackendFactory as backendFactory } from './factory.js';

@@ -87,7 +87,7 @@ export function parseAugmentArgs(argv: readonly string[]): ParsedAugment | 'help
     if (modalities.some((s) => s === '')) throw new UsageError(`--modalities must be a comma-separated list of names, got '${values.modalities}'`, cmd);
   }
   const backend = values.backend ?? 'auto';
-  if (backend === '') throw new UsageError('--backend needs a name (auto, cpu, ...)', cmd);
+  if (backend === '') throw new UsageError('--backend needs a backend name, package or path (auto, cpu, ...)', cmd);
   const common = (): Omit<AugmentConfig, 'strategy' | 'k' | 'lambda'> => ({
     datasetDir: positionals[0]!,
     oAvg: choiceOption(cmd, '--o-avg', values['o-avg'] ?? 'modality-mean', OAVG),

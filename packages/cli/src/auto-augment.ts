@@ -1,6 +1,6 @@
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { AbortedError, isViMmrecError, type Logger, type OAvgMode, type Strategy } from '@vi-mmrec/core';
+import { AbortedError, isViMmrecError, type Backend, type Logger, type OAvgMode, type Strategy } from '@vi-mmrec/core';
 import { type Dataset, writeTextAtomic } from '@vi-mmrec/io';
 import { CliError } from './errors.js';
 import { importOptional } from './optional-module.js';
@@ -79,6 +79,8 @@ export interface AutoChooseOptions {
   readonly seed?: number;
   readonly minGain?: number;
   readonly logger?: Logger;
+  /** The backend `--backend` selected: the proxy runs augment on it too. */
+  readonly backend?: Backend;
   readonly onCandidate?: (index: number, total: number, settings: ChosenSettings | null) => void;
   readonly signal?: AbortSignal;
 }
@@ -169,6 +171,7 @@ export async function runAutoAugment(config: AutoAugmentConfig, progress: Progre
     logger,
     // Ctrl-C stops the proxy run after its current epoch (and between two proxy runs).
     ...(signal === undefined ? {} : { signal }),
+    backend: input.backend,
     onCandidate: (i, n, s) => {
       if (signal?.aborted === true) throw new AbortedError();
       progress.update(`auto: proxy run ${i + 1}/${n} (${describeSettings(s)})`, 0, 1);

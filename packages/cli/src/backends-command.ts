@@ -1,12 +1,17 @@
 import { listBackends, resolveBackend } from '@vi-mmrec/core';
+import { loadInstalledBackends } from '@vi-mmrec/core/node';
 import { parseCommand } from './args.js';
-import { registerInstalledBackends } from './backends.js';
+import { backendSearch } from './backends.js';
 import { EXIT, type CliIo } from './cli-io.js';
 import { UsageError } from './errors.js';
 import { BACKENDS_HELP } from './help.js';
 import { Progress } from './progress.js';
 
-/** `vi-mmrec backends`: the registered backends, whether each initialises, and auto's pick. */
+/**
+ * `vi-mmrec backends`: the backend packages installed in the working directory's project (and
+ * beside the CLI), each with its package, version, priority and whether it initialises here;
+ * then the packages named like backends that could not be used, and auto's pick.
+ */
 export async function backendsCommand(argv: readonly string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseCommand('backends', argv, { help: { type: 'boolean', short: 'h' } });
   if (values.help === true) {
@@ -14,11 +19,10 @@ export async function backendsCommand(argv: readonly string[], io: CliIo): Promi
     return EXIT.ok;
   }
   if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`, 'backends');
-  await registerInstalledBackends(new Progress(io.stderr, false));
-  const list = listBackends();
-  const lines: string[] = [];
+  const { loaded, failed } = await loadInstalledBackends(backendSearch(new Progress(io.stderr, true)));
+  const rows: string[][] = [['NAME', 'PRIORITY', 'PACKAGE', 'STATUS']];
   let auto: string | undefined;
-  for (const b of list) {
+  for (const b of listBackends()) {
     let status: string;
     try {
       await resolveBackend([b.name]);
@@ -28,8 +32,14 @@ export async function backendsCommand(argv: readonly string[], io: CliIo): Promi
       const cause = (e as { errors?: ReadonlyArray<{ error: unknown }> }).errors?.[0]?.error;
       status = `unavailable: ${cause instanceof Error ? cause.message : e instanceof Error ? e.message : String(e)}`;
     }
-    lines.push(`${b.name.padEnd(26)} priority ${String(b.priority).padStart(4)}   ${status}${b.description === undefined ? '' : `\n${''.padEnd(26)} ${b.description}`}`);
+    const pkg = loaded.find((l) => l.factory.name === b.name);
+    rows.push([b.name, String(b.priority), pkg === undefined ? '-' : `${pkg.name}@${pkg.version ?? '-'}`, status]);
+    if (b.description !== undefined) rows.push(['', '', '', b.description]);
   }
+  const width = [0, 1, 2].map((c) => Math.max(...rows.map((r) => r[c]!.length)));
+  const lines = rows.map((r) => `${r[0]!.padEnd(width[0]!)}  ${r[1]!.padStart(width[1]!)}  ${r[2]!.padEnd(width[2]!)}  ${r[3]}`.trimEnd());
+  // A package named like a backend that fails to load or exports no valid factory.
+  for (const f of failed) lines.push(`not a usable backend: ${f.package.name}@${f.package.version ?? '-'}: ${f.error.message}`);
   io.stdout.write(`${lines.join('\n')}\n--backend auto uses: ${auto ?? 'none'}\n`);
   return auto === undefined ? EXIT.failure : EXIT.ok;
 }

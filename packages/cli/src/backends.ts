@@ -1,73 +1,36 @@
-import { isViMmrecError, listBackends, resolveBackend, type Backend, type Logger } from '@vi-mmrec/core';
+import { isViMmrecError, listBackends, type Backend, type Logger } from '@vi-mmrec/core';
+import { selectBackend as select, type BackendSearchOptions } from '@vi-mmrec/core/node';
 import { CliError, UsageError } from './errors.js';
 
-/** Backend packages the CLI knows; each registers itself from its `./register` entry. */
-export const BACKEND_PACKAGES: readonly string[] = [
-  '@vi-mmrec/backend-cpu',
-  '@vi-mmrec/backend-onnxruntime-node',
-  '@vi-mmrec/backend-tfjs-node-gpu',
-];
-
-let registration: Promise<void> | undefined;
-
-function isModuleNotFound(e: unknown): boolean {
-  const code = (e as { code?: unknown } | null)?.code;
-  return code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND' || code === 'ERR_PACKAGE_PATH_NOT_EXPORTED';
-}
-
 /**
- * Imports the `register` entry of every installed backend package (once per process).
- * Packages that are not installed (or not built) are skipped silently; a package that fails
- * to load is reported through `logger.info` and skipped.
+ * Where the CLI looks for backend packages: the user's project (the working directory) first,
+ * then beside the CLI itself (the backends installed with it, or globally next to it).
  */
-export async function registerInstalledBackends(logger: Logger): Promise<void> {
-  registration ??= (async () => {
-    for (const pkg of BACKEND_PACKAGES) {
-      const specifier = `${pkg}/register`;
-      try {
-        await import(specifier);
-      } catch (e) {
-        if (!isModuleNotFound(e)) {
-          logger.info(`backend package ${pkg} could not be loaded (${e instanceof Error ? e.message.split('\n')[0] : String(e)}); skipped`);
-        }
-      }
-    }
-  })();
-  return registration;
+export function backendSearch(logger: Logger, cwd: string = process.cwd()): BackendSearchOptions {
+  return { cwd, fallback: [import.meta.url], logger };
 }
 
 /**
- * Returns an initialised backend: `'auto'` resolves the registered backend of highest
- * priority that initialises (the logger says which and why); a name must be registered and
- * initialise. Throws `UsageError` for an unknown name and `CliError` for an unavailable one.
+ * Returns an initialised backend for `--backend <choice>`: `'auto'` (the installed backend of
+ * highest priority that initialises; the logger says which and why), a backend name, an npm
+ * package name or a path (see `@vi-mmrec/core/node`'s `selectBackend`). Throws `UsageError`
+ * when the choice names nothing installed and `CliError` when the backend is not available.
  */
 export async function selectBackend(choice: string, logger: Logger, signal?: AbortSignal): Promise<Backend> {
-  await registerInstalledBackends(logger);
-  const registered = listBackends().map((b) => b.name);
-  const installed = registered.join(', ') || 'none';
-  if (choice === 'auto') {
-    try {
-      return await resolveBackend(undefined, { logger, ...(signal === undefined ? {} : { signal }) });
-    } catch (e) {
-      if (isViMmrecError(e, 'NO_BACKEND_AVAILABLE')) {
-        throw new CliError(`no backend could be initialised (installed: ${installed}); ${e.message}`, { cause: e });
-      }
-      throw e;
-    }
-  }
-  if (!registered.includes(choice)) {
-    const known = BACKEND_PACKAGES.map((p) => p.replace('@vi-mmrec/backend-', ''));
-    if (known.includes(choice)) {
-      throw new CliError(
-        `backend '${choice}' is not installed (installed: ${installed}); install @vi-mmrec/backend-${choice} or use --backend auto.`,
+  try {
+    return await select(choice, { ...backendSearch(logger), ...(signal === undefined ? {} : { signal }) });
+  } catch (e) {
+    const installed = listBackends().map((b) => b.name).join(', ') || 'none';
+    if (isViMmrecError(e, 'BACKEND_NOT_FOUND')) {
+      throw new UsageError(
+        /[/\\]|^\.|^file:/.test(choice)
+          ? `--backend ${choice}: ${e.message.replace(/\.$/, '')}`
+          : `unknown backend '${choice}' (installed: ${installed}); use --backend auto, one of those, or the name or path of a backend package ('vi-mmrec backends' lists the installed ones)`,
+        'augment',
       );
     }
-    throw new UsageError(`unknown backend '${choice}' (installed: ${installed}); use --backend auto or one of those`, 'augment');
-  }
-  try {
-    return await resolveBackend([choice], { ...(signal === undefined ? {} : { signal }) });
-  } catch (e) {
     if (isViMmrecError(e, 'NO_BACKEND_AVAILABLE')) {
+      if (choice === 'auto') throw new CliError(`no backend could be initialised (installed: ${installed}); ${e.message}`, { cause: e });
       const errors = (e as unknown as { errors: ReadonlyArray<{ error: unknown }> }).errors;
       const cause = errors[0]?.error;
       const reason = cause instanceof Error ? `${cause.message}${cause.cause instanceof Error ? ` (${cause.cause.message})` : ''}` : String(cause);

@@ -39,7 +39,9 @@ Required (--k and --lambda not with --strategy auto):
 
 Options:
   --o-avg <mode>      modality-mean (default) or density: what group overlaps are divided by
-  --backend <name>    auto (default: best installed backend that works), cpu, onnxruntime-node, ...
+  --backend <x>       auto (default: best installed backend that works), a backend name (cpu,
+                      onnxruntime-node, ...; see 'vi-mmrec backends'), or the npm package name
+                      or path of a backend package (resolved from the working directory)
   --modalities <list> comma-separated modality names to use (default: all found)
   --summary <file>    also write a JSON summary (options, O_avg, overlaps, weights, counts)
   -q, --quiet         no progress or informational lines (warnings and errors still print)
@@ -68,7 +70,7 @@ Examples:
   vi-mmrec augment data/baby --strategy auto --k 3,10 --out baby.auto.tsv --summary baby.auto.json
 `;
 
-export const DEMO_HELP = `Usage: vi-mmrec demo [--out-dir <dir>] [--backend <name>] [--quiet]
+export const DEMO_HELP = `Usage: vi-mmrec demo [--out-dir <dir>] [--backend <x>] [--quiet]
 
 Generates a synthetic multimodal dataset (2,000 users, 1,500 items, image 64-d + text 32-d,
 seed 42) in MMRec layout, augments it exactly as 'vi-mmrec augment' would (overlay, k 10,
@@ -76,13 +78,16 @@ lambda 0.1) and prints what happened.
 
 Options:
   --out-dir <dir>     where to put demo/ (the dataset), enriched.tsv and summary.json (default: a new temp folder)
-  --backend <name>    auto (default), cpu, onnxruntime-node, ...
+  --backend <x>       auto (default), a backend name, or a backend package's name or path
   -q, --quiet         no progress or informational lines
   -h, --help          show this help
 `;
 
 export const BACKENDS_HELP = `Usage: vi-mmrec backends
 
-Lists the installed compute backends (highest priority first), whether each initialises on
-this machine, and which one '--backend auto' uses.
+Lists the compute backends installed in the working directory's project and beside vi-mmrec
+(packages named @vi-mmrec/backend-<name>, vi-mmrec-backend-<name> or
+@<scope>/vi-mmrec-backend-<name> that export backendFactory): name, priority, package and
+version, whether each initialises on this machine, and which one '--backend auto' uses.
+Packages named like backends that cannot be used are listed with the reason.
 `;

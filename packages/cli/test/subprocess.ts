@@ -21,11 +21,11 @@ function newestMtime(dir: string): number {
 
 /**
  * Builds the CLI (and what it depends on) with `tsc -b` when dist/bin.js is missing or older
- * than the sources of cli, io or core.
+ * than the sources of cli, io, core or backend-cpu.
  */
 export function ensureBuilt(): void {
   const bin = join(PACKAGE_DIR, 'dist', 'bin.js');
-  const sources = ['cli', 'io', 'core'].map((p) => newestMtime(join(REPO_ROOT, 'packages', p, 'src')));
+  const sources = ['cli', 'io', 'core', 'backend-cpu'].map((p) => newestMtime(join(REPO_ROOT, 'packages', p, 'src')));
   if (existsSync(bin) && statSync(bin).mtimeMs >= Math.max(...sources)) return;
   const r = spawnSync('npx', ['--no-install', 'tsc', '-b', 'packages/cli/tsconfig.build.json'], { cwd: REPO_ROOT, encoding: 'utf8', timeout: 300_000 });
   if (r.status !== 0) throw new Error(`tsc -b failed:\n${r.stdout}\n${r.stderr}`);

@@ -1,5 +1,5 @@
 import { AbortedError, InvalidArgumentError, isViMmrecError } from '@vi-mmrec/core';
-import type { AugmentResult, Logger, OAvgMode, Strategy } from '@vi-mmrec/core';
+import type { AugmentResult, Backend, Logger, OAvgMode, Strategy } from '@vi-mmrec/core';
 import type { InjectMode, NegativePolicy } from '@vi-mmrec/integration-loader';
 import type { EvalDataset } from './dataset.js';
 import type { Metrics } from './metrics.js';
@@ -91,6 +91,11 @@ export interface ChooseOptions {
   readonly minGain?: number;
   /** Diagnostics. */
   readonly logger?: Logger;
+  /**
+   * Backend of the candidates' `augment` runs: an instance, a registered name, or `'auto'`
+   * (default).
+   */
+  readonly backend?: Backend | string;
   /** Progress: called before each proxy run. */
   readonly onCandidate?: (index: number, total: number, settings: AugmentSettings | null) => void;
   /** Splits and evaluator already prepared for the dataset. */
@@ -168,7 +173,7 @@ export async function chooseSettings(dataset: EvalDataset, options: ChooseOption
   let last: { key: string; result: AugmentResult } | undefined;
   const augmented = async (s: AugmentSettings): Promise<AugmentResult> => {
     const key = `${s.strategy}/${s.k}/${s.lambda}`;
-    if (last?.key !== key) last = { key, result: await augmentFor(data, s, options.logger) };
+    if (last?.key !== key) last = { key, result: await augmentFor(data, s, options.logger, options.backend) };
     return last.result;
   };
   const proxy = async (s: AugmentSettings | null): Promise<Tried> => {

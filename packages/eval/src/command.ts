@@ -1,6 +1,7 @@
 import { rm } from 'node:fs/promises';
 import { AbortedError, isViMmrecError } from '@vi-mmrec/core';
 import type { Logger, OAvgMode, Strategy } from '@vi-mmrec/core';
+import { selectBackend } from '@vi-mmrec/core/node';
 import { checkOutputFile, createOutputTransaction, readDataset, writeTextAtomic } from '@vi-mmrec/io';
 import type { InjectMode, NegativePolicy } from '@vi-mmrec/integration-loader';
 import { type Choice, DEFAULT_CHOOSE, RECOMMENDED_SETTINGS, chooseSettings, confirmChoice } from './auto.js';
@@ -90,7 +91,8 @@ const MODELS: readonly ModelName[] = ['bpr', 'lightgcn', 'vbpr', 'freedom'];
 const USAGE = `usage: vi-mmrec eval <datasetDir> --model bpr|lightgcn|vbpr|freedom [--seeds N]
   [--strategy auto|overlay|synergistic[,…]] [--k 3,5,10] [--lambda 0.05,0.1] [--o-avg modality-mean|density]
   [--inject pairs|graph|both] [--negatives non-real|non-interacted] [--max-epochs N] [--patience N]
-  [--topk 10,20] [--proxy-epochs N] [--proxy-model bpr|lightgcn|vbpr|freedom] [--json FILE] [--report FILE.html] [--quiet] [--help]`;
+  [--topk 10,20] [--proxy-epochs N] [--proxy-model bpr|lightgcn|vbpr|freedom] [--backend auto|NAME|PACKAGE|PATH]
+  [--json FILE] [--report FILE.html] [--quiet] [--help]`;
 
 interface Args {
   dir: string;
@@ -107,6 +109,7 @@ interface Args {
   topK: number[];
   proxyEpochs: number;
   proxyModel: ModelName;
+  backend: string;
   json?: string;
   report?: string;
   quiet: boolean;
@@ -122,6 +125,11 @@ function parseList(flag: string, v: string, kind: 'int' | 'float'): number[] {
   return out;
 }
 
+function nonEmpty(flag: string, v: string): string {
+  if (v === '') throw new UsageError(`${flag} needs a value.`);
+  return v;
+}
+
 function oneOf<T extends string>(flag: string, v: string, allowed: readonly T[]): T {
   if (!allowed.includes(v as T)) throw new UsageError(`${flag} must be one of ${allowed.join(', ')}, got '${v}'.`);
   return v as T;
@@ -132,7 +140,7 @@ function parseArgs(argv: readonly string[]): Args {
   const pos: string[] = [];
   const opts = new Map<string, string>();
   const flags = new Set(['--quiet']);
-  const valued = new Set(['--model', '--seeds', '--strategy', '--k', '--lambda', '--o-avg', '--inject', '--negatives', '--max-epochs', '--patience', '--topk', '--proxy-epochs', '--proxy-model', '--json', '--report']);
+  const valued = new Set(['--model', '--seeds', '--strategy', '--k', '--lambda', '--o-avg', '--inject', '--negatives', '--max-epochs', '--patience', '--topk', '--proxy-epochs', '--proxy-model', '--backend', '--json', '--report']);
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a.startsWith('--')) {
@@ -179,21 +187,11 @@ function parseArgs(argv: readonly string[]): Args {
     topK: parseList('--topk', opts.get('--topk') ?? '10,20', 'int'),
     proxyEpochs: int('--proxy-epochs', DEFAULT_CHOOSE.epochs),
     proxyModel: oneOf('--proxy-model', opts.get('--proxy-model') ?? 'bpr', MODELS),
+    backend: nonEmpty('--backend', opts.get('--backend') ?? 'auto'),
     ...(json === undefined ? {} : { json }),
     ...(report === undefined ? {} : { report }),
     quiet: opts.has('--quiet'),
   };
-}
-
-/** Registers every installed backend package (cpu, onnxruntime-node, tfjs-node-gpu) for `augment`'s `'auto'`. */
-async function registerBackends(logger: Logger): Promise<void> {
-  for (const pkg of ['@vi-mmrec/backend-cpu', '@vi-mmrec/backend-onnxruntime-node', '@vi-mmrec/backend-tfjs-node-gpu']) {
-    try {
-      await import(`${pkg}/register`);
-    } catch (e) {
-      logger.info(`backend ${pkg} not available (${e instanceof Error ? e.message.split('\n')[0] : String(e)})`);
-    }
-  }
 }
 
 const label = (s: AugmentSettings | null): string => (s === null ? 'no augmentation' : `${s.strategy} k=${s.k} λ=${s.lambda} ${s.negatives} ${s.inject}`);
@@ -236,7 +234,9 @@ export async function evalCommand(argv: string[], io: EvalIo): Promise<number> {
     for (const [option, file] of [['--json', args.json], ['--report', args.report]] as const) {
       if (file !== undefined) await checkOutputFile(file, { option, datasetDir: args.dir });
     }
-    await registerBackends(logger);
+    // --backend as vi-mmrec augment reads it: auto, a name, or a backend package's name or path,
+    // resolved from the working directory first, then beside this package.
+    const backend = await selectBackend(args.backend, { cwd: process.cwd(), fallback: [import.meta.url], logger });
     const dataset = (await readDataset(args.dir)) as EvalDataset;
     stopIfAborted();
     const data = prepareData(dataset, args.topK);
@@ -254,6 +254,7 @@ export async function evalCommand(argv: string[], io: EvalIo): Promise<number> {
         ...(args.lambdas === undefined ? {} : { lambdas: args.lambdas }),
         ...(args.negatives === undefined ? {} : { negatives: args.negatives }),
         logger,
+        backend,
         ...(signal === undefined ? {} : { signal }),
         onCandidate: (i, n, s) => {
           stopIfAborted();
@@ -301,7 +302,7 @@ export async function evalCommand(argv: string[], io: EvalIo): Promise<number> {
         continue;
       }
       progress(`augment (${label(s)})`);
-      const result = await augmentFor(data, s, logger);
+      const result = await augmentFor(data, s, logger, backend);
       const augRuns = await runVariant(label(s), (seed) => loaderFor(data, seed, { result, settings: s }));
       firstAugRuns ??= augRuns;
       variantOut.push({
@@ -383,6 +384,6 @@ export async function evalCommand(argv: string[], io: EvalIo): Promise<number> {
     }
     const msg = e instanceof Error ? e.message.split('\n')[0]! : String(e);
     io.stderr.write(`vi-mmrec eval: ${msg}\n`);
-    return isViMmrecError(e, 'INVALID_ARGUMENT') ? 2 : 1;
+    return isViMmrecError(e, 'INVALID_ARGUMENT') || isViMmrecError(e, 'BACKEND_NOT_FOUND') ? 2 : 1;
   }
 }

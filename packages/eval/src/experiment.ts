@@ -1,5 +1,5 @@
 import { augment } from '@vi-mmrec/core';
-import type { AugmentResult, Logger, OAvgMode, Strategy } from '@vi-mmrec/core';
+import type { AugmentResult, Backend, Logger, OAvgMode, Strategy } from '@vi-mmrec/core';
 import { withVirtualInteractions } from '@vi-mmrec/integration-loader';
 import type { InjectMode, NegativePolicy } from '@vi-mmrec/integration-loader';
 import { type EvalDataset, type Splits, splitDataset } from './dataset.js';
@@ -42,12 +42,20 @@ export function prepareData(dataset: EvalDataset, ks: readonly number[] = [10, 2
   return { dataset, splits, evaluator: new Evaluator(splits.train, splits.valid, splits.test, ks) };
 }
 
-/** Runs `augment` once for the settings (backend `'auto'`). */
-export async function augmentFor(data: PreparedData, s: Pick<AugmentSettings, 'strategy' | 'k' | 'lambda' | 'oAvg'>, logger?: Logger): Promise<AugmentResult> {
+/**
+ * Runs `augment` once for the settings on `backend`: an instance, a registered name, or
+ * `'auto'` (default: the registered backend of highest priority that initialises).
+ */
+export async function augmentFor(
+  data: PreparedData,
+  s: Pick<AugmentSettings, 'strategy' | 'k' | 'lambda' | 'oAvg'>,
+  logger?: Logger,
+  backend: Backend | string = 'auto',
+): Promise<AugmentResult> {
   const { dataset } = data;
   return augment(
     { numUsers: dataset.numUsers, numItems: dataset.numItems, train: dataset.train, modalities: dataset.modalities },
-    { strategy: s.strategy, k: s.k, lambda: s.lambda, oAvg: s.oAvg, backend: 'auto', ...(logger === undefined ? {} : { logger }) },
+    { strategy: s.strategy, k: s.k, lambda: s.lambda, oAvg: s.oAvg, backend, ...(logger === undefined ? {} : { logger }) },
   );
 }
 

@@ -1,6 +1,7 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { synthesizeDataset, writeDataset } from '@vi-mmrec/io';
@@ -183,6 +184,30 @@ describe('evalCommand end to end', () => {
       expect(err.text().split('\n')[0]).toMatch(/^vi-mmrec eval: /);
       expect(err.text()).not.toMatch(/\n\s+at /);
     }
+  });
+});
+
+describe('--backend', () => {
+  const searches = (): number => (globalThis as { __viMmrecSearches?: number }).__viMmrecSearches ?? 0;
+
+  it('takes a path (or package or name) as vi-mmrec augment does, for the runs and the auto proxies', async () => {
+    const fixture = fileURLToPath(new URL('./fixtures/counting-backend.mjs', import.meta.url));
+    const before = searches();
+    const code = await evalCommand(
+      [join(dir, 'tiny'), '--model', 'bpr', '--seeds', '1', '--strategy', 'overlay', '--k', '3', '--lambda', '0.1', '--max-epochs', '1', '--quiet', '--backend', fixture],
+      { stdout: sink().stream, stderr: sink().stream, isTTY: false },
+    );
+    expect(code).toBe(0);
+    expect(searches()).toBe(before + 1); // one augment, on the module's backend
+    // The module is registered now: its name works, and chooseSettings' proxy runs use it.
+    await chooseSettings(ds, { epochs: 1, ks: [3], lambdas: [0.1], strategies: ['overlay'], negatives: ['non-real'], minGain: -1, backend: 'counting-cpu' });
+    expect(searches()).toBe(before + 2);
+  }, 60_000);
+
+  it('an unknown backend is a usage error (exit 2) naming the installed ones', async () => {
+    const err = sink();
+    expect(await evalCommand([join(dir, 'tiny'), '--backend', 'quantum'], { stdout: sink().stream, stderr: err.stream, isTTY: false })).toBe(2);
+    expect(err.text()).toMatch(/^vi-mmrec eval: Unknown backend 'quantum' \(installed: [^)]*\bcpu\b[^)]*\): no backend has that name and no package 'quantum' is installed in [^\n]+\.\n$/);
   });
 });
 
