@@ -1,0 +1,54 @@
+// nx g @vi-mmrec/tools:backend <name> [--description=…] [--priority=-1] [--skipInstall]
+//
+// Creates packages/backend-<name>: a compute-only backend on defineBackend (an exact brute-force
+// cosine top-k in plain TypeScript, which passes the conformance suite as generated), its
+// register entry, unit and conformance tests, README, docs page and changeset; then wires it into
+// the root tsconfig references, typedoc.json and docs/index.md, runs `npm install` (workspace
+// link + lockfile) and regenerates the conformance matrix. The vi-mmrec command finds the
+// package by its name (@vi-mmrec/backend-*), so no CLI list is edited.
+const { join } = require('node:path');
+const { generateFiles, names, readJson } = require('@nx/devkit');
+const { addDocsIndexLine, addRootReference, addTypedocEntries, npmInstall, runInRoot } = require('../lib.cjs');
+
+const NAME = /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/;
+const RESERVED = new Set(['auto', 'conformance']);
+
+/** The options, checked, with defaults filled in. */
+function normalize(tree, options) {
+  const name = String(options.name ?? '');
+  if (!NAME.test(name)) throw new Error(`backend name '${name}': use lower case letters, digits and single dashes, starting with a letter (e.g. my-runtime)`);
+  if (RESERVED.has(name)) throw new Error(`backend name '${name}' is reserved; choose another`);
+  const folder = `backend-${name}`;
+  if (tree.exists(`packages/${folder}`)) throw new Error(`packages/${folder} already exists; choose another name or remove it first`);
+  const priority = Number(options.priority ?? -1);
+  if (!Number.isFinite(priority)) throw new Error(`--priority must be a number, got ${String(options.priority)}`);
+  const { className, propertyName } = names(name);
+  let description = String(options.description ?? '').trim() || `${className} backend for vi-mmrec: exact cosine top-k by brute force in plain TypeScript (the generator's starting point).`;
+  if (!/[.!?]$/.test(description)) description += '.';
+  if (/[\n"`]/.test(description)) throw new Error('--description must be one line without double quotes or backticks');
+  const coreVersion = readJson(tree, 'packages/core/package.json').version;
+  return { name, folder, priority, className, propertyName, description, coreVersion, skipInstall: options.skipInstall === true };
+}
+
+async function backendGenerator(tree, options) {
+  const o = normalize(tree, options);
+  generateFiles(tree, join(__dirname, 'files'), '.', { ...o, tmpl: '' });
+  addRootReference(tree, o.folder);
+  addTypedocEntries(tree, `@vi-mmrec/${o.folder}`, [`packages/${o.folder}/src/index.ts`], 'backend-');
+  addDocsIndexLine(tree, 'Backends', `- [\`@vi-mmrec/${o.folder}\`](backends/${o.name}.md): ${o.description}`, `backends/${o.name}.md`, '- [`@vi-mmrec/backend-');
+  return () => {
+    if (o.skipInstall) {
+      process.stdout.write(`\nSkipped npm install and the matrix. Run \`npm install\`, then \`node tools/docs/conformance-matrix.mjs\`.\n`);
+      return;
+    }
+    npmInstall(tree.root);
+    runInRoot(tree.root, 'regenerating the conformance matrix', 'node', ['tools/docs/conformance-matrix.mjs']);
+    process.stdout.write(
+      `\nCreated packages/${o.folder}. Next: cd packages/${o.folder} && npx --no-install vitest run\n` +
+        `(conformance + unit tests); then replace the brute force in src/${o.name}-backend.ts with your runtime.\n`,
+    );
+  };
+}
+
+module.exports = backendGenerator;
+module.exports.default = backendGenerator;
