@@ -1,7 +1,29 @@
 // Wiring shared by the generators: the lists outside a new package that name it. Each edit is
 // idempotent (running a generator twice changes nothing the second time).
 const { spawnSync } = require('node:child_process');
-const { updateJson } = require('@nx/devkit');
+const { names, readJson, updateJson } = require('@nx/devkit');
+
+const NAME = /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/;
+const RESERVED = new Set(['auto', 'conformance']);
+
+/**
+ * The options every generator shares, checked: `name` (a package suffix), the package folder
+ * `<kind>-<name>`, `description` (one line, ends with a full stop; `fallback(className)` when
+ * empty), the name's `className` / `propertyName`, and core's version for the dependency ranges.
+ */
+function commonOptions(tree, options, kind, fallback) {
+  const name = String(options.name ?? '');
+  if (!NAME.test(name)) throw new Error(`${kind} name '${name}': use lower case letters, digits and single dashes, starting with a letter (e.g. my-runtime)`);
+  if (RESERVED.has(name)) throw new Error(`${kind} name '${name}' is reserved; choose another`);
+  const folder = `${kind}-${name}`;
+  if (tree.exists(`packages/${folder}`)) throw new Error(`packages/${folder} already exists; choose another name or remove it first`);
+  const { className, propertyName } = names(name);
+  let description = String(options.description ?? '').trim() || fallback(className);
+  if (!/[.!?]$/.test(description)) description += '.';
+  if (/[\n"`]/.test(description)) throw new Error('--description must be one line without double quotes or backticks');
+  const coreVersion = readJson(tree, 'packages/core/package.json').version;
+  return { name, folder, className, propertyName, description, coreVersion, skipInstall: options.skipInstall === true };
+}
 
 /** Adds `packages/<folder>/tsconfig.build.json` to the root tsconfig.json references (`tsc -b`). */
 function addRootReference(tree, folder) {
@@ -57,6 +79,25 @@ function addDocsIndexLine(tree, section, line, link, after) {
   tree.write(file, lines.join('\n'));
 }
 
+/**
+ * Adds a row for a new entry point to the table of docs/reference/index.md, after the last row
+ * of the same kind (`| [\`@vi-mmrec/<kindPrefix>…`). No-op when the package has a row.
+ */
+function addReferenceRow(tree, packageName, what, kindPrefix) {
+  const file = 'docs/reference/index.md';
+  if (!tree.exists(file)) return;
+  const lines = tree.read(file, 'utf8').split('\n');
+  if (lines.some((l) => l.startsWith(`| [\`${packageName}\`]`))) return;
+  let at = -1;
+  lines.forEach((l, i) => {
+    if (l.startsWith(`| [\`@vi-mmrec/${kindPrefix}`) || (at === -1 && l.startsWith('| [`@vi-mmrec/'))) at = i;
+  });
+  if (at === -1) throw new Error(`${file}: no table of entry points to add ${packageName} to`);
+  const page = `api/modules/_vi-mmrec_${packageName.slice('@vi-mmrec/'.length).replace(/[^a-z0-9-]/g, '_')}.html`;
+  lines.splice(at + 1, 0, `| [\`${packageName}\`](${page}) | ${what} |`);
+  tree.write(file, lines.join('\n'));
+}
+
 /** Runs a command in the workspace root, output shown; throws with `what` when it fails. */
 function runInRoot(root, what, cmd, args) {
   process.stdout.write(`\n> ${cmd} ${args.join(' ')}\n`);
@@ -69,4 +110,4 @@ function npmInstall(root) {
   runInRoot(root, 'npm install', 'npm', ['install', '--prefer-offline', '--no-audit', '--no-fund']);
 }
 
-module.exports = { addRootReference, addTypedocEntries, addDocsIndexLine, runInRoot, npmInstall };
+module.exports = { commonOptions, addRootReference, addTypedocEntries, addDocsIndexLine, addReferenceRow, runInRoot, npmInstall };

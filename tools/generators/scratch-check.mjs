@@ -2,8 +2,9 @@
 // CI check of the generators: in a scratch copy of the repository (the files git tracks or would
 // track, plus the built dist/ folders, modification times kept so `tsc -b` finds them up to date;
 // node_modules shared through symlinks, the workspace links pointing into the copy), run
-// `nx g @vi-mmrec/tools:backend <name> --skipInstall`, link the new package as `npm install`
-// would, then build it, typecheck and lint it, and run its tests (conformance suite included).
+// `nx g @vi-mmrec/tools:backend <name> --skipInstall` and `nx g @vi-mmrec/tools:integration …`,
+// link the new packages as `npm install` would, then build, typecheck and lint them, and run
+// their tests (the backend's conformance suite included).
 // Needs a built repository (`tsc -b`, as npm test's first step). The repository itself is not
 // touched; the scratch copy is removed.
 //
@@ -19,7 +20,6 @@ import { fileURLToPath } from 'node:url';
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const keep = process.argv.includes('--keep');
 const NAME = 'scratch-check';
-const folder = `backend-${NAME}`;
 const env = { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('npm_'))), NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false' };
 const scratch = mkdtempSync(join(tmpdir(), 'vi-mmrec-generator-'));
 const results = [];
@@ -58,15 +58,22 @@ try {
 
   const nx = join(root, 'node_modules/.bin/nx');
   const bin = (tool) => join(root, 'node_modules/.bin', tool);
-  const pkg = join(scratch, 'packages', folder);
-  if (
-    step(`nx g @vi-mmrec/tools:backend ${NAME} --skipInstall`, nx, ['g', '@vi-mmrec/tools:backend', NAME, '--skipInstall', '--no-interactive'])
-  ) {
-    link(folder, `packages/${folder}`); // what npm install does for a new workspace package
-    step('tsc -b (the root references include the new package)', bin('tsc'), ['-b']);
-    step('typecheck the new package (src and tests)', bin('tsc'), ['-p', 'tsconfig.json'], pkg);
-    step('lint the new package', bin('eslint'), [`packages/${folder}`]);
-    step('test the new package (unit + conformance suite)', bin('vitest'), ['run'], pkg);
+  const made = [];
+  for (const kind of ['backend', 'integration']) {
+    if (step(`nx g @vi-mmrec/tools:${kind} ${NAME} --skipInstall`, nx, ['g', `@vi-mmrec/tools:${kind}`, NAME, '--skipInstall', '--no-interactive'])) {
+      const folder = `${kind}-${NAME}`;
+      link(folder, `packages/${folder}`); // what npm install does for a new workspace package
+      made.push(folder);
+    }
+  }
+  if (made.length > 0) {
+    step('tsc -b (the root references include the new packages)', bin('tsc'), ['-b']);
+    step('lint the new packages', bin('eslint'), made.map((f) => `packages/${f}`));
+    for (const folder of made) {
+      const pkg = join(scratch, 'packages', folder);
+      step(`typecheck packages/${folder} (src and tests)`, bin('tsc'), ['-p', 'tsconfig.json'], pkg);
+      step(`test packages/${folder}${folder.startsWith('backend-') ? ' (unit + conformance suite)' : ''}`, bin('vitest'), ['run'], pkg);
+    }
     if (existsSync(join(scratch, 'tools/repo-check.mjs'))) step('repository consistency (references, nx inputs)', 'node', ['tools/repo-check.mjs']);
   }
 } catch (e) {

@@ -3,31 +3,19 @@
 // Creates packages/backend-<name>: a compute-only backend on defineBackend (an exact brute-force
 // cosine top-k in plain TypeScript, which passes the conformance suite as generated), its
 // register entry, unit and conformance tests, README, docs page and changeset; then wires it into
-// the root tsconfig references, typedoc.json and docs/index.md, runs `npm install` (workspace
-// link + lockfile) and regenerates the conformance matrix. The vi-mmrec command finds the
+// the root tsconfig references, typedoc.json, docs/index.md and docs/reference/index.md, runs
+// `npm install` (workspace link + lockfile) and regenerates the conformance matrix. The vi-mmrec command finds the
 // package by its name (@vi-mmrec/backend-*), so no CLI list is edited.
 const { join } = require('node:path');
-const { generateFiles, names, readJson } = require('@nx/devkit');
-const { addDocsIndexLine, addRootReference, addTypedocEntries, npmInstall, runInRoot } = require('../lib.cjs');
-
-const NAME = /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/;
-const RESERVED = new Set(['auto', 'conformance']);
+const { generateFiles } = require('@nx/devkit');
+const { commonOptions, addDocsIndexLine, addReferenceRow, addRootReference, addTypedocEntries, npmInstall, runInRoot } = require('../lib.cjs');
 
 /** The options, checked, with defaults filled in. */
 function normalize(tree, options) {
-  const name = String(options.name ?? '');
-  if (!NAME.test(name)) throw new Error(`backend name '${name}': use lower case letters, digits and single dashes, starting with a letter (e.g. my-runtime)`);
-  if (RESERVED.has(name)) throw new Error(`backend name '${name}' is reserved; choose another`);
-  const folder = `backend-${name}`;
-  if (tree.exists(`packages/${folder}`)) throw new Error(`packages/${folder} already exists; choose another name or remove it first`);
+  const common = commonOptions(tree, options, 'backend', (className) => `${className} backend for vi-mmrec: exact cosine top-k by brute force in plain TypeScript (the generator's starting point).`);
   const priority = Number(options.priority ?? -1);
   if (!Number.isFinite(priority)) throw new Error(`--priority must be a number, got ${String(options.priority)}`);
-  const { className, propertyName } = names(name);
-  let description = String(options.description ?? '').trim() || `${className} backend for vi-mmrec: exact cosine top-k by brute force in plain TypeScript (the generator's starting point).`;
-  if (!/[.!?]$/.test(description)) description += '.';
-  if (/[\n"`]/.test(description)) throw new Error('--description must be one line without double quotes or backticks');
-  const coreVersion = readJson(tree, 'packages/core/package.json').version;
-  return { name, folder, priority, className, propertyName, description, coreVersion, skipInstall: options.skipInstall === true };
+  return { ...common, priority };
 }
 
 async function backendGenerator(tree, options) {
@@ -35,6 +23,7 @@ async function backendGenerator(tree, options) {
   generateFiles(tree, join(__dirname, 'files'), '.', { ...o, tmpl: '' });
   addRootReference(tree, o.folder);
   addTypedocEntries(tree, `@vi-mmrec/${o.folder}`, [`packages/${o.folder}/src/index.ts`], 'backend-');
+  addReferenceRow(tree, `@vi-mmrec/${o.folder}`, `\`${o.propertyName}Backend()\`, \`backendFactory\``, 'backend-');
   addDocsIndexLine(tree, 'Backends', `- [\`@vi-mmrec/${o.folder}\`](backends/${o.name}.md): ${o.description}`, `backends/${o.name}.md`, '- [`@vi-mmrec/backend-');
   return () => {
     if (o.skipInstall) {
