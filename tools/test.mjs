@@ -23,7 +23,7 @@ const checks = [
   ['docs (API reference + links)', 'node', ['tools/docs/build.mjs']],
   ['package hygiene (publint, attw, READMEs)', 'node', ['tools/publish/package-check.mjs']],
   ['publish to a local registry and install one package', 'node', ['tools/publish/run.mjs']],
-  ['backend generator in a scratch copy (nx g, build, typecheck, lint, tests)', 'node', ['tools/generators/scratch-check.mjs']],
+  ['generators (backend, integration) in a copy of the repo: nx g, build, typecheck, lint, tests', 'node', ['tools/generators/check-in-copy.mjs']],
 ];
 const only = process.env.VI_MMREC_TEST_ONLY; // e.g. "vitest" to skip the whole-repo checks
 const failures = [];

@@ -8,7 +8,7 @@
 // Needs a built repository (`tsc -b`, as npm test's first step). The repository itself is not
 // touched; the scratch copy is removed.
 //
-//   node tools/generators/scratch-check.mjs [--keep]
+//   node tools/generators/check-in-copy.mjs [--keep]
 //
 // Ends with "N passed, N failed" (one per step).
 import { spawnSync } from 'node:child_process';
@@ -19,7 +19,7 @@ import { fileURLToPath } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const keep = process.argv.includes('--keep');
-const NAME = 'scratch-check';
+const NAME = 'generated-probe';
 const env = { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('npm_'))), NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false' };
 const scratch = mkdtempSync(join(tmpdir(), 'vi-mmrec-generator-'));
 const results = [];
@@ -74,7 +74,11 @@ try {
       step(`typecheck packages/${folder} (src and tests)`, bin('tsc'), ['-p', 'tsconfig.json'], pkg);
       step(`test packages/${folder}${folder.startsWith('backend-') ? ' (unit + conformance suite)' : ''}`, bin('vitest'), ['run'], pkg);
     }
-    if (existsSync(join(scratch, 'tools/repo-check.mjs'))) step('repository consistency (references, nx inputs)', 'node', ['tools/repo-check.mjs']);
+    if (existsSync(join(scratch, 'tools/repo-check.mjs'))) {
+      // It asks git which files are tracked: make the copy a repository with everything added.
+      spawnSync('sh', ['-c', 'git init -q && git add -A'], { cwd: scratch });
+      step('repository consistency (references, nx inputs)', 'node', ['tools/repo-check.mjs']);
+    }
   }
 } catch (e) {
   results.push(false);
