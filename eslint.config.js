@@ -47,8 +47,13 @@ export default tseslint.config(
   {
     // Plain JavaScript (tools, bin shims, configs) is linted without type information.
     // Root config files are outside every package's tsconfig as well.
-    files: ['**/*.js', '**/*.mjs', 'vitest.shared.ts', 'vitest.config.ts'],
+    files: ['**/*.js', '**/*.mjs', '**/*.cjs', 'vitest.shared.ts', 'vitest.config.ts'],
     ...tseslint.configs.disableTypeChecked,
+  },
+  {
+    // CommonJS on purpose: nx loads generator factories with require() (tools/generators).
+    files: ['**/*.cjs'],
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
   {
     files: ['**/*.config.ts', '**/*.config.js'],

@@ -24,6 +24,7 @@ const checks = [
   ['docs (API reference + links)', 'node', ['tools/docs/build.mjs']],
   ['package hygiene (publint, attw, READMEs, declarations compile for a consumer)', 'node', ['tools/publish/package-check.mjs']],
   ['publish to a local registry, install, run the quickstart, compile a TypeScript consumer', 'node', ['tools/publish/run.mjs']],
+  ['generators (backend, integration) in a copy of the repo: nx g, build, typecheck, lint, tests', 'node', ['tools/generators/check-in-copy.mjs']],
 ];
 const only = process.env.VI_MMREC_TEST_ONLY; // e.g. "vitest" to skip the whole-repo checks
 const failures = [];
@@ -36,6 +37,9 @@ for (const [label, cmd, args] of checks) {
 
 const dir = mkdtempSync(join(tmpdir(), 'vi-mmrec-test-'));
 const out = join(dir, 'results.json');
+// The conformance suite records each backend's per-case outcomes here; the matrix is checked against them.
+const conformance = join(dir, 'conformance');
+env.VI_MMREC_CONFORMANCE_RESULTS = conformance;
 run('tests', 'npx', ['--no-install', 'vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${out}`, ...process.argv.slice(2)]);
 let passed = checksPassed;
 let failed = failures.length;
@@ -50,6 +54,15 @@ try {
 } catch {
   failures.push('vitest (no results file)');
   failed++;
+}
+// Only a full run has every backend's results (arguments filter the tests).
+if (process.argv.length <= 2) {
+  const label = 'conformance matrix = the suite results';
+  if (run(label, 'node', ['tools/docs/conformance-matrix.mjs', `--results=${conformance}`, '--check'])) passed++;
+  else {
+    failures.push(label);
+    failed++;
+  }
 }
 rmSync(dir, { recursive: true, force: true });
 if (failures.length > 0) process.stdout.write(`\nfailed checks: ${failures.join(', ')}\n`);

@@ -10,3 +10,5 @@ export { describeBackendConformance } from './suite.js';
 export type { ConformanceOptions, KnownFailure } from './suite.js';
 export { loadGoldenFiles, goldenRequest, goldenTable, goldenReference } from './cases.js';
 export type { GoldenCase, GoldenFile, GoldenPart, GoldenTable, ToleranceClass } from './cases.js';
+export { CONFORMANCE_RESULTS_ENV, writeConformanceResults } from './results.js';
+export type { CaseOutcome, CaseResult, ConformanceResults } from './results.js';

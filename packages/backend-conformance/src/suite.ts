@@ -16,6 +16,7 @@ import {
   scoreTolerance,
 } from '@vi-mmrec/test-utils';
 import { type GoldenCase, goldenReference, goldenRequest, loadGoldenFiles } from './cases.js';
+import { type CaseResult, writeConformanceResults } from './results.js';
 
 /** A case the backend is known to fail: it runs as `it.fails`, so a fix turns it red. */
 export interface KnownFailure {
@@ -124,6 +125,8 @@ export function describeBackendConformance(options: ConformanceOptions): void {
   const timeout = options.timeout ?? 60_000;
   const requireAvailable = options.requireAvailable ?? process.env.VI_MMREC_REQUIRE_GPU === '1';
   const ids = new Set<string>();
+  /** Case id → title and outcome, for the results file (see CONFORMANCE_RESULTS_ENV). */
+  const outcomes = new Map<string, Omit<CaseResult, 'id'>>();
   const created: Backend[] = [];
   const fresh = (): Backend => {
     const b = create();
@@ -149,12 +152,21 @@ export function describeBackendConformance(options: ConformanceOptions): void {
       }
     }, timeout);
     afterAll(async () => {
+      const testFile = expect.getState().testPath;
+      writeConformanceResults({
+        backend: name,
+        ...(testFile === undefined ? {} : { testFile }),
+        available,
+        capabilities: caps,
+        cases: [...ids].map((id) => ({ id, ...(outcomes.get(id) ?? { title: '', outcome: 'not-run' as const }) })),
+      });
       await Promise.all(created.map(async (b) => b.dispose()));
     });
 
     const test = (id: string, title: string, fn: () => Promise<void>, skip: () => boolean = () => false): void => {
       if (ids.has(id)) throw new Error(`duplicate conformance case id ${id}`);
       ids.add(id);
+      outcomes.set(id, { title, outcome: 'not-run' });
       const kf = knownFailures[id];
       const label = kf === undefined ? `${id}: ${title}` : `${id}: ${title} [known failure: ${kf.reason}${kf.issue === undefined ? '' : `, ${kf.issue}`}]`;
       // Gated by capability when the test runs (ctx.skip); known failures run as it.fails (a fix turns them red).
@@ -162,8 +174,18 @@ export function describeBackendConformance(options: ConformanceOptions): void {
       runner(
         label,
         async (ctx) => {
-          if (!available || skip()) ctx.skip();
-          await fn();
+          if (!available || skip()) {
+            outcomes.set(id, { title, outcome: 'skipped', reason: available ? 'capability' : 'unavailable' });
+            ctx.skip();
+          }
+          try {
+            await fn();
+          } catch (e) {
+            outcomes.set(id, kf === undefined ? { title, outcome: 'failed' } : { title, outcome: 'known-failure', reason: kf.reason });
+            throw e;
+          }
+          // A known failure that passes fails the test (it.fails): the entry must go.
+          outcomes.set(id, kf === undefined ? { title, outcome: 'passed' } : { title, outcome: 'failed', reason: 'listed as a known failure but passes' });
         },
         timeout,
       );
