@@ -6,6 +6,7 @@ export const BACKEND_PACKAGES: readonly string[] = [
   '@vi-mmrec/backend-cpu',
   '@vi-mmrec/backend-onnxruntime-node',
   '@vi-mmrec/backend-tfjs-node-gpu',
+  '@vi-mmrec/backend-usearch',
 ];
 
 let registration: Promise<void> | undefined;
@@ -36,18 +37,26 @@ export async function registerInstalledBackends(logger: Logger): Promise<void> {
   return registration;
 }
 
+/** What the catalogue asks of the backend: its size, and whether exact search is forced. */
+export interface SearchNeeds {
+  readonly numItems?: number;
+  readonly exact?: boolean;
+}
+
 /**
  * Returns an initialised backend: `'auto'` resolves the registered backend of highest
- * priority that initialises (the logger says which and why); a name must be registered and
- * initialise. Throws `UsageError` for an unknown name and `CliError` for an unavailable one.
+ * priority that initialises, by size (exact at or below core's crossover, approximate above
+ * unless `exact`; the logger says which and why); a name must be registered and initialise
+ * (and be exact when `exact`). Throws `UsageError` for an unknown name and `CliError` for an
+ * unavailable one.
  */
-export async function selectBackend(choice: string, logger: Logger, signal?: AbortSignal): Promise<Backend> {
+export async function selectBackend(choice: string, logger: Logger, signal?: AbortSignal, needs: SearchNeeds = {}): Promise<Backend> {
   await registerInstalledBackends(logger);
   const registered = listBackends().map((b) => b.name);
   const installed = registered.join(', ') || 'none';
   if (choice === 'auto') {
     try {
-      return await resolveBackend(undefined, { logger, ...(signal === undefined ? {} : { signal }) });
+      return await resolveBackend(undefined, { logger, ...needs, ...(signal === undefined ? {} : { signal }) });
     } catch (e) {
       if (isViMmrecError(e, 'NO_BACKEND_AVAILABLE')) {
         throw new CliError(`no backend could be initialised (installed: ${installed}); ${e.message}`, { cause: e });
@@ -65,7 +74,7 @@ export async function selectBackend(choice: string, logger: Logger, signal?: Abo
     throw new UsageError(`unknown backend '${choice}' (installed: ${installed}); use --backend auto or one of those`, 'augment');
   }
   try {
-    return await resolveBackend([choice], { ...(signal === undefined ? {} : { signal }) });
+    return await resolveBackend([choice], { ...needs, ...(signal === undefined ? {} : { signal }) });
   } catch (e) {
     if (isViMmrecError(e, 'NO_BACKEND_AVAILABLE')) {
       const errors = (e as unknown as { errors: ReadonlyArray<{ error: unknown }> }).errors;

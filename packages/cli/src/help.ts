@@ -1,4 +1,7 @@
 /** Help texts of the `vi-mmrec` command. */
+import { APPROXIMATE_CROSSOVER_ITEMS } from '@vi-mmrec/core';
+
+const CROSSOVER = APPROXIMATE_CROSSOVER_ITEMS.toLocaleString('en-US');
 
 export const MAIN_HELP = `vi-mmrec: add VI-MMRec virtual user-item interactions to a multimodal recommendation dataset
 
@@ -39,7 +42,10 @@ Required (--k and --lambda not with --strategy auto):
 
 Options:
   --o-avg <mode>      modality-mean (default) or density: what group overlaps are divided by
-  --backend <name>    auto (default: best installed backend that works), cpu, onnxruntime-node, ...
+  --backend <name>    auto (default: best installed backend that works; exact search up to
+                      ${CROSSOVER} items, an approximate backend such as usearch above, if
+                      installed), cpu, onnxruntime-node, usearch, ...
+  --exact             exact neighbour search at any size (never an approximate backend)
   --modalities <list> comma-separated modality names to use (default: all found)
   --summary <file>    also write a JSON summary (options, O_avg, overlaps, weights, counts)
   -q, --quiet         no progress or informational lines (warnings and errors still print)
