@@ -44,6 +44,24 @@ export interface SearchNeeds {
 }
 
 /**
+ * Registers the installed backends and checks that `choice` is `'auto'` or a registered
+ * name, before any heavy work (the dataset is read before the backend is resolved). Throws
+ * `UsageError` for an unknown name and `CliError` for a known one that is not installed.
+ * Returns the installed names, comma-separated.
+ */
+export async function checkBackendChoice(choice: string, logger: Logger): Promise<string> {
+  await registerInstalledBackends(logger);
+  const registered = listBackends().map((b) => b.name);
+  const installed = registered.join(', ') || 'none';
+  if (choice === 'auto' || registered.includes(choice)) return installed;
+  const known = BACKEND_PACKAGES.map((p) => p.replace('@vi-mmrec/backend-', ''));
+  if (known.includes(choice)) {
+    throw new CliError(`backend '${choice}' is not installed (installed: ${installed}); install @vi-mmrec/backend-${choice} or use --backend auto.`);
+  }
+  throw new UsageError(`unknown backend '${choice}' (installed: ${installed}); use --backend auto or one of those`, 'augment');
+}
+
+/**
  * Returns an initialised backend: `'auto'` resolves the registered backend of highest
  * priority that initialises, by size (exact at or below core's crossover, approximate above
  * unless `exact`; the logger says which and why); a name must be registered and initialise
@@ -51,9 +69,7 @@ export interface SearchNeeds {
  * unavailable one.
  */
 export async function selectBackend(choice: string, logger: Logger, signal?: AbortSignal, needs: SearchNeeds = {}): Promise<Backend> {
-  await registerInstalledBackends(logger);
-  const registered = listBackends().map((b) => b.name);
-  const installed = registered.join(', ') || 'none';
+  const installed = await checkBackendChoice(choice, logger);
   if (choice === 'auto') {
     try {
       return await resolveBackend(undefined, { logger, ...needs, ...(signal === undefined ? {} : { signal }) });
@@ -63,15 +79,6 @@ export async function selectBackend(choice: string, logger: Logger, signal?: Abo
       }
       throw e;
     }
-  }
-  if (!registered.includes(choice)) {
-    const known = BACKEND_PACKAGES.map((p) => p.replace('@vi-mmrec/backend-', ''));
-    if (known.includes(choice)) {
-      throw new CliError(
-        `backend '${choice}' is not installed (installed: ${installed}); install @vi-mmrec/backend-${choice} or use --backend auto.`,
-      );
-    }
-    throw new UsageError(`unknown backend '${choice}' (installed: ${installed}); use --backend auto or one of those`, 'augment');
   }
   try {
     return await resolveBackend([choice], { ...needs, ...(signal === undefined ? {} : { signal }) });

@@ -2,7 +2,7 @@ import { stat, rm } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { AbortedError, augment, type AugmentResult, type Backend, type OAvgMode, type Strategy } from '@vi-mmrec/core';
 import { readDataset, writeEnrichedMatrix, writeSummary, type Dataset } from '@vi-mmrec/io';
-import { selectBackend } from './backends.js';
+import { checkBackendChoice, selectBackend } from './backends.js';
 import { CliError } from './errors.js';
 import type { Progress } from './progress.js';
 import { toolVersion } from './version.js';
@@ -89,6 +89,7 @@ export async function checkOutputs(config: InputConfig): Promise<{ readonly out:
  * `--exact`).
  */
 export async function loadInput(config: InputConfig, progress: Progress, signal: AbortSignal | undefined, start: number): Promise<LoadedInput> {
+  await checkBackendChoice(config.backend, progress);
   const dataset = await readDataset(config.datasetDir, {
     ...(config.modalities === undefined ? {} : { modalities: config.modalities }),
     onProgress: (e) => progress.update(`reading ${config.datasetDir}`, e.done, e.total),
