@@ -1,4 +1,6 @@
 import { availableParallelism } from 'node:os';
+import type * as Usearch from 'usearch';
+import type { BatchMatches, Matches } from 'usearch';
 import { BackendInitError, InvalidArgumentError } from '@vi-mmrec/core';
 import { type Backend, type NeighbourSearchRequest, type NeighbourTable, emptyNeighbourTable } from '@vi-mmrec/core/backend';
 // TEMPORARY: from '@vi-mmrec/core/backend' once the lifecycle helper is on main.
@@ -29,11 +31,14 @@ export interface UsearchBackendOptions {
   readonly batchRows?: number;
 }
 
-/** The part of the `usearch` module this backend uses. */
-type UsearchModule = typeof import('usearch');
+/** The `usearch` module, loaded by `init`. */
+type UsearchModule = typeof Usearch;
 type UsearchIndex = InstanceType<UsearchModule['Index']>;
-/** A batch of queries returns `BatchMatches`; a batch of one returns `Matches` (its typings only say the latter). */
-type Found = import('usearch').Matches | import('usearch').BatchMatches;
+
+/** Searches a batch of rows: `BatchMatches`, or `Matches` for a batch of one (its typings only say the latter). */
+function searchRows(index: UsearchIndex, rows: Float32Array, k: number, threads: number): Matches | BatchMatches {
+  return index.search(rows, k, threads);
+}
 
 const NAME = 'usearch';
 
@@ -159,8 +164,8 @@ async function searchOutput(
   for (let b = 0; b < n; b += B) {
     const ids = valid.subarray(b, Math.min(n, b + B));
     writeFusedRows(f, ids, rows);
-    const found = index.search(rows.subarray(0, ids.length * f.dim), kq, settings.threads) as Found;
-    const counts = found instanceof usearch.BatchMatches ? found.counts : undefined;
+    const found = searchRows(index, rows.subarray(0, ids.length * f.dim), kq, settings.threads);
+    const counts = 'counts' in found ? found.counts : undefined;
     for (let r = 0; r < ids.length; r++) {
       const i = ids[r]!;
       const count = counts === undefined ? found.keys.length : Number(counts[r]);
