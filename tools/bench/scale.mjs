@@ -3,13 +3,15 @@
 // count above which approximate search is faster (core's APPROXIMATE_CROSSOVER_ITEMS).
 //
 //   node tools/bench/scale.mjs [--sizes 10000,50000,100000] [--impls usearch,onnxruntime-node]
-//        [--reps 3] [--queries 2000] [--max-exact 200000] [--write]
+//        [--reps 3] [--queries 2000] [--max-exact 200000] [--write] [--from results.jsonl ...]
 //
 // Every measurement runs in a fresh child process (peak RSS = its maxRSS, read right after the
 // search, before the recall check allocates anything). Implementations are interleaved rep by
 // rep. Recall@10 of usearch: on `--queries` sampled items, against exact brute force over all
 // N items (USearch's exact flat search, cross-checked against a float64 JavaScript loop on 50
 // of those queries). --write replaces the table between the scale markers of docs/benchmarks.md.
+// Each measurement is printed on stderr as one JSON line; --from builds the table from such
+// lines saved earlier (e.g. from runs at different sizes) instead of measuring.
 import { spawnSync } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -146,28 +148,10 @@ const median = (xs) => {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 };
 
-async function main() {
-  const argv = process.argv.slice(2);
-  if (argv[0] === '--child') return child(argv[1], Number(argv[2]), Number(argv[3]));
-  const opts = { sizes: [10_000, 50_000, 100_000], impls: ['usearch', 'onnxruntime-node'], reps: 3, queries: 2000, maxExact: 200_000, write: false };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a === '--sizes') opts.sizes = argv[++i].split(',').map(Number);
-    else if (a === '--impls') opts.impls = argv[++i].split(',');
-    else if (a === '--reps') opts.reps = Number(argv[++i]);
-    else if (a === '--queries') opts.queries = Number(argv[++i]);
-    else if (a === '--max-exact') opts.maxExact = Number(argv[++i]);
-    else if (a === '--write') opts.write = true;
-    else {
-      console.log('usage: node tools/bench/scale.mjs [--sizes 10000,50000,100000] [--impls usearch,onnxruntime-node] [--reps 3] [--queries 2000] [--max-exact 200000] [--write]');
-      process.exit(a === '--help' ? 0 : 1);
-    }
-  }
-  const loadBefore = os.loadavg();
-  const started = new Date().toISOString();
-  const rows = [];
+/** Runs every (size, rep, implementation) in a fresh child process, interleaved; returns the results. */
+function measure(opts) {
+  const results = [];
   for (const n of opts.sizes) {
-    const runs = Object.fromEntries(opts.impls.map((impl) => [impl, []]));
     for (let rep = 0; rep < opts.reps; rep++) {
       for (const impl of opts.impls) {
         if (impl !== 'usearch' && n > opts.maxExact) continue;
@@ -181,11 +165,45 @@ async function main() {
         if (res.status !== 0) throw new Error(`${impl} at ${n}: exit ${res.status}`);
         const r = JSON.parse(res.stdout.trim().split('\n').pop());
         console.error(JSON.stringify(r));
-        runs[impl].push(r);
+        results.push(r);
       }
     }
+  }
+  return results;
+}
+
+/** Results saved earlier: the JSON lines of the given files (other lines are ignored). */
+async function readResults(files) {
+  const texts = await Promise.all(files.map(async (f) => readFile(f, 'utf8')));
+  return texts.flatMap((t) => t.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l)));
+}
+
+async function main() {
+  const argv = process.argv.slice(2);
+  if (argv[0] === '--child') return child(argv[1], Number(argv[2]), Number(argv[3]));
+  const opts = { sizes: [10_000, 50_000, 100_000], impls: ['usearch', 'onnxruntime-node'], reps: 3, queries: 2000, maxExact: 200_000, write: false, from: [] };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--sizes') opts.sizes = argv[++i].split(',').map(Number);
+    else if (a === '--impls') opts.impls = argv[++i].split(',');
+    else if (a === '--reps') opts.reps = Number(argv[++i]);
+    else if (a === '--queries') opts.queries = Number(argv[++i]);
+    else if (a === '--max-exact') opts.maxExact = Number(argv[++i]);
+    else if (a === '--write') opts.write = true;
+    else if (a === '--from') opts.from.push(argv[++i]);
+    else {
+      console.log('usage: node tools/bench/scale.mjs [--sizes 10000,50000,100000] [--impls usearch,onnxruntime-node] [--reps 3] [--queries 2000] [--max-exact 200000] [--write] [--from results.jsonl ...]');
+      process.exit(a === '--help' ? 0 : 1);
+    }
+  }
+  const loadBefore = os.loadavg();
+  const started = new Date().toISOString();
+  const results = opts.from.length > 0 ? await readResults(opts.from) : measure(opts);
+  const rows = [];
+  const sizes = [...new Set(results.map((r) => r.n))].sort((a, b) => a - b);
+  for (const n of sizes) {
     for (const impl of opts.impls) {
-      const rs = runs[impl];
+      const rs = results.filter((r) => r.n === n && r.impl === impl);
       if (rs.length === 0) continue;
       const withRecall = rs.find((r) => r.recall !== undefined);
       rows.push({
@@ -206,15 +224,18 @@ async function main() {
   }
   const loadAfter = os.loadavg();
   const gib = (b) => (b / 2 ** 30).toFixed(2);
+  const mib = (b) => Math.round(b / 2 ** 20).toLocaleString('en-US');
   const lines = [
     '| items | implementation | reps | seconds (median, min–max) | items/s | CPU s | recall@10 (queries) | peak RSS beyond features | features |',
     '|---|---|---|---|---|---|---|---|---|',
     ...rows.map(
       (r) =>
-        `| ${r.n.toLocaleString('en-US')} | ${r.impl} | ${r.reps} | ${r.seconds.toFixed(1)} (${r.min.toFixed(1)}–${r.max.toFixed(1)}) | ${Math.round(r.n / r.seconds).toLocaleString('en-US')} | ${r.cpuSeconds.toFixed(1)} | ${r.recall === undefined ? 'exact' : `${r.recall.toFixed(4)} (${r.queries}${r.crossMismatch ? `, cross-check mismatches ${r.crossMismatch}` : ''})`} | ${gib(r.rssBeyond)} GiB | ${gib(r.featureBytes)} GiB |`,
+        `| ${r.n.toLocaleString('en-US')} | ${r.impl} | ${r.reps} | ${r.seconds.toFixed(1)} (${r.min.toFixed(1)}–${r.max.toFixed(1)}) | ${Math.round(r.n / r.seconds).toLocaleString('en-US')} | ${r.cpuSeconds.toFixed(1)} | ${r.recall === undefined ? 'exact' : `${r.recall.toFixed(4)} (${r.queries}${r.crossMismatch ? `, cross-check mismatches ${r.crossMismatch}` : ''})`} | ${mib(r.rssBeyond)} MiB | ${mib(r.featureBytes)} MiB |`,
     ),
   ];
-  const head = `Generated by \`node tools/bench/scale.mjs --sizes ${opts.sizes.join(',')} --reps ${opts.reps}\` on ${started.slice(0, 10)} (Node ${process.version}, ${os.cpus().length} cores, ${gib(os.totalmem())} GiB). Load average at start ${loadBefore.map((x) => x.toFixed(2)).join(' / ')}, at end ${loadAfter.map((x) => x.toFixed(2)).join(' / ')} (1/5/15 min).`;
+  const how = opts.from.length > 0 ? `from saved measurements (${opts.from.length} file${opts.from.length > 1 ? 's' : ''})` : `--sizes ${opts.sizes.join(',')} --reps ${opts.reps}`;
+  const load = opts.from.length > 0 ? '' : ` Load average at start ${loadBefore.map((x) => x.toFixed(2)).join(' / ')}, at end ${loadAfter.map((x) => x.toFixed(2)).join(' / ')} (1/5/15 min).`;
+  const head = `Generated by \`node tools/bench/scale.mjs\` (${how}) on ${started.slice(0, 10)} (Node ${process.version}, ${os.cpus().length} cores, ${gib(os.totalmem())} GiB).${load}`;
   const block = `${head}\n\n${lines.join('\n')}\n`;
   console.log(block);
   if (opts.write) {
