@@ -1,8 +1,8 @@
-// The suite must fail on a non-conforming backend. A mutant of the CPU backend breaks the
+// The suite must fail on non-conforming backends. A mutant of the CPU backend breaks the
 // tie rule (larger id first on equal scores) and throws synchronously on invalid requests;
 // every case listed below must FAIL (they run as it.fails), every other case must pass. The
 // lifecycle cases fail too because their small random requests contain exact ties.
-import type { Backend, NeighbourSearchRequest, NeighbourTable, SearchOptions } from '@vi-mmrec/core/backend';
+import { type Backend, type NeighbourSearchRequest, type NeighbourTable, type SearchOptions, throwIfAborted } from '@vi-mmrec/core/backend';
 import { cpuBackend } from '@vi-mmrec/backend-cpu';
 import { describeBackendConformance } from '../src/index.js';
 
@@ -54,5 +54,43 @@ describeBackendConformance({
     'lifecycle/concurrent-searches': reason,
     'lifecycle/dispose': reason,
     'lifecycle/invalid-request': reason,
+    'lifecycle/abort-single-block': reason,
+    'lifecycle/init-abort': reason,
+    'lifecycle/registry-abort': reason,
+  },
+});
+
+/**
+ * A backend that checks its signal only before starting (the bug of issue 12): it resolves a
+ * search aborted while it runs and an init aborted while pending. The abort cases must fail.
+ */
+function ignoresAbort(): Backend {
+  const inner = cpuBackend();
+  return {
+    name: 'ignores-abort',
+    capabilities: inner.capabilities,
+    init: async (signal?: AbortSignal) => {
+      throwIfAborted(signal);
+      await inner.init();
+    },
+    searchNeighbours: async (request: NeighbourSearchRequest, options: SearchOptions = {}) => {
+      await inner.init();
+      throwIfAborted(options.signal);
+      return inner.searchNeighbours(request, options.onProgress === undefined ? {} : { onProgress: options.onProgress });
+    },
+    dispose: async () => inner.dispose(),
+    [Symbol.asyncDispose]: async () => inner.dispose(),
+  };
+}
+
+const ignores = { reason: 'deliberately broken (ignores an abort after the start)' };
+describeBackendConformance({
+  name: 'ignores-abort (must fail the listed cases)',
+  create: ignoresAbort,
+  numRuns: 5,
+  knownFailures: {
+    'lifecycle/abort-during': ignores,
+    'lifecycle/abort-single-block': ignores,
+    'lifecycle/init-abort': ignores,
   },
 });

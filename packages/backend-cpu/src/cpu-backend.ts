@@ -3,15 +3,14 @@ import { AbortedError, BackendDisposedError, BackendInitError, InvalidArgumentEr
 import type { Logger } from '@vi-mmrec/core';
 import {
   type Backend,
-  type BackendCapabilities,
   type NeighbourSearchRequest,
   type NeighbourTable,
-  type SearchOptions,
+  type SearchContext,
   TopKSelector,
+  defineBackend,
   emptyNeighbourTable,
   outputValidity,
-  throwIfAborted,
-  validateNeighbourRequest,
+  positiveIntegerOption,
   writeNormalizedRows,
 } from '@vi-mmrec/core/backend';
 import { type FilterFn, type GemmFn, KERNEL, buildGemmModule, jsFilter, jsGemm } from './gemm-kernel.js';
@@ -49,12 +48,6 @@ const PAGE = 65536;
 const CONTROL_BYTES = 64;
 
 const silent: Logger = { info: () => undefined, warn: () => undefined };
-
-function checkPositiveInteger(option: string, value: number | undefined): void {
-  if (value !== undefined && (!Number.isInteger(value) || value < 1)) {
-    throw new InvalidArgumentError(option, `cpuBackend: ${option} must be an integer ≥ 1, got ${String(value)}.`);
-  }
-}
 
 /** Layout of one request in memory. */
 interface Plan {
@@ -104,8 +97,8 @@ function packParts(request: NeighbourSearchRequest, f32: Float32Array, partBases
   });
 }
 
-/** Tracks finished tiles and reports rows whose every tile is done. */
-function progressTracker(numItems: number, B: number, onProgress: SearchOptions['onProgress']): (rb: number, cb: number) => void {
+/** Tracks finished tiles and calls `checkpoint` with the rows whose every tile is done. */
+function progressTracker(numItems: number, B: number, checkpoint: (doneRows: number) => void): (rb: number, cb: number) => void {
   const numBlocks = Math.ceil(numItems / B);
   const tilesLeft = new Int32Array(numBlocks).fill(numBlocks);
   let doneRows = 0;
@@ -116,7 +109,7 @@ function progressTracker(numItems: number, B: number, onProgress: SearchOptions[
     const before = doneRows;
     finish(rb);
     if (cb !== rb) finish(cb);
-    if (doneRows !== before) onProgress?.(doneRows, numItems);
+    if (doneRows !== before) checkpoint(doneRows);
   };
 }
 
@@ -137,225 +130,198 @@ function mergeTables(numItems: number, ks: readonly number[], partials: readonly
   });
 }
 
-class CpuBackend implements Backend {
-  readonly name = NAME;
-  readonly capabilities: BackendCapabilities = { device: 'cpu', floatPrecision: 32 };
-  private disposed = false;
-  private readonly threads: number;
-  private readonly blockRows: number;
-  private readonly kernel: CpuKernel;
-  private readonly logger: Logger;
-  private initPromise: Promise<void> | undefined;
-  private module: WasmModule | undefined;
-  private pool: Promise<WorkerPool | undefined> | undefined;
+/** Validated options. */
+interface Config {
+  readonly threads: number;
+  readonly blockRows: number;
+  readonly kernel: CpuKernel;
+  readonly logger: Logger;
+}
+
+/** What init loads; searches share it. */
+interface CpuState {
+  /** The compiled SIMD kernel; undefined runs the scalar JavaScript kernel. */
+  readonly module: WasmModule | undefined;
+  /** The worker pool, started on first use; resolves undefined when workers cannot start. */
+  pool: Promise<WorkerPool | undefined> | undefined;
   /** Serialises searches: the worker pool runs one job at a time. */
-  private queue: Promise<unknown> = Promise.resolve();
-  private readonly running = new Set<(error: Error) => void>();
+  queue: Promise<unknown>;
+  /** Stops of the running worker jobs (called by dispose). */
+  readonly running: Set<(error: Error) => void>;
+}
 
-  constructor(options: CpuBackendOptions) {
-    checkPositiveInteger('threads', options.threads);
-    checkPositiveInteger('blockRows', options.blockRows);
-    const kernel = options.kernel ?? 'auto';
-    if (kernel !== 'auto' && kernel !== 'wasm-simd' && kernel !== 'js') {
-      throw new InvalidArgumentError('kernel', `cpuBackend: kernel must be 'auto', 'wasm-simd' or 'js', got '${String(kernel)}'.`);
-    }
-    this.threads = options.threads ?? Math.max(1, availableParallelism());
-    this.blockRows = options.blockRows ?? 256;
-    this.kernel = kernel;
-    this.logger = options.logger ?? silent;
+async function load(config: Config): Promise<CpuState> {
+  const state = (module?: WasmModule): CpuState => ({ module, pool: undefined, queue: Promise.resolve(), running: new Set() });
+  const { kernel, logger } = config;
+  if (kernel === 'js') {
+    logger.info("cpu backend: scalar JavaScript kernel (kernel: 'js').");
+    return state();
   }
-
-  async init(signal?: AbortSignal): Promise<void> {
-    if (this.disposed) throw new BackendDisposedError(this.name);
-    throwIfAborted(signal);
-    this.initPromise ??= this.load();
-    return this.initPromise;
-  }
-
-  private async load(): Promise<void> {
-    if (this.kernel === 'js') {
-      this.logger.info("cpu backend: scalar JavaScript kernel (kernel: 'js').");
-      return;
-    }
-    const bytes = buildGemmModule();
-    const wasm = wasmApi();
-    const supported = wasm !== undefined && wasm.validate(bytes);
-    if (!supported) {
-      if (this.kernel === 'wasm-simd') {
-        throw new BackendInitError(
-          this.name,
-          "Backend 'cpu' failed to initialise: this runtime does not support WebAssembly SIMD. Use kernel: 'auto' or 'js', or Node ≥ 16.4.",
-        );
-      }
-      this.logger.warn('cpu backend: WebAssembly SIMD is not available; using the scalar JavaScript kernel (much slower).');
-      return;
-    }
-    try {
-      this.module = await wasm.compile(bytes);
-    } catch (error) {
-      throw new BackendInitError(this.name, "Backend 'cpu' failed to compile its WebAssembly kernel.", { cause: error });
-    }
-    this.logger.info(`cpu backend: WebAssembly SIMD kernel, up to ${this.threads} thread(s).`);
-    // Start the workers now (about 50 ms), not in the first search.
-    await this.workers();
-  }
-
-  /** The worker pool, started on first use; undefined when workers cannot start. */
-  private async workers(): Promise<WorkerPool | undefined> {
-    const module = this.module;
-    if (module === undefined || this.threads < 2) return undefined;
-    this.pool ??= WorkerPool.start(this.threads, module).catch((error: unknown) => {
-      this.logger.warn(`cpu backend: worker threads could not start (${String(error)}); running single-threaded.`);
-      return undefined;
-    });
-    return this.pool;
-  }
-
-  async searchNeighbours(request: NeighbourSearchRequest, options: SearchOptions = {}): Promise<NeighbourTable[]> {
-    if (this.disposed) throw new BackendDisposedError(this.name);
-    validateNeighbourRequest(request, this.name);
-    await this.init();
-    const run = this.queue.then(async () => this.search(request, options));
-    this.queue = run.catch(() => undefined);
-    return run;
-  }
-
-  private async search(request: NeighbourSearchRequest, options: SearchOptions): Promise<NeighbourTable[]> {
-    if (this.disposed) throw new BackendDisposedError(this.name);
-    const { signal, onProgress } = options;
-    throwIfAborted(signal);
-    const { numItems, outputs } = request;
-    const ks = outputs.map((o) => o.k);
-    if (numItems === 0) return ks.map((k) => emptyNeighbourTable(0, k));
-
-    const B = Math.ceil(this.blockRows / KERNEL.panelWidth) * KERNEL.panelWidth;
-    const numBlocks = Math.ceil(numItems / B);
-    const pool = numBlocks > 1 ? await this.workers() : undefined;
-    if (this.disposed) throw new BackendDisposedError(this.name);
-    throwIfAborted(signal);
-    let engines = pool?.size ?? 1;
-    let layout = plan(request, B, engines);
-    let useWasm = this.module !== undefined;
-    if (useWasm && layout.bytes > MAX_WASM_PAGES * PAGE) {
-      this.logger.warn(
-        `cpu backend: the packed features need ${(layout.bytes / 2 ** 30).toFixed(2)} GiB, more than WebAssembly's 4 GiB; using the scalar JavaScript kernel (much slower).`,
+  const bytes = buildGemmModule();
+  const wasm = wasmApi();
+  if (wasm === undefined || !wasm.validate(bytes)) {
+    if (kernel === 'wasm-simd') {
+      throw new BackendInitError(
+        NAME,
+        "Backend 'cpu' failed to initialise: this runtime does not support WebAssembly SIMD. Use kernel: 'auto' or 'js', or Node ≥ 16.4.",
       );
-      useWasm = false;
     }
-    if (!useWasm && engines > 1) {
-      engines = 1;
-      layout = plan(request, B, 1);
-    }
+    logger.warn('cpu backend: WebAssembly SIMD is not available; using the scalar JavaScript kernel (much slower).');
+    return state();
+  }
+  let module: WasmModule;
+  try {
+    module = await wasm.compile(bytes);
+  } catch (error) {
+    throw new BackendInitError(NAME, "Backend 'cpu' failed to compile its WebAssembly kernel.", { cause: error });
+  }
+  logger.info(`cpu backend: WebAssembly SIMD kernel, up to ${config.threads} thread(s).`);
+  const loaded = state(module);
+  // Start the workers now (about 50 ms), not in the first search.
+  await workers(config, loaded);
+  return loaded;
+}
 
-    let memory: WasmMemory | undefined;
-    let buffer: ArrayBufferLike;
-    if (useWasm) {
-      const pages = Math.ceil(layout.bytes / PAGE);
-      const Memory = wasmApi()!.Memory;
-      memory = new Memory({ initial: pages, maximum: pages, shared: true });
-      buffer = memory.buffer;
-    } else {
-      buffer = new ArrayBuffer(layout.bytes);
-    }
-    const f32 = new Float32Array(buffer);
-    const nonzero = packParts(request, f32, layout.partBases);
-    const validity = outputs.map((o) => outputValidity(nonzero, o.parts, numItems));
-    const configs: EngineConfig[] = layout.scratch.map((scratch) => ({
-      numItems,
-      blockRows: B,
-      panelWidth: KERNEL.panelWidth,
-      mr: KERNEL.mr,
-      nr: KERNEL.nr,
-      kc: KERNEL.kc,
-      parts: request.parts.map((p, idx) => ({ base: layout.partBases[idx]!, dim: p.dim })),
-      outputs: outputs.map((o) => ({ parts: [...o.parts], k: o.k })),
-      validity,
-      scratch,
-    }));
-    const onTile = progressTracker(numItems, B, onProgress);
+/** The worker pool, started on first use; undefined when workers cannot start. */
+async function workers(config: Config, state: CpuState): Promise<WorkerPool | undefined> {
+  const module = state.module;
+  if (module === undefined || config.threads < 2) return undefined;
+  state.pool ??= WorkerPool.start(config.threads, module).catch((error: unknown) => {
+    config.logger.warn(`cpu backend: worker threads could not start (${String(error)}); running single-threaded.`);
+    return undefined;
+  });
+  return state.pool;
+}
 
-    if (pool !== undefined && memory !== undefined && engines > 1) {
-      const partials = await this.runOnWorkers(pool, memory, configs, onTile, signal, request);
-      if (partials !== undefined) return mergeTables(numItems, ks, partials);
-      // A worker failed: the job is redone on this thread (logged in runOnWorkers).
-      return this.search(request, options);
-    }
-    let kernels: Kernels;
-    if (memory !== undefined) {
-      const { exports } = new (wasmApi()!.Instance)(this.module!, { env: { memory } });
-      kernels = { gemm: exports.gemm as GemmFn, filter: exports.filter as FilterFn };
-    } else {
-      kernels = { gemm: jsGemm(f32), filter: jsFilter(f32) };
-    }
-    const engine = createTileEngine(configs[0]!, buffer, kernels);
-    for (let t = 0; t < engine.numTiles; t++) {
-      if (this.disposed) throw new BackendDisposedError(this.name);
-      throwIfAborted(signal);
-      engine.runTile(t);
-      const [rb, cb] = engine.tileBlocks(t);
-      onTile(rb, cb);
-      // Yield to the event loop so progress and cancellation stay responsive.
-      await new Promise<void>((resolve) => setImmediate(resolve));
-    }
-    return mergeTables(numItems, ks, [engine.result()]);
+async function search(config: Config, state: CpuState, request: NeighbourSearchRequest, ctx: SearchContext): Promise<NeighbourTable[]> {
+  ctx.throwIfStopped();
+  const { numItems, outputs } = request;
+  const ks = outputs.map((o) => o.k);
+  if (numItems === 0) return ks.map((k) => emptyNeighbourTable(0, k));
+
+  const B = Math.ceil(config.blockRows / KERNEL.panelWidth) * KERNEL.panelWidth;
+  const numBlocks = Math.ceil(numItems / B);
+  const pool = numBlocks > 1 ? await workers(config, state) : undefined;
+  ctx.throwIfStopped();
+  let engines = pool?.size ?? 1;
+  let layout = plan(request, B, engines);
+  let useWasm = state.module !== undefined;
+  if (useWasm && layout.bytes > MAX_WASM_PAGES * PAGE) {
+    config.logger.warn(
+      `cpu backend: the packed features need ${(layout.bytes / 2 ** 30).toFixed(2)} GiB, more than WebAssembly's 4 GiB; using the scalar JavaScript kernel (much slower).`,
+    );
+    useWasm = false;
+  }
+  if (!useWasm && engines > 1) {
+    engines = 1;
+    layout = plan(request, B, 1);
   }
 
-  /** Runs a job on the pool; undefined when a worker failed (the pool is then discarded). */
-  private async runOnWorkers(
-    pool: WorkerPool,
-    memory: WasmMemory,
-    configs: readonly EngineConfig[],
-    onTile: (rb: number, cb: number) => void,
-    signal: AbortSignal | undefined,
-    request: NeighbourSearchRequest,
-  ): Promise<PartialTopK[][] | undefined> {
-    const control = new Int32Array(memory.buffer);
-    const abort = (): void => {
-      Atomics.store(control, 1, 1);
-    };
-    signal?.addEventListener('abort', abort, { once: true });
-    if (signal?.aborted === true) abort(); // aborted while the features were being packed
-    let disposedDuringJob: Error | undefined;
-    const onDispose = (error: Error): void => {
-      disposedDuringJob = error;
-      abort();
-    };
-    this.running.add(onDispose);
-    const B = configs[0]!.blockRows;
-    const numBlocks = Math.ceil(request.numItems / B);
-    const tileBlocks = (t: number): [number, number] => {
-      let rb = 0;
-      let first = 0;
-      while (first + (numBlocks - rb) <= t) first += numBlocks - rb++;
-      return [rb, rb + (t - first)];
-    };
+  let memory: WasmMemory | undefined;
+  let buffer: ArrayBufferLike;
+  if (useWasm) {
+    const pages = Math.ceil(layout.bytes / PAGE);
+    const Memory = wasmApi()!.Memory;
+    memory = new Memory({ initial: pages, maximum: pages, shared: true });
+    buffer = memory.buffer;
+  } else {
+    buffer = new ArrayBuffer(layout.bytes);
+  }
+  const f32 = new Float32Array(buffer);
+  const nonzero = packParts(request, f32, layout.partBases);
+  const validity = outputs.map((o) => outputValidity(nonzero, o.parts, numItems));
+  const configs: EngineConfig[] = layout.scratch.map((scratch) => ({
+    numItems,
+    blockRows: B,
+    panelWidth: KERNEL.panelWidth,
+    mr: KERNEL.mr,
+    nr: KERNEL.nr,
+    kc: KERNEL.kc,
+    parts: request.parts.map((p, idx) => ({ base: layout.partBases[idx]!, dim: p.dim })),
+    outputs: outputs.map((o) => ({ parts: [...o.parts], k: o.k })),
+    validity,
+    scratch,
+  }));
+  const onTile = progressTracker(numItems, B, (doneRows) => ctx.checkpoint(doneRows));
+
+  if (pool !== undefined && memory !== undefined && engines > 1) {
+    const partials = await runOnWorkers(config, state, pool, memory, configs, onTile, ctx.signal, numItems);
+    if (partials !== undefined) return mergeTables(numItems, ks, partials);
+    // A worker failed: the job is redone on this thread (logged in runOnWorkers).
+    return search(config, state, request, ctx);
+  }
+  let kernels: Kernels;
+  if (memory !== undefined) {
+    const { exports } = new (wasmApi()!.Instance)(state.module!, { env: { memory } });
+    kernels = { gemm: exports.gemm as GemmFn, filter: exports.filter as FilterFn };
+  } else {
+    kernels = { gemm: jsGemm(f32), filter: jsFilter(f32) };
+  }
+  const engine = createTileEngine(configs[0]!, buffer, kernels);
+  for (let t = 0; t < engine.numTiles; t++) {
+    ctx.throwIfStopped();
+    engine.runTile(t);
+    const [rb, cb] = engine.tileBlocks(t);
+    onTile(rb, cb);
+    // Yield to the event loop so progress and cancellation stay responsive.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+  return mergeTables(numItems, ks, [engine.result()]);
+}
+
+/** Runs a job on the pool; undefined when a worker failed (the pool is then discarded). */
+async function runOnWorkers(
+  config: Config,
+  state: CpuState,
+  pool: WorkerPool,
+  memory: WasmMemory,
+  configs: readonly EngineConfig[],
+  onTile: (rb: number, cb: number) => void,
+  signal: AbortSignal | undefined,
+  numItems: number,
+): Promise<PartialTopK[][] | undefined> {
+  const control = new Int32Array(memory.buffer);
+  const abort = (): void => {
+    Atomics.store(control, 1, 1);
+  };
+  signal?.addEventListener('abort', abort, { once: true });
+  if (signal?.aborted === true) abort(); // aborted while the features were being packed
+  // Why the job was stopped from this side: dispose, or the checkpoint (abort, a throwing onProgress).
+  let stopped: Error | undefined;
+  const stop = (error: unknown): void => {
+    stopped ??= error instanceof Error ? error : new Error(String(error));
+    abort();
+  };
+  state.running.add(stop);
+  const B = configs[0]!.blockRows;
+  const numBlocks = Math.ceil(numItems / B);
+  const tileBlocks = (t: number): [number, number] => {
+    let rb = 0;
+    let first = 0;
+    while (first + (numBlocks - rb) <= t) first += numBlocks - rb++;
+    return [rb, rb + (t - first)];
+  };
+  const onWorkerTile = (rb: number, cb: number): void => {
     try {
-      return await pool.run(memory, configs, 0, onTile, tileBlocks);
+      onTile(rb, cb);
     } catch (error) {
-      if (disposedDuringJob !== undefined) throw disposedDuringJob;
-      if (error instanceof JobStop && error.reason === 'aborted') {
-        throw new AbortedError(undefined, { cause: signal?.reason });
-      }
-      this.logger.warn(`cpu backend: a worker failed (${String(error instanceof JobStop ? error.cause : error)}); retrying on the calling thread.`);
-      this.pool = Promise.resolve(undefined);
-      await pool.terminate();
-      return undefined;
-    } finally {
-      signal?.removeEventListener('abort', abort);
-      this.running.delete(onDispose);
+      stop(error);
     }
-  }
-
-  async dispose(): Promise<void> {
-    if (this.disposed) return;
-    this.disposed = true;
-    for (const stop of this.running) stop(new BackendDisposedError(this.name));
-    const pool = await this.pool;
-    await pool?.terminate();
-  }
-
-  async [Symbol.asyncDispose](): Promise<void> {
-    await this.dispose();
+  };
+  try {
+    return await pool.run(memory, configs, 0, onWorkerTile, tileBlocks);
+  } catch (error) {
+    if (stopped !== undefined) throw stopped;
+    if (error instanceof JobStop && error.reason === 'aborted') {
+      throw new AbortedError(undefined, { cause: signal?.reason });
+    }
+    config.logger.warn(`cpu backend: a worker failed (${String(error instanceof JobStop ? error.cause : error)}); retrying on the calling thread.`);
+    state.pool = Promise.resolve(undefined);
+    await pool.terminate();
+    return undefined;
+  } finally {
+    signal?.removeEventListener('abort', abort);
+    state.running.delete(stop);
   }
 }
 
@@ -365,5 +331,29 @@ class CpuBackend implements Backend {
  * Throws `InvalidArgumentError` on invalid options.
  */
 export function cpuBackend(options: CpuBackendOptions = {}): Backend {
-  return new CpuBackend(options);
+  const kernel = options.kernel ?? 'auto';
+  if (kernel !== 'auto' && kernel !== 'wasm-simd' && kernel !== 'js') {
+    throw new InvalidArgumentError('kernel', `cpuBackend: kernel must be 'auto', 'wasm-simd' or 'js', got '${String(kernel)}'.`);
+  }
+  const config: Config = {
+    threads: positiveIntegerOption('cpuBackend', 'threads', options.threads) ?? Math.max(1, availableParallelism()),
+    blockRows: positiveIntegerOption('cpuBackend', 'blockRows', options.blockRows) ?? 256,
+    kernel,
+    logger: options.logger ?? silent,
+  };
+  return defineBackend<CpuState>({
+    name: NAME,
+    capabilities: { device: 'cpu', floatPrecision: 32 },
+    init: async () => load(config),
+    search: async (state, request, ctx) => {
+      const run = state.queue.then(async () => search(config, state, request, ctx));
+      state.queue = run.catch(() => undefined);
+      return run;
+    },
+    dispose: async (state) => {
+      for (const stop of state.running) stop(new BackendDisposedError(NAME));
+      const pool = await state.pool;
+      await pool?.terminate();
+    },
+  });
 }

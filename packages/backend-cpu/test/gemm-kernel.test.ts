@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { type FilterFn, type GemmFn, KERNEL, type KernelShape, buildGemmModule, jsFilter, jsGemm } from '../src/gemm-kernel.js';
 import { sleb, uleb } from '../src/wasm-encoder.js';
 import { wasmApi } from '../src/wasm-api.js';
-import { rng } from './reference.js';
+import { rng } from './helpers.js';
 
 const wasm = wasmApi()!;
 

@@ -6,7 +6,7 @@ import { EventEmitter } from 'node:events';
 import type { NeighbourSearchRequest } from '@vi-mmrec/core/backend';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { cpuBackend } from '../src/index.js';
-import { expectIdentical, expectMatchesReference, features, rng } from './reference.js';
+import { expectIdentical, expectMatchesReference, features, rng } from './helpers.js';
 
 interface FakeState {
   mode: 'throw' | 'fail-job';

@@ -1,17 +1,16 @@
 import { availableParallelism } from 'node:os';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
-import { AbortedError, BackendDisposedError, BackendInitError, InvalidArgumentError, type Logger } from '@vi-mmrec/core';
+import { BackendInitError, InvalidArgumentError, type Logger } from '@vi-mmrec/core';
 import {
   type Backend,
-  type BackendCapabilities,
   type FeatureBlock,
   type NeighbourSearchRequest,
   type NeighbourTable,
-  type SearchOptions,
+  type SearchContext,
+  defineBackend,
   emptyNeighbourTable,
   outputValidity,
-  throwIfAborted,
-  validateNeighbourRequest,
+  positiveIntegerOption,
   writeNormalizedRows,
 } from '@vi-mmrec/core/backend';
 import {
@@ -71,15 +70,6 @@ const ASSUMED_FLOPS = 100e9;
 const MIN_BLOCK_ROWS = 32;
 const MAX_BLOCK_ROWS = 4096;
 
-/** A positive integer option, or undefined. */
-function positiveInteger(option: string, value: number | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  if (!Number.isInteger(value) || value < 1) {
-    throw new InvalidArgumentError(option, `${option} must be a positive integer, got ${String(value)}.`);
-  }
-  return value;
-}
-
 interface Chunk {
   readonly start: number;
   readonly end: number;
@@ -91,265 +81,205 @@ interface Chunk {
   readonly slot: readonly number[];
 }
 
-class OnnxruntimeNodeBackend implements Backend {
-  readonly name = NAME;
-  private device: 'cpu' | 'gpu' = 'cpu';
-  private ort: Ort | undefined;
-  private providers: readonly ExecutionProvider[] = ['cpu'];
-  private initPromise: Promise<void> | undefined;
-  private disposed = false;
-  private readonly threads: number;
-  private readonly blockRows: number | undefined;
-  private readonly targetMs: number;
-  private readonly maxChunkBytes: number;
+/** Validated options. */
+interface Config {
+  readonly threads: number;
+  readonly blockRows: number | undefined;
+  readonly targetMs: number;
+  readonly maxChunkBytes: number;
+  readonly spin: boolean;
+  readonly options: OnnxruntimeNodeBackendOptions;
+}
 
-  constructor(private readonly options: OnnxruntimeNodeBackendOptions) {
-    this.threads = positiveInteger('intraOpNumThreads', options.intraOpNumThreads) ?? Math.max(1, availableParallelism());
-    this.blockRows = positiveInteger('blockRows', options.blockRows);
-    this.targetMs = options.targetBlockMs ?? DEFAULT_TARGET_MS;
-    if (!(this.targetMs > 0) || !Number.isFinite(this.targetMs)) {
-      throw new InvalidArgumentError('targetBlockMs', `targetBlockMs must be a positive number, got ${String(options.targetBlockMs)}.`);
-    }
-    this.maxChunkBytes = positiveInteger('maxChunkBytes', options.maxChunkBytes) ?? DEFAULT_MAX_CHUNK_BYTES;
-    const eps = options.executionProviders;
-    if (eps !== undefined && eps.some((p) => typeof providerName(p) !== 'string' || providerName(p).length === 0)) {
-      throw new InvalidArgumentError('executionProviders', 'executionProviders must be provider names or objects with a name.');
-    }
+/** The loaded runtime and the providers that start. */
+interface OrtState {
+  readonly ort: Ort;
+  readonly providers: readonly ExecutionProvider[];
+  readonly device: 'cpu' | 'gpu';
+}
+
+function sessionOptions(config: Config, spin = true): OrtSessionOptions {
+  return {
+    intraOpNumThreads: config.threads,
+    interOpNumThreads: 1,
+    executionMode: 'sequential',
+    graphOptimizationLevel: 'all',
+    logSeverityLevel: 3,
+    ...(spin ? {} : { extra: { session: { intra_op: { allow_spinning: '0' } } } }),
+  };
+}
+
+async function load(config: Config): Promise<OrtState> {
+  const { options } = config;
+  let ort: Ort;
+  try {
+    ort = await (options.loadRuntime ?? importOnnxruntime)();
+  } catch (error) {
+    throw new BackendInitError(
+      NAME,
+      `Backend '${NAME}' could not load onnxruntime-node (${error instanceof Error ? error.message.split('\n')[0]! : String(error)}). ` +
+        `Install it with \`npm i onnxruntime-node\` (its native binding must match this platform: ${process.platform}/${process.arch}), ` +
+        `or use the 'cpu' backend from @vi-mmrec/backend-cpu instead.`,
+      { cause: error },
+    );
   }
-
-  get capabilities(): BackendCapabilities {
-    return { device: this.device, floatPrecision: 32 };
+  try {
+    const resolved = await resolveProviders(ort, options.executionProviders, sessionOptions(config), options.logger);
+    options.logger?.info(
+      `onnxruntime-node: using execution providers [${resolved.providers.map(providerName).join(', ')}] with ${config.threads} intra-op threads.`,
+    );
+    return { ort, providers: resolved.providers, device: providerDevice(resolved.used) };
+  } catch (error) {
+    throw new BackendInitError(
+      NAME,
+      `Backend '${NAME}' could not start onnxruntime (${error instanceof Error ? error.message : String(error)}). ` +
+        `Check the executionProviders option, or use the 'cpu' backend from @vi-mmrec/backend-cpu instead.`,
+      { cause: error },
+    );
   }
+}
 
-  /** The providers in use after init (first = the one running the products). */
-  get executionProviders(): readonly string[] {
-    return this.providers.map(providerName);
-  }
+async function search(config: Config, state: OrtState, request: NeighbourSearchRequest, ctx: SearchContext): Promise<NeighbourTable[]> {
+  const { ort } = state;
+  const { numItems, outputs } = request;
+  const tables = outputs.map((o) => emptyNeighbourTable(numItems, o.k));
+  if (numItems === 0 || outputs.length === 0) return tables;
 
-  private sessionOptions(spin = true): OrtSessionOptions {
-    return {
-      intraOpNumThreads: this.threads,
-      interOpNumThreads: 1,
-      executionMode: 'sequential',
-      graphOptimizationLevel: 'all',
-      logSeverityLevel: 3,
-      ...(spin ? {} : { extra: { session: { intra_op: { allow_spinning: '0' } } } }),
+  // Parts used by some output, in first-use order; outputs re-expressed over them.
+  const used: number[] = [];
+  for (const o of outputs) for (const p of o.parts) if (!used.includes(p)) used.push(p);
+  const blocks: FeatureBlock[] = used.map((p) => request.parts[p]!);
+  const outParts = outputs.map((o) => [...new Set(o.parts)].map((p) => used.indexOf(p)));
+  const dims = blocks.map((b) => b.dim);
+  const totalDim = dims.reduce((a, b) => a + b, 0);
+
+  const chunks: Chunk[] = [];
+  try {
+    const nonzero = blocks.map(() => new Uint8Array(numItems));
+    const columnsPerChunk = Math.max(1, Math.floor(config.maxChunkBytes / (4 * totalDim)));
+    // Scratch reused by every chunk (onnxruntime copies the model bytes while creating a
+    // session), so the JavaScript side holds one chunk at a time, not garbage of each.
+    const scratch = {
+      rows: new Float32Array(Math.min(numItems, columnsPerChunk) * totalDim),
+      bytes: new Uint8Array(0),
     };
-  }
-
-  async init(signal?: AbortSignal): Promise<void> {
-    if (this.disposed) throw new BackendDisposedError(NAME);
-    throwIfAborted(signal);
-    this.initPromise ??= this.doInit().catch((error: unknown) => {
-      this.initPromise = undefined;
-      throw error;
-    });
-    if (signal === undefined) return this.initPromise;
-    // Abort stops waiting; the shared initialisation itself continues for other callers.
-    return new Promise<void>((resolve, reject) => {
-      const onAbort = (): void => reject(new AbortedError(undefined, { cause: signal.reason }));
-      signal.addEventListener('abort', onAbort, { once: true });
-      this.initPromise!.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
-    });
-  }
-
-  private async doInit(): Promise<void> {
-    let ort: Ort;
-    try {
-      ort = await (this.options.loadRuntime ?? importOnnxruntime)();
-    } catch (error) {
-      throw new BackendInitError(
-        NAME,
-        `Backend '${NAME}' could not load onnxruntime-node (${error instanceof Error ? error.message.split('\n')[0]! : String(error)}). ` +
-          `Install it with \`npm i onnxruntime-node\` (its native binding must match this platform: ${process.platform}/${process.arch}), ` +
-          `or use the 'cpu' backend from @vi-mmrec/backend-cpu instead.`,
-        { cause: error },
-      );
+    const session = async (bytes: Uint8Array): Promise<InferenceSession> =>
+      ort.InferenceSession.create(bytes, { ...sessionOptions(config, config.spin), executionProviders: state.providers });
+    for (let start = 0; start < numItems; start += columnsPerChunk) {
+      ctx.throwIfStopped();
+      const end = Math.min(numItems, start + columnsPerChunk);
+      chunks.push(await createChunk(session, blocks, outParts, outputs, start, end, nonzero, scratch));
     }
-    try {
-      const resolved = await resolveProviders(ort, this.options.executionProviders, this.sessionOptions(), this.options.logger);
-      this.providers = resolved.providers;
-      this.device = providerDevice(resolved.used);
-      this.options.logger?.info(
-        `onnxruntime-node: using execution providers [${resolved.providers.map(providerName).join(', ')}] with ${this.threads} intra-op threads.`,
-      );
-    } catch (error) {
-      throw new BackendInitError(
-        NAME,
-        `Backend '${NAME}' could not start onnxruntime (${error instanceof Error ? error.message : String(error)}). ` +
-          `Check the executionProviders option, or use the 'cpu' backend from @vi-mmrec/backend-cpu instead.`,
-        { cause: error },
-      );
+    const valid = outParts.map((parts) => outputValidity(nonzero, parts, numItems));
+    await runBlocks(config, ort, request, blocks, chunks, valid, tables, ctx);
+  } finally {
+    await Promise.all(chunks.map(async (c) => c.session?.release()));
+  }
+  return tables;
+}
+
+/** Normalises the chunk's rows of every used part and creates its session. */
+async function createChunk(
+  session: (bytes: Uint8Array) => Promise<InferenceSession>,
+  blocks: readonly FeatureBlock[],
+  outParts: readonly number[][],
+  outputs: NeighbourSearchRequest['outputs'],
+  start: number,
+  end: number,
+  nonzero: Uint8Array[],
+  scratch: { rows: Float32Array; bytes: Uint8Array },
+): Promise<Chunk> {
+  const columns = end - start;
+  let offset = 0;
+  const parts = blocks.map((b, p) => {
+    const rows = scratch.rows.subarray(offset, offset + columns * b.dim);
+    offset += columns * b.dim;
+    const nz = writeNormalizedRows({ data: b.data.subarray(start * b.dim, end * b.dim), dim: b.dim }, columns, rows);
+    nonzero[p]!.set(nz, start);
+    return { dim: b.dim, rows };
+  });
+  const chunkNonzero = parts.map((_, p) => nonzero[p]!.subarray(start, end));
+  const topK: number[] = [];
+  const slot: number[] = [];
+  const graphOutputs: Array<{ parts: number[]; topK: number; bias?: Float32Array }> = [];
+  outputs.forEach((o, oi) => {
+    const colValid = outputValidity(chunkNonzero, outParts[oi]!, columns);
+    let validCount = 0;
+    for (let c = 0; c < columns; c++) validCount += colValid[c]!;
+    if (validCount === 0) {
+      topK.push(0);
+      slot.push(-1);
+      return;
     }
-    if (this.disposed) throw new BackendDisposedError(NAME);
-    this.ort = ort;
-  }
-
-  async searchNeighbours(request: NeighbourSearchRequest, options: SearchOptions = {}): Promise<NeighbourTable[]> {
-    if (this.disposed) throw new BackendDisposedError(NAME);
-    validateNeighbourRequest(request, NAME);
-    const { signal, onProgress } = options;
-    throwIfAborted(signal);
-    await this.init(signal);
-    const ort = this.ort!;
-    const { numItems, outputs } = request;
-    const tables = outputs.map((o) => emptyNeighbourTable(numItems, o.k));
-    if (numItems === 0 || outputs.length === 0) return tables;
-
-    // Parts used by some output, in first-use order; outputs re-expressed over them.
-    const used: number[] = [];
-    for (const o of outputs) for (const p of o.parts) if (!used.includes(p)) used.push(p);
-    const blocks: FeatureBlock[] = used.map((p) => request.parts[p]!);
-    const outParts = outputs.map((o) => [...new Set(o.parts)].map((p) => used.indexOf(p)));
-    const dims = blocks.map((b) => b.dim);
-    const totalDim = dims.reduce((a, b) => a + b, 0);
-
-    const chunks: Chunk[] = [];
-    try {
-      const nonzero = blocks.map(() => new Uint8Array(numItems));
-      const columnsPerChunk = Math.max(1, Math.floor(this.maxChunkBytes / (4 * totalDim)));
-      const spin = this.options.allowSpinning ?? false;
-      // Scratch reused by every chunk (onnxruntime copies the model bytes while creating a
-      // session), so the JavaScript side holds one chunk at a time, not garbage of each.
-      const scratch = {
-        rows: new Float32Array(Math.min(numItems, columnsPerChunk) * totalDim),
-        bytes: new Uint8Array(0),
-      };
-      for (let start = 0; start < numItems; start += columnsPerChunk) {
-        this.checkLive(signal);
-        const end = Math.min(numItems, start + columnsPerChunk);
-        chunks.push(await this.createChunk(ort, blocks, outParts, outputs, start, end, nonzero, spin, scratch));
-      }
-      const valid = outParts.map((parts) => outputValidity(nonzero, parts, numItems));
-      await this.runBlocks(ort, request, blocks, chunks, valid, tables, signal, onProgress);
-    } finally {
-      await Promise.all(chunks.map(async (c) => c.session?.release()));
+    // k + 1: the row's own item may be among the best and is dropped afterwards.
+    const k = Math.min(o.k + 1, validCount);
+    let bias: Float32Array | undefined;
+    if (validCount < columns) {
+      bias = new Float32Array(columns);
+      for (let c = 0; c < columns; c++) if (colValid[c] === 0) bias[c] = -Infinity;
     }
-    return tables;
-  }
+    topK.push(k);
+    slot.push(graphOutputs.length);
+    graphOutputs.push({ parts: outParts[oi]!, topK: k, ...(bias === undefined ? {} : { bias }) });
+  });
+  if (graphOutputs.length === 0) return { start, end, session: undefined, topK, slot };
+  const bytes = buildChunkModel({ columns, parts, outputs: graphOutputs }, scratch.bytes);
+  if (bytes.buffer !== scratch.bytes.buffer) scratch.bytes = new Uint8Array(bytes.buffer);
+  return { start, end, session: await session(bytes), topK, slot };
+}
 
-  private checkLive(signal: AbortSignal | undefined): void {
-    if (this.disposed) throw new BackendDisposedError(NAME);
-    throwIfAborted(signal);
-  }
-
-  /** Normalises the chunk's rows of every used part and creates its session. */
-  private async createChunk(
-    ort: Ort,
-    blocks: readonly FeatureBlock[],
-    outParts: readonly number[][],
-    outputs: NeighbourSearchRequest['outputs'],
-    start: number,
-    end: number,
-    nonzero: Uint8Array[],
-    spin: boolean,
-    scratch: { rows: Float32Array; bytes: Uint8Array },
-  ): Promise<Chunk> {
-    const columns = end - start;
-    let offset = 0;
-    const parts = blocks.map((b, p) => {
-      const rows = scratch.rows.subarray(offset, offset + columns * b.dim);
-      offset += columns * b.dim;
-      const nz = writeNormalizedRows({ data: b.data.subarray(start * b.dim, end * b.dim), dim: b.dim }, columns, rows);
-      nonzero[p]!.set(nz, start);
-      return { dim: b.dim, rows };
+async function runBlocks(
+  config: Config,
+  ort: Ort,
+  request: NeighbourSearchRequest,
+  blocks: readonly FeatureBlock[],
+  chunks: readonly Chunk[],
+  valid: readonly Uint8Array[],
+  tables: NeighbourTable[],
+  ctx: SearchContext,
+): Promise<void> {
+  const { numItems, outputs } = request;
+  const names = chunks.map((c) => chunkGraphNames(blocks.length, c.slot.filter((s) => s >= 0).length));
+  const flopsPerRow = 2 * numItems * blocks.reduce((a, b) => a + b.dim, 0);
+  const clampRows = (r: number): number => Math.max(MIN_BLOCK_ROWS, Math.min(MAX_BLOCK_ROWS, Math.round(r)));
+  let rows = config.blockRows ?? clampRows((config.targetMs / 1000) * (ASSUMED_FLOPS / flopsPerRow));
+  let buffers = blocks.map(() => new Float32Array(0));
+  // Results of the current block, per chunk and output.
+  const values: Float32Array[][] = chunks.map(() => []);
+  const indices: Int32Array[][] = chunks.map(() => []);
+  let r0 = 0;
+  while (r0 < numItems) {
+    ctx.throwIfStopped();
+    const t0 = performance.now();
+    const r1 = Math.min(numItems, r0 + rows);
+    const n = r1 - r0;
+    if (buffers[0]!.length < n * blocks[0]!.dim) buffers = blocks.map((b) => new Float32Array(n * b.dim));
+    const feeds: Record<string, Tensor> = {};
+    blocks.forEach((b, p) => {
+      const target = buffers[p]!.subarray(0, n * b.dim);
+      writeNormalizedRows({ data: b.data.subarray(r0 * b.dim, r1 * b.dim), dim: b.dim }, n, target);
+      feeds[`a${p}`] = new ort.Tensor('float32', target, [n, b.dim]);
     });
-    const chunkNonzero = parts.map((_, p) => nonzero[p]!.subarray(start, end));
-    const topK: number[] = [];
-    const slot: number[] = [];
-    const graphOutputs: Array<{ parts: number[]; topK: number; bias?: Float32Array }> = [];
-    outputs.forEach((o, oi) => {
-      const colValid = outputValidity(chunkNonzero, outParts[oi]!, columns);
-      let validCount = 0;
-      for (let c = 0; c < columns; c++) validCount += colValid[c]!;
-      if (validCount === 0) {
-        topK.push(0);
-        slot.push(-1);
-        return;
-      }
-      // k + 1: the row's own item may be among the best and is dropped afterwards.
-      const k = Math.min(o.k + 1, validCount);
-      let bias: Float32Array | undefined;
-      if (validCount < columns) {
-        bias = new Float32Array(columns);
-        for (let c = 0; c < columns; c++) if (colValid[c] === 0) bias[c] = -Infinity;
-      }
-      topK.push(k);
-      slot.push(graphOutputs.length);
-      graphOutputs.push({ parts: outParts[oi]!, topK: k, ...(bias === undefined ? {} : { bias }) });
-    });
-    if (graphOutputs.length === 0) return { start, end, session: undefined, topK, slot };
-    const bytes = buildChunkModel({ columns, parts, outputs: graphOutputs }, scratch.bytes);
-    if (bytes.buffer !== scratch.bytes.buffer) scratch.bytes = new Uint8Array(bytes.buffer);
-    const session = await ort.InferenceSession.create(bytes, {
-      ...this.sessionOptions(spin),
-      executionProviders: this.providers,
-    });
-    return { start, end, session, topK, slot };
-  }
-
-  private async runBlocks(
-    ort: Ort,
-    request: NeighbourSearchRequest,
-    blocks: readonly FeatureBlock[],
-    chunks: readonly Chunk[],
-    valid: readonly Uint8Array[],
-    tables: NeighbourTable[],
-    signal: AbortSignal | undefined,
-    onProgress: SearchOptions['onProgress'],
-  ): Promise<void> {
-    const { numItems, outputs } = request;
-    const names = chunks.map((c) => chunkGraphNames(blocks.length, c.slot.filter((s) => s >= 0).length));
-    const flopsPerRow = 2 * numItems * blocks.reduce((a, b) => a + b.dim, 0);
-    const clampRows = (r: number): number => Math.max(MIN_BLOCK_ROWS, Math.min(MAX_BLOCK_ROWS, Math.round(r)));
-    let rows = this.blockRows ?? clampRows((this.targetMs / 1000) * (ASSUMED_FLOPS / flopsPerRow));
-    let buffers = blocks.map(() => new Float32Array(0));
-    // Results of the current block, per chunk and output.
-    const values: Float32Array[][] = chunks.map(() => []);
-    const indices: Int32Array[][] = chunks.map(() => []);
-    let r0 = 0;
-    while (r0 < numItems) {
-      this.checkLive(signal);
-      const t0 = performance.now();
-      const r1 = Math.min(numItems, r0 + rows);
-      const n = r1 - r0;
-      if (buffers[0]!.length < n * blocks[0]!.dim) buffers = blocks.map((b) => new Float32Array(n * b.dim));
-      const feeds: Record<string, Tensor> = {};
-      blocks.forEach((b, p) => {
-        const target = buffers[p]!.subarray(0, n * b.dim);
-        writeNormalizedRows({ data: b.data.subarray(r0 * b.dim, r1 * b.dim), dim: b.dim }, n, target);
-        feeds[`a${p}`] = new ort.Tensor('float32', target, [n, b.dim]);
+    for (let g = 0; g < chunks.length; g++) {
+      ctx.throwIfStopped();
+      const chunk = chunks[g]!;
+      if (chunk.session === undefined) continue;
+      const result = await chunk.session.run(feeds);
+      const nm = names[g]!;
+      chunk.slot.forEach((s, o) => {
+        if (s < 0) return;
+        values[g]![o] = result[nm.values[s]!]!.data as Float32Array;
+        indices[g]![o] = result[nm.indices[s]!]!.data as Int32Array;
       });
-      for (let g = 0; g < chunks.length; g++) {
-        this.checkLive(signal);
-        const chunk = chunks[g]!;
-        if (chunk.session === undefined) continue;
-        const result = await chunk.session.run(feeds);
-        const nm = names[g]!;
-        chunk.slot.forEach((s, o) => {
-          if (s < 0) return;
-          values[g]![o] = result[nm.values[s]!]!.data as Float32Array;
-          indices[g]![o] = result[nm.indices[s]!]!.data as Int32Array;
-        });
-      }
-      outputs.forEach((o, oi) => mergeBlock(o.k, r0, r1, chunks, values, indices, oi, valid[oi]!, tables[oi]!));
-      onProgress?.(r1, numItems);
-      const elapsed = performance.now() - t0;
-      if (this.blockRows === undefined && elapsed > 0) {
-        rows = clampRows(Math.min(2 * n, Math.max(n / 2, (n * this.targetMs) / elapsed)));
-      }
-      r0 = r1;
-      await yieldToEventLoop();
     }
-  }
-
-  async dispose(): Promise<void> {
-    this.disposed = true;
-    this.ort = undefined;
-  }
-
-  async [Symbol.asyncDispose](): Promise<void> {
-    await this.dispose();
+    outputs.forEach((o, oi) => mergeBlock(o.k, r0, r1, chunks, values, indices, oi, valid[oi]!, tables[oi]!));
+    ctx.checkpoint(r1);
+    const elapsed = performance.now() - t0;
+    if (config.blockRows === undefined && elapsed > 0) {
+      rows = clampRows(Math.min(2 * n, Math.max(n / 2, (n * config.targetMs) / elapsed)));
+    }
+    r0 = r1;
+    await yieldToEventLoop();
   }
 }
 
@@ -417,5 +347,35 @@ function mergeBlock(
  * malformed options.
  */
 export function onnxruntimeNodeBackend(options: OnnxruntimeNodeBackendOptions = {}): Backend {
-  return new OnnxruntimeNodeBackend(options);
+  const factory = 'onnxruntimeNodeBackend';
+  const targetMs = options.targetBlockMs ?? DEFAULT_TARGET_MS;
+  if (!(targetMs > 0) || !Number.isFinite(targetMs)) {
+    throw new InvalidArgumentError('targetBlockMs', `${factory}: targetBlockMs must be a positive number, got ${String(options.targetBlockMs)}.`);
+  }
+  const eps = options.executionProviders;
+  if (eps !== undefined && eps.some((p) => typeof providerName(p) !== 'string' || providerName(p).length === 0)) {
+    throw new InvalidArgumentError('executionProviders', `${factory}: executionProviders must be provider names or objects with a name.`);
+  }
+  const config: Config = {
+    threads: positiveIntegerOption(factory, 'intraOpNumThreads', options.intraOpNumThreads) ?? Math.max(1, availableParallelism()),
+    blockRows: positiveIntegerOption(factory, 'blockRows', options.blockRows),
+    targetMs,
+    maxChunkBytes: positiveIntegerOption(factory, 'maxChunkBytes', options.maxChunkBytes) ?? DEFAULT_MAX_CHUNK_BYTES,
+    spin: options.allowSpinning ?? false,
+    options,
+  };
+  let device: 'cpu' | 'gpu' = 'cpu';
+  return defineBackend<OrtState>({
+    name: NAME,
+    /** The device of the execution provider in use, known after init. */
+    get capabilities() {
+      return { device, floatPrecision: 32 as const };
+    },
+    init: async () => {
+      const state = await load(config);
+      device = state.device;
+      return state;
+    },
+    search: async (state, request, ctx) => search(config, state, request, ctx),
+  });
 }

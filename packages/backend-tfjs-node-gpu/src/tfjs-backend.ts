@@ -1,4 +1,4 @@
-import { BackendDisposedError, BackendInitError, InvalidArgumentError } from '@vi-mmrec/core';
+import { BackendInitError } from '@vi-mmrec/core';
 import type { Logger } from '@vi-mmrec/core';
 import {
   type Backend,
@@ -6,12 +6,12 @@ import {
   type NeighbourOutputSpec,
   type NeighbourSearchRequest,
   type NeighbourTable,
-  type SearchOptions,
+  type SearchContext,
   TopKSelector,
+  defineBackend,
   emptyNeighbourTable,
   outputValidity,
-  throwIfAborted,
-  validateNeighbourRequest,
+  positiveIntegerOption,
   writeNormalizedRows,
 } from '@vi-mmrec/core/backend';
 import {
@@ -134,260 +134,226 @@ const download = async (t: TfTensor): Promise<ArrayLike<number>> => (await t.dat
 
 const yieldToEventLoop = async (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
-class TfjsNodeGpuBackend implements Backend {
-  readonly name = 'tfjs-node-gpu';
-  private caps: BackendCapabilities;
-  private tf: TfApi | undefined;
-  private initPromise: Promise<void> | undefined;
-  private disposed = false;
-  private readonly injected: boolean;
+/** Everything the factory decides from its options. */
+interface Config {
+  readonly options: TfjsNodeGpuBackendOptions;
+  readonly name: string;
+  /** True when the caller injected a tfjs module. */
+  readonly injected: boolean;
   /** tfjs backend that must be active while we compute (undefined: whatever is active). */
-  private readonly requiredBackend: string | undefined;
+  readonly requiredBackend: string | undefined;
+}
 
-  constructor(private readonly options: TfjsNodeGpuBackendOptions) {
-    this.injected = options.tf !== undefined;
-    this.requiredBackend = options.backendName ?? (this.injected ? undefined : TENSORFLOW_KERNEL_BACKEND);
-    this.caps = { device: this.injected ? 'cpu' : 'gpu', floatPrecision: 32 };
+/** Loads tfjs, activates the required kernel backend and reports what it runs on. */
+async function load(config: Config): Promise<{ tf: TfApi; capabilities: BackendCapabilities }> {
+  const { options } = config;
+  const tf = asTfApi(options.tf ?? (await loadTfjsNodeGpu()));
+  await activate(config, tf);
+  const device = deviceOf(tf);
+  const tf32 = device === 'gpu' && tf.getBackend() === TENSORFLOW_KERNEL_BACKEND && tf32MayBeUsed();
+  // TensorFloat-32 keeps 10 mantissa bits, as float16 does.
+  const floatPrecision = tf.backend().floatPrecision() === 16 || tf32 ? 16 : 32;
+  if (tf32) {
+    options.logger?.warn(
+      `tfjs-node-gpu: ${TF32_ENV} is not '0', so Ampere-or-newer GPUs may compute products in TensorFloat-32 (about 3 significant digits); set ${TF32_ENV}=0 for float32 accuracy.`,
+    );
   }
-
-  /** Known exactly after `init()`; before, the expected values. */
-  get capabilities(): BackendCapabilities {
-    return this.caps;
+  options.logger?.info(`tfjs-node-gpu: computing with tfjs backend '${tf.getBackend()}' on ${device} (float${floatPrecision})`);
+  if (!config.injected && device !== 'gpu') {
+    options.logger?.warn(
+      'tfjs-node-gpu: TensorFlow found no usable GPU and runs on the CPU; check the NVIDIA driver, CUDA 11.x and cuDNN 8 (docs/guide/troubleshooting-gpu.md) or use --backend onnxruntime-node.',
+    );
   }
+  return { tf, capabilities: { device, floatPrecision } };
+}
 
-  async init(signal?: AbortSignal): Promise<void> {
-    if (this.disposed) throw new BackendDisposedError(this.name);
-    throwIfAborted(signal);
-    this.initPromise ??= this.load();
-    await this.initPromise;
-    throwIfAborted(signal);
-  }
-
-  private async load(): Promise<void> {
-    const tf = asTfApi(this.options.tf ?? (await loadTfjsNodeGpu()));
-    await this.activate(tf);
-    const device = deviceOf(tf);
-    const tf32 = device === 'gpu' && tf.getBackend() === TENSORFLOW_KERNEL_BACKEND && tf32MayBeUsed();
-    // TensorFloat-32 keeps 10 mantissa bits, as float16 does.
-    const floatPrecision = tf.backend().floatPrecision() === 16 || tf32 ? 16 : 32;
-    this.caps = { device, floatPrecision };
-    if (tf32) {
-      this.options.logger?.warn(
-        `tfjs-node-gpu: ${TF32_ENV} is not '0', so Ampere-or-newer GPUs may compute products in TensorFloat-32 (about 3 significant digits); set ${TF32_ENV}=0 for float32 accuracy.`,
-      );
-    }
-    this.tf = tf;
-    this.options.logger?.info(`tfjs-node-gpu: computing with tfjs backend '${tf.getBackend()}' on ${device} (float${floatPrecision})`);
-    if (!this.injected && device !== 'gpu') {
-      this.options.logger?.warn(
-        'tfjs-node-gpu: TensorFlow found no usable GPU and runs on the CPU; check the NVIDIA driver, CUDA 11.x and cuDNN 8 (docs/guide/troubleshooting-gpu.md) or use --backend onnxruntime-node.',
-      );
-    }
-  }
-
-  private async activate(tf: TfApi): Promise<void> {
-    const wanted = this.requiredBackend;
-    if (wanted !== undefined && tf.getBackend() !== wanted) {
-      let ok: boolean;
-      let cause: unknown;
-      try {
-        ok = await tf.setBackend(wanted);
-      } catch (error) {
-        ok = false;
-        cause = error;
-      }
-      if (!ok) {
-        throw new BackendInitError(
-          this.name,
-          `The tfjs backend '${wanted}' failed to initialise (is it imported and, for wasm, are its .wasm files reachable via setWasmPaths?); use --backend onnxruntime-node or cpu instead.`,
-          { cause },
-        );
-      }
-    }
-    await tf.ready();
-  }
-
-  async searchNeighbours(request: NeighbourSearchRequest, options: SearchOptions = {}): Promise<NeighbourTable[]> {
-    if (this.disposed) throw new BackendDisposedError(this.name);
-    validateNeighbourRequest(request, this.name);
-    throwIfAborted(options.signal);
-    await this.init();
-    const tf = this.tf!;
-    if (this.requiredBackend !== undefined && tf.getBackend() !== this.requiredBackend) await this.activate(tf);
-
-    const { numItems: n, parts, outputs } = request;
-    if (n === 0) return outputs.map((o) => emptyNeighbourTable(0, o.k));
-
-    // Upload the normalised features once, in chunks of items so the host never holds more
-    // than one chunk. They are the LEFT operand of every product (see scorer).
-    const used = [...new Set(outputs.flatMap((o) => o.parts))];
-    const nonzero: Uint8Array[] = parts.map(() => new Uint8Array(n));
-    const chunks: ColumnChunk[] = [];
-    const plans: OutputPlan[] = [];
+async function activate(config: Config, tf: TfApi): Promise<void> {
+  const wanted = config.requiredBackend;
+  if (wanted !== undefined && tf.getBackend() !== wanted) {
+    let ok: boolean;
+    let cause: unknown;
     try {
-      const totalDim = used.reduce((a, p) => a + parts[p]!.dim, 0);
-      const width = Math.max(1, Math.floor((this.options.maxChunkBytes ?? DEFAULT_MAX_CHUNK_BYTES) / (4 * totalDim)));
-      for (let c0 = 0; c0 < n; c0 += width) {
-        throwIfAborted(options.signal);
-        const c1 = Math.min(n, c0 + width);
-        const chunk: ColumnChunk = { c0, c1, parts: [] };
-        chunks.push(chunk);
-        for (const p of used) {
-          const { rows, nonzero: nz } = normalizedRows(parts[p]!, c0, c1);
-          nonzero[p]!.set(nz, c0);
-          chunk.parts[p] = tf.tensor2d(rows, [c1 - c0, parts[p]!.dim], 'float32');
-        }
-      }
-      for (const spec of outputs) {
-        const valid = outputValidity(nonzero, spec.parts, n);
-        let bias: TfTensor | undefined;
-        if (valid.includes(0)) {
-          const b = new Float32Array(n);
-          for (let j = 0; j < n; j++) if (valid[j] === 0) b[j] = -Infinity;
-          bias = tf.tensor2d(b, [1, n], 'float32');
-        }
-        plans.push({
-          spec,
-          valid,
-          bias,
-          m: Math.min(n, spec.k + 1 + TOPK_MARGIN),
-          table: emptyNeighbourTable(n, spec.k),
-          selector: new TopKSelector(spec.k),
-        });
-      }
-
-      const liveBlocks = used.length + 2 * outputs.length + 2;
-      const B = this.options.blockRows ?? Math.max(1, Math.min(MAX_BLOCK_ROWS, Math.floor(SCORE_BUDGET / (liveBlocks * n))));
-      for (let r0 = 0; r0 < n; r0 += B) {
-        throwIfAborted(options.signal);
-        if (this.disposed) throw new BackendDisposedError(this.name);
-        const r1 = Math.min(n, r0 + B);
-        const active = plans.filter((plan) => plan.valid.subarray(r0, r1).includes(1));
-        if (active.length > 0) await this.searchBlock(tf, parts, chunks, active, r0, r1);
-        options.onProgress?.(r1, n);
-        await yieldToEventLoop();
-      }
-      throwIfAborted(options.signal);
-      return plans.map((p) => p.table);
-    } finally {
-      for (const t of [...chunks.flatMap((c) => c.parts), ...plans.map((p) => p.bias)]) t?.dispose();
+      ok = await tf.setBackend(wanted);
+    } catch (error) {
+      ok = false;
+      cause = error;
+    }
+    if (!ok) {
+      throw new BackendInitError(
+        config.name,
+        `The tfjs backend '${wanted}' failed to initialise (is it imported and, for wasm, are its .wasm files reachable via setWasmPaths?); use --backend onnxruntime-node or cpu instead.`,
+        { cause },
+      );
     }
   }
+  await tf.ready();
+}
 
-  /** Scores rows [r0, r1) against every item, then top-(k+1) per output on the device. */
-  private async searchBlock(
-    tf: TfApi,
-    parts: NeighbourSearchRequest['parts'],
-    chunks: readonly ColumnChunk[],
-    active: readonly OutputPlan[],
-    r0: number,
-    r1: number,
-  ): Promise<void> {
-    const rows = Array.from({ length: r1 - r0 }, (_, q) => r0 + q);
-    const results = tf.tidy(() => {
-      const product = scorer(tf, parts, chunks, rows);
-      return active.map((plan) => {
-        let scores = plan.spec.parts.map(product).reduce((a, b) => tf.add(a, b));
-        if (plan.bias !== undefined) scores = tf.add(scores, plan.bias);
-        const { values, indices } = tf.topk(scores, plan.m, true);
-        return [values, indices];
+async function search(config: Config, tf: TfApi, request: NeighbourSearchRequest, ctx: SearchContext): Promise<NeighbourTable[]> {
+  // Another user of the same tfjs module may have switched its kernel backend.
+  if (config.requiredBackend !== undefined && tf.getBackend() !== config.requiredBackend) await activate(config, tf);
+
+  const { numItems: n, parts, outputs } = request;
+  if (n === 0) return outputs.map((o) => emptyNeighbourTable(0, o.k));
+
+  // Upload the normalised features once, in chunks of items so the host never holds more
+  // than one chunk. They are the LEFT operand of every product (see scorer).
+  const used = [...new Set(outputs.flatMap((o) => o.parts))];
+  const nonzero: Uint8Array[] = parts.map(() => new Uint8Array(n));
+  const chunks: ColumnChunk[] = [];
+  const plans: OutputPlan[] = [];
+  try {
+    const totalDim = used.reduce((a, p) => a + parts[p]!.dim, 0);
+    const width = Math.max(1, Math.floor((config.options.maxChunkBytes ?? DEFAULT_MAX_CHUNK_BYTES) / (4 * totalDim)));
+    for (let c0 = 0; c0 < n; c0 += width) {
+      ctx.throwIfStopped();
+      const c1 = Math.min(n, c0 + width);
+      const chunk: ColumnChunk = { c0, c1, parts: [] };
+      chunks.push(chunk);
+      for (const p of used) {
+        const { rows, nonzero: nz } = normalizedRows(parts[p]!, c0, c1);
+        nonzero[p]!.set(nz, c0);
+        chunk.parts[p] = tf.tensor2d(rows, [c1 - c0, parts[p]!.dim], 'float32');
+      }
+    }
+    for (const spec of outputs) {
+      const valid = outputValidity(nonzero, spec.parts, n);
+      let bias: TfTensor | undefined;
+      if (valid.includes(0)) {
+        const b = new Float32Array(n);
+        for (let j = 0; j < n; j++) if (valid[j] === 0) b[j] = -Infinity;
+        bias = tf.tensor2d(b, [1, n], 'float32');
+      }
+      plans.push({
+        spec,
+        valid,
+        bias,
+        m: Math.min(n, spec.k + 1 + TOPK_MARGIN),
+        table: emptyNeighbourTable(n, spec.k),
+        selector: new TopKSelector(spec.k),
       });
-    });
-    const fallbacks: Array<{ plan: OutputPlan; rows: number[] }> = [];
-    try {
-      for (const [i, plan] of active.entries()) {
-        const [valuesT, indicesT] = results[i]!;
-        const values = await download(valuesT!);
-        const indices = await download(indicesT!);
-        const rows = this.collectRows(plan, r0, r1, values, indices);
-        if (rows.length > 0) fallbacks.push({ plan, rows });
-      }
-    } finally {
-      for (const pair of results) for (const t of pair) t.dispose();
     }
-    for (const { plan, rows } of fallbacks) await this.exactRows(tf, parts, chunks, plan, rows);
-  }
 
-  /**
-   * Turns each row's top-m candidates into its top-k (self and invalid columns dropped,
-   * order score desc then id asc). A row is exact unless its k-th kept score equals the
-   * smallest returned score while columns were left out: then an unreturned column may tie
-   * with a smaller id (tfjs does not promise an order among equal values on every backend),
-   * and the row is returned for exact recomputation.
-   */
-  private collectRows(
-    plan: OutputPlan,
-    r0: number,
-    r1: number,
-    values: ArrayLike<number>,
-    indices: ArrayLike<number>,
-  ): number[] {
-    const { m, valid, selector: sel, table } = plan;
-    const k = plan.spec.k;
-    const n = valid.length;
-    const fallback: number[] = [];
-    for (let r = r0; r < r1; r++) {
-      if (valid[r] === 0) continue;
-      const base = (r - r0) * m;
-      let smallest = Infinity;
-      for (let t = 0; t < m; t++) {
-        const v = values[base + t]!;
-        if (v < smallest) smallest = v;
-        const j = indices[base + t]!;
-        if (j === r || v === -Infinity) continue;
-        sel.push(j, v);
-      }
-      const exact = m === n || smallest === -Infinity || (sel.count === k && sel.threshold > smallest);
-      if (exact) {
-        sel.drainSorted(table.indices, table.scores, r * k);
-      } else {
-        sel.reset();
-        fallback.push(r);
-      }
+    const liveBlocks = used.length + 2 * outputs.length + 2;
+    const B = config.options.blockRows ?? Math.max(1, Math.min(MAX_BLOCK_ROWS, Math.floor(SCORE_BUDGET / (liveBlocks * n))));
+    for (let r0 = 0; r0 < n; r0 += B) {
+      ctx.throwIfStopped();
+      const r1 = Math.min(n, r0 + B);
+      const active = plans.filter((plan) => plan.valid.subarray(r0, r1).includes(1));
+      if (active.length > 0) await searchBlock(tf, parts, chunks, active, r0, r1);
+      ctx.checkpoint(r1);
+      await yieldToEventLoop();
     }
-    return fallback;
+    return plans.map((p) => p.table);
+  } finally {
+    for (const t of [...chunks.flatMap((c) => c.parts), ...plans.map((p) => p.bias)]) t?.dispose();
   }
+}
 
-  /** Recomputes whole score rows and selects their top-k exactly, in JS. */
-  private async exactRows(
-    tf: TfApi,
-    parts: NeighbourSearchRequest['parts'],
-    chunks: readonly ColumnChunk[],
-    plan: OutputPlan,
-    rows: number[],
-  ): Promise<void> {
-    const [[scoresT]] = tf.tidy(() => {
-      const product = scorer(tf, parts, chunks, rows);
-      return [[plan.spec.parts.map(product).reduce((a, b) => tf.add(a, b))]];
+/** Scores rows [r0, r1) against every item, then top-(k+1) per output on the device. */
+async function searchBlock(
+  tf: TfApi,
+  parts: NeighbourSearchRequest['parts'],
+  chunks: readonly ColumnChunk[],
+  active: readonly OutputPlan[],
+  r0: number,
+  r1: number,
+): Promise<void> {
+  const rows = Array.from({ length: r1 - r0 }, (_, q) => r0 + q);
+  const results = tf.tidy(() => {
+    const product = scorer(tf, parts, chunks, rows);
+    return active.map((plan) => {
+      let scores = plan.spec.parts.map(product).reduce((a, b) => tf.add(a, b));
+      if (plan.bias !== undefined) scores = tf.add(scores, plan.bias);
+      const { values, indices } = tf.topk(scores, plan.m, true);
+      return [values, indices];
     });
-    let scores: ArrayLike<number>;
-    try {
-      scores = await download(scoresT);
-    } finally {
-      scoresT.dispose();
+  });
+  const fallbacks: Array<{ plan: OutputPlan; rows: number[] }> = [];
+  try {
+    for (const [i, plan] of active.entries()) {
+      const [valuesT, indicesT] = results[i]!;
+      const values = await download(valuesT!);
+      const indices = await download(indicesT!);
+      const rows = collectRows(plan, r0, r1, values, indices);
+      if (rows.length > 0) fallbacks.push({ plan, rows });
     }
-    const { valid, selector: sel, table } = plan;
-    const k = plan.spec.k;
-    const n = valid.length;
-    rows.forEach((r, q) => {
-      const base = q * n;
-      for (let j = 0; j < n; j++) {
-        if (j === r || valid[j] === 0) continue;
-        const v = scores[base + j]!;
-        if (sel.count < k || v >= sel.threshold) sel.push(j, v);
-      }
+  } finally {
+    for (const pair of results) for (const t of pair) t.dispose();
+  }
+  for (const { plan, rows } of fallbacks) await exactRows(tf, parts, chunks, plan, rows);
+}
+
+/**
+ * Turns each row's top-m candidates into its top-k (self and invalid columns dropped,
+ * order score desc then id asc). A row is exact unless its k-th kept score equals the
+ * smallest returned score while columns were left out: then an unreturned column may tie
+ * with a smaller id (tfjs does not promise an order among equal values on every backend),
+ * and the row is returned for exact recomputation.
+ */
+function collectRows(
+  plan: OutputPlan,
+  r0: number,
+  r1: number,
+  values: ArrayLike<number>,
+  indices: ArrayLike<number>,
+): number[] {
+  const { m, valid, selector: sel, table } = plan;
+  const k = plan.spec.k;
+  const n = valid.length;
+  const fallback: number[] = [];
+  for (let r = r0; r < r1; r++) {
+    if (valid[r] === 0) continue;
+    const base = (r - r0) * m;
+    let smallest = Infinity;
+    for (let t = 0; t < m; t++) {
+      const v = values[base + t]!;
+      if (v < smallest) smallest = v;
+      const j = indices[base + t]!;
+      if (j === r || v === -Infinity) continue;
+      sel.push(j, v);
+    }
+    const exact = m === n || smallest === -Infinity || (sel.count === k && sel.threshold > smallest);
+    if (exact) {
       sel.drainSorted(table.indices, table.scores, r * k);
-    });
+    } else {
+      sel.reset();
+      fallback.push(r);
+    }
   }
+  return fallback;
+}
 
-  async dispose(): Promise<void> {
-    this.disposed = true;
-    this.tf = undefined;
+/** Recomputes whole score rows and selects their top-k exactly, in JS. */
+async function exactRows(
+  tf: TfApi,
+  parts: NeighbourSearchRequest['parts'],
+  chunks: readonly ColumnChunk[],
+  plan: OutputPlan,
+  rows: number[],
+): Promise<void> {
+  const [[scoresT]] = tf.tidy(() => {
+    const product = scorer(tf, parts, chunks, rows);
+    return [[plan.spec.parts.map(product).reduce((a, b) => tf.add(a, b))]];
+  });
+  let scores: ArrayLike<number>;
+  try {
+    scores = await download(scoresT);
+  } finally {
+    scoresT.dispose();
   }
-
-  async [Symbol.asyncDispose](): Promise<void> {
-    await this.dispose();
-  }
+  const { valid, selector: sel, table } = plan;
+  const k = plan.spec.k;
+  const n = valid.length;
+  rows.forEach((r, q) => {
+    const base = q * n;
+    for (let j = 0; j < n; j++) {
+      if (j === r || valid[j] === 0) continue;
+      const v = scores[base + j]!;
+      if (sel.count < k || v >= sel.threshold) sel.push(j, v);
+    }
+    sel.drainSorted(table.indices, table.scores, r * k);
+  });
 }
 
 /**
@@ -398,11 +364,27 @@ class TfjsNodeGpuBackend implements Backend {
  * Throws `InvalidArgumentError` when `blockRows` or `maxChunkBytes` is not a positive integer.
  */
 export function tfjsNodeGpuBackend(options: TfjsNodeGpuBackendOptions = {}): Backend {
-  for (const name of ['blockRows', 'maxChunkBytes'] as const) {
-    const v = options[name];
-    if (v !== undefined && (!Number.isInteger(v) || v < 1)) {
-      throw new InvalidArgumentError(name, `${name} must be a positive integer, got ${v}.`);
-    }
-  }
-  return new TfjsNodeGpuBackend(options);
+  positiveIntegerOption('tfjsNodeGpuBackend', 'blockRows', options.blockRows);
+  positiveIntegerOption('tfjsNodeGpuBackend', 'maxChunkBytes', options.maxChunkBytes);
+  const injected = options.tf !== undefined;
+  const config: Config = {
+    options,
+    name: 'tfjs-node-gpu',
+    injected,
+    requiredBackend: options.backendName ?? (injected ? undefined : TENSORFLOW_KERNEL_BACKEND),
+  };
+  // Known exactly after init(); before, the expected values.
+  let capabilities: BackendCapabilities = { device: injected ? 'cpu' : 'gpu', floatPrecision: 32 };
+  return defineBackend<TfApi>({
+    name: config.name,
+    get capabilities() {
+      return capabilities;
+    },
+    init: async () => {
+      const loaded = await load(config);
+      capabilities = loaded.capabilities;
+      return loaded.tf;
+    },
+    search: async (tf, request, ctx) => search(config, tf, request, ctx),
+  });
 }

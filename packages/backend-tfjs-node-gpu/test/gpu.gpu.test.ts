@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { tfjsNodeGpuBackend, tfjsNodeGpuBackendFactory } from '../src/index.js';
 import { loadTfjsNodeGpu } from '../src/tf-module.js';
 import { exactRequest, expectClose, expectExact, gaussianRows } from './helpers.js';
-import { referenceSearch } from './reference.js';
+import { referenceNeighbours, relTolForPrecision } from '@vi-mmrec/test-utils';
 
 const required = process.env.VI_MMREC_REQUIRE_GPU === '1';
 const available = await tfjsNodeGpuBackendFactory.isAvailable!();
@@ -42,7 +42,7 @@ describe.runIf(available)('tfjs-node-gpu on a CUDA GPU', () => {
         const b = tfjsNodeGpuBackend(blockRows === undefined ? {} : { blockRows });
         await b.init();
         const before = tf.memory().numTensors;
-        expectExact(await b.searchNeighbours(req), referenceSearch(req));
+        expectExact(await b.searchNeighbours(req), referenceNeighbours(req));
         expect(tf.memory().numTensors).toBe(before);
         await b.dispose();
       }),
@@ -65,8 +65,7 @@ describe.runIf(available)('tfjs-node-gpu on a CUDA GPU', () => {
     };
     const b = tfjsNodeGpuBackend();
     await b.init();
-    const tol = b.capabilities.floatPrecision === 16 ? 2e-3 : 2e-5;
-    expectClose(await b.searchNeighbours(req), referenceSearch(req), n, tol);
+    expectClose(await b.searchNeighbours(req), req, relTolForPrecision(b.capabilities.floatPrecision));
     await b.dispose();
   });
 });

@@ -2,13 +2,13 @@
 import type { NeighbourSearchRequest, NeighbourTable } from '@vi-mmrec/core/backend';
 import fc from 'fast-check';
 import { expect } from 'vitest';
-import type { RefTable } from './reference.js';
+import { type ReferenceNeighbourTable, compareSearch } from '@vi-mmrec/test-utils';
 
 /** Values as a plain array with -0 read as 0. */
 export const plain = (a: ArrayLike<number>): number[] => Array.from(a, (v) => (v === 0 ? 0 : v));
 
 /** Exact comparison: used where every float32 operation is exact (scores are multiples of 1/16). */
-export function expectExact(tables: NeighbourTable[], refs: RefTable[]): void {
+export function expectExact(tables: NeighbourTable[], refs: ReferenceNeighbourTable[]): void {
   expect(tables).toHaveLength(refs.length);
   tables.forEach((t, o) => {
     const ref = refs[o]!;
@@ -18,36 +18,9 @@ export function expectExact(tables: NeighbourTable[], refs: RefTable[]): void {
   });
 }
 
-/** Tolerant comparison for general float data: a correct top-k up to rounding near the boundary. */
-export function expectClose(tables: NeighbourTable[], refs: RefTable[], numItems: number, tol: number): void {
-  tables.forEach((t, o) => {
-    const ref = refs[o]!;
-    const k = ref.k;
-    for (let i = 0; i < numItems; i++) {
-      const ranked = ref.ranked(i);
-      const count = Math.min(k, ranked.length);
-      const seen = new Set<number>();
-      for (let q = 0; q < k; q++) {
-        const j = t.indices[i * k + q]!;
-        const s = t.scores[i * k + q]!;
-        if (q >= count) {
-          expect(j).toBe(-1);
-          expect(s).toBe(-Infinity);
-          continue;
-        }
-        const exact = ref.score(i, j);
-        expect(exact, `row ${i}: ${j} is not a candidate`).toBeDefined();
-        expect(seen.has(j)).toBe(false);
-        seen.add(j);
-        expect(Math.abs(s - exact!)).toBeLessThanOrEqual(tol);
-        expect(exact!).toBeGreaterThanOrEqual(ranked[count - 1]!.s - 2 * tol);
-        if (q > 0) {
-          const prev = t.scores[i * k + q - 1]!;
-          expect(prev > s || (prev === s && t.indices[i * k + q - 1]! < j)).toBe(true);
-        }
-      }
-    }
-  });
+/** Tolerant comparison for general float data: the shared float64 oracle within `relTol` (see relTolForPrecision). */
+export function expectClose(tables: NeighbourTable[], request: NeighbourSearchRequest, relTol: number): void {
+  expect(compareSearch(request, tables, { relTol })).toBeUndefined();
 }
 
 export function gaussianRows(n: number, dim: number, seed: number, zeroEvery = 0): Float32Array {

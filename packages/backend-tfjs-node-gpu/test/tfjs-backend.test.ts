@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type TfModule, tfjsNodeGpuBackend } from '../src/index.js';
 import { expectClose, expectExact, exactRequest, gaussianRows, plain } from './helpers.js';
-import { referenceSearch } from './reference.js';
+import { referenceNeighbours } from '@vi-mmrec/test-utils';
 import { tf, wasmTf } from './wasm-tf.js';
 
 beforeAll(async () => {
@@ -55,13 +55,13 @@ describe('tfjsNodeGpuBackend on injected tfjs-wasm: fixed cases', () => {
         { parts: [0, 1], k: 20 },
       ],
     };
-    expectClose(await search(req, { blockRows: 64 }), referenceSearch(req), n, 2e-5);
+    expectClose(await search(req, { blockRows: 64 }), req, 1e-5);
   });
 
   it('handles k ≥ numItems, a single item and no items', async () => {
     const data = new Float32Array([1, 2, 3, 0, 0, 0, -1, 2, 0.5]);
     const req: NeighbourSearchRequest = { numItems: 3, parts: [{ data, dim: 3 }], outputs: [{ parts: [0], k: 5 }] };
-    expectClose(await search(req), referenceSearch(req), 3, 1e-6);
+    expectClose(await search(req), req, 1e-6);
     const one = await search({ numItems: 1, parts: [{ data: new Float32Array([1, 1]), dim: 2 }], outputs: [{ parts: [0], k: 2 }] });
     expect(Array.from(one[0]!.indices)).toEqual([-1, -1]);
     const none = await search({ numItems: 0, parts: [{ data: new Float32Array(0), dim: 4 }], outputs: [{ parts: [0], k: 2 }] });
@@ -75,7 +75,7 @@ describe('tfjsNodeGpuBackend on injected tfjs-wasm: fixed cases', () => {
     const data = new Float32Array(n * 4);
     for (let i = 0; i < n; i++) data.set(i < 40 ? [1, 1, 1, 1] : [1, -1, 1, 1], i * 4);
     const req: NeighbourSearchRequest = { numItems: n, parts: [{ data, dim: 4 }], outputs: [{ parts: [0], k: 7 }] };
-    expectExact(await search(req, { blockRows: 16 }), referenceSearch(req));
+    expectExact(await search(req, { blockRows: 16 }), referenceNeighbours(req));
   });
 
   it('settles rows on the device without recomputation when there are no boundary ties', async () => {
@@ -91,12 +91,12 @@ describe('tfjsNodeGpuBackend on injected tfjs-wasm: fixed cases', () => {
         { parts: [0], k: 1 },
       ],
     };
-    expectClose(await search(req, { tf: counting, blockRows: 50 }), referenceSearch(req), n, 2e-5);
+    expectClose(await search(req, { tf: counting, blockRows: 50 }), req, 1e-5);
     expect(products).toBe(4);
     // …while a cluster of identical rows larger than k + 1 must be recomputed exactly.
     products = 0;
     const twins: NeighbourSearchRequest = { numItems: 30, parts: [{ data: new Float32Array(30 * 4).fill(1), dim: 4 }], outputs: [{ parts: [0], k: 3 }] };
-    expectExact(await search(twins, { tf: counting }), referenceSearch(twins));
+    expectExact(await search(twins, { tf: counting }), referenceNeighbours(twins));
     expect(products).toBeGreaterThan(1);
   });
 
@@ -118,7 +118,7 @@ describe('tfjsNodeGpuBackend on injected tfjs-wasm: fixed cases', () => {
     let products = 0;
     const counting = { ...tf, matMul: (...args: Parameters<typeof tf.matMul>) => (products++, tf.matMul(...args)) };
     const got = await search(req, { tf: counting, blockRows: 64, maxChunkBytes: 7 * 4 * 7 });
-    expectClose(got, referenceSearch(req), n, 2e-5);
+    expectClose(got, req, 1e-5);
     expect(products).toBeGreaterThanOrEqual(4 * 2 * 29); // 4 row blocks × 2 parts × 29 chunks
   });
 
@@ -154,7 +154,7 @@ describe('tfjsNodeGpuBackend on injected tfjs-wasm: property-based, exact arithm
   it('equals the float64 reference exactly (ties, zero rows, k ≥ I, multi-part outputs, any block size)', async () => {
     await fc.assert(
       fc.asyncProperty(exactRequest, async ({ req, blockRows }) => {
-        expectExact(await search(req, blockRows === undefined ? {} : { blockRows }), referenceSearch(req));
+        expectExact(await search(req, blockRows === undefined ? {} : { blockRows }), referenceNeighbours(req));
       }),
       { numRuns: 60 },
     );
@@ -164,7 +164,7 @@ describe('tfjsNodeGpuBackend on injected tfjs-wasm: property-based, exact arithm
     const tfAdv = adversarialTopk(tf);
     await fc.assert(
       fc.asyncProperty(exactRequest, async ({ req, blockRows }) => {
-        expectExact(await search(req, { tf: tfAdv, ...(blockRows === undefined ? {} : { blockRows }) }), referenceSearch(req));
+        expectExact(await search(req, { tf: tfAdv, ...(blockRows === undefined ? {} : { blockRows }) }), referenceNeighbours(req));
       }),
       { numRuns: 30 },
     );
@@ -192,7 +192,7 @@ describe('tfjsNodeGpuBackend on injected tfjs-wasm: property-based, random float
               { parts: [0, 1], k },
             ],
           };
-          expectClose(await search(req, { blockRows: 7 }), referenceSearch(req), n, 2e-5);
+          expectClose(await search(req, { blockRows: 7 }), req, 1e-5);
         },
       ),
       { numRuns: 25 },

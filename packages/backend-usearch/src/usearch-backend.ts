@@ -2,9 +2,14 @@ import { availableParallelism } from 'node:os';
 import type * as Usearch from 'usearch';
 import type { BatchMatches, Matches } from 'usearch';
 import { BackendInitError, InvalidArgumentError } from '@vi-mmrec/core';
-import { type Backend, type NeighbourSearchRequest, type NeighbourTable, emptyNeighbourTable } from '@vi-mmrec/core/backend';
-// TEMPORARY: from '@vi-mmrec/core/backend' once the lifecycle helper is on main.
-import { type SearchContext, defineBackend } from './define-backend-temporary.js';
+import {
+  type Backend,
+  type NeighbourSearchRequest,
+  type NeighbourTable,
+  type SearchContext,
+  defineBackend,
+  emptyNeighbourTable,
+} from '@vi-mmrec/core/backend';
 
 /** How the index stores vectors: `'f16'` halves the index memory at a small cost in recall. */
 export type UsearchStorage = 'f32' | 'f16';

@@ -193,3 +193,14 @@ export function validateNeighbourRequest(
     }
   });
 }
+
+/**
+ * Checks an optional factory option that must be a positive integer; returns it (or
+ * undefined when absent). Throws `InvalidArgumentError` naming the factory (e.g. `'cpuBackend'`) and the option.
+ */
+export function positiveIntegerOption(factory: string, option: string, value: number | undefined): number | undefined {
+  if (value !== undefined && (!Number.isInteger(value) || value < 1)) {
+    throw new InvalidArgumentError(option, `${factory}: ${option} must be a positive integer, got ${String(value)}.`);
+  }
+  return value;
+}

@@ -1,7 +1,8 @@
 /**
- * The backend SPI of vi-mmrec, for adapter authors: the {@link Backend} interface, its
- * request/result types, and helpers every backend shares (row normalisation, running top-k,
- * request validation). See docs/contributing/writing-a-backend.md.
+ * The backend SPI of vi-mmrec, for adapter authors: {@link defineBackend}, which turns an
+ * adapter's compute into a {@link Backend} and owns the lifecycle (init, dispose, validation,
+ * cancellation, progress), the request/result types, and helpers every backend shares (row
+ * normalisation, running top-k, option checks). See docs/contributing/writing-a-backend.md.
  *
  * @packageDocumentation
  */
@@ -21,5 +22,8 @@ export {
   emptyNeighbourTable,
   TopKSelector,
   validateNeighbourRequest,
+  positiveIntegerOption,
 } from './backend-utils.js';
+export { defineBackend } from './define-backend.js';
+export type { BackendDefinition, SearchContext } from './define-backend.js';
 export { throwIfAborted } from './errors.js';

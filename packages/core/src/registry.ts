@@ -1,4 +1,4 @@
-import { BackendInitError, BackendNotFoundError, NoBackendAvailableError } from './errors.js';
+import { AbortedError, BackendInitError, BackendNotFoundError, NoBackendAvailableError, isViMmrecError, throwIfAborted } from './errors.js';
 import type { Backend, BackendFactory } from './spi.js';
 import { approximateAllowed, sizeReason } from './size-policy.js';
 import type { Logger } from './types.js';
@@ -53,20 +53,28 @@ export function listBackends(): Array<{ name: string; priority: number; descript
 /**
  * Initialises an entry once. Automatic resolution first asks the cheap `isAvailable()` probe;
  * an explicitly requested backend skips it so that its own init error (which says how to
- * install what is missing) reaches the user.
+ * install what is missing) reaches the user. A failure is kept, except an aborted attempt:
+ * that one is forgotten (its backend disposed) so that a later resolve starts afresh.
  */
 async function initEntry(entry: Entry, explicit: boolean, signal?: AbortSignal): Promise<Backend> {
   if (entry.error !== undefined) throw entry.error as Error;
-  entry.init ??= (async () => {
+  const init = (entry.init ??= (async () => {
+    let backend: Backend | undefined;
     try {
       if (!explicit && entry.factory.isAvailable !== undefined && !(await entry.factory.isAvailable())) {
         throw new BackendInitError(entry.factory.name, `Backend '${entry.factory.name}' is not available on this machine.`);
       }
-      const backend = entry.factory.create();
+      throwIfAborted(signal);
+      backend = entry.factory.create();
       await backend.init(signal);
       entry.backend = backend;
       return backend;
     } catch (error) {
+      if (signal?.aborted === true || isViMmrecError(error, 'ABORTED')) {
+        entry.init = undefined;
+        await backend?.dispose().catch(() => undefined);
+        throw error instanceof AbortedError ? error : new AbortedError(undefined, { cause: signal?.reason ?? error });
+      }
       entry.error =
         error instanceof BackendInitError
           ? error
@@ -78,8 +86,14 @@ async function initEntry(entry: Entry, explicit: boolean, signal?: AbortSignal):
             });
       throw entry.error;
     }
-  })();
-  return entry.init;
+  })());
+  try {
+    return await init;
+  } catch (error) {
+    // Another caller's abort ended the shared attempt; this caller was not aborted: retry.
+    if (isViMmrecError(error, 'ABORTED') && signal?.aborted !== true) return initEntry(entry, explicit, signal);
+    throw error;
+  }
 }
 
 /** Options of {@link resolveBackend}. */
@@ -101,8 +115,10 @@ export interface ResolveOptions {
  * Returns an initialised backend from the registry. With `hints`, tries those names in order
  * (failing fast on an unknown name, warning when a requested one is skipped); without, tries
  * every backend of non-negative priority, highest first. Concurrent calls share one
- * initialisation; a backend that failed stays failed and keeps its error. Rejects with
- * `NoBackendAvailableError` listing each candidate's error when none initialises.
+ * initialisation; a backend that failed stays failed and keeps its error, but an aborted
+ * initialisation is not cached (the next call starts afresh). Rejects with `AbortedError` when
+ * `options.signal` aborts, and with `NoBackendAvailableError` listing each candidate's error
+ * when none initialises.
  */
 export async function resolveBackend(hints?: readonly string[], options: ResolveOptions = {}): Promise<Backend> {
   const entries = registry().entries;
@@ -142,6 +158,8 @@ export async function resolveBackend(hints?: readonly string[], options: Resolve
       options.logger?.info(`using backend '${backend.name}' (priority ${entry.factory.priority})${why}${size}`);
       return backend;
     } catch (error) {
+      // Cancelled by the caller: stop resolving (nothing was cached).
+      if (options.signal?.aborted === true) throw new AbortedError(undefined, { cause: options.signal.reason });
       errors.push({ backend: entry.factory.name, error });
       const reason = error instanceof Error ? error.message : String(error);
       if (hints !== undefined && hints.length > 0) {

@@ -56,7 +56,7 @@ export interface NeighbourTable {
 
 /** Progress and cancellation for long backend work. */
 export interface SearchOptions {
-  /** Aborting rejects the pending call with `AbortedError` at the next block boundary. */
+  /** Aborting rejects the pending call with `AbortedError` (at the next block boundary, and always before it resolves). */
   readonly signal?: AbortSignal;
   /** Called after each block with the rows finished so far and the total. */
   readonly onProgress?: (doneRows: number, totalRows: number) => void;
@@ -80,9 +80,10 @@ export interface BackendCapabilities {
 }
 
 /**
- * A compute backend. Lifecycle: `init()` (idempotent, safe to call concurrently), any number
- * of `searchNeighbours()` calls, then `dispose()`; calls after dispose reject with
- * `BackendDisposedError`. Async methods never throw synchronously.
+ * A compute backend. Lifecycle: `init()` (idempotent, safe to call concurrently; a failed or
+ * aborted init is not cached), any number of `searchNeighbours()` calls, then `dispose()`;
+ * calls after dispose reject with `BackendDisposedError`. Async methods never throw
+ * synchronously. Adapters build one with `defineBackend`, which implements all of this.
  */
 export interface Backend extends AsyncDisposable {
   /** Registry name, equal to the adapter package suffix: `'cpu'`, `'onnxruntime-node'`, … */

@@ -236,3 +236,82 @@ describe('resolveBackend by catalogue size (capabilities.exact)', () => {
     expect(log.info.mock.calls.flat().join('\n')).toMatch(/backend 'ann' unavailable: .*approximate/);
   });
 });
+
+describe('resolveBackend with a signal', () => {
+  /** A backend whose init waits for `gate` and then honours its signal, as a real runtime load would. */
+  function abortable(name: string, priority: number) {
+    let inits = 0;
+    let disposed = 0;
+    let open: () => void = () => undefined;
+    const factory: BackendFactory = {
+      name,
+      priority,
+      create: (): Backend => ({
+        name,
+        capabilities: { device: 'cpu', floatPrecision: 32 },
+        init: async (signal?: AbortSignal) => {
+          inits++;
+          await new Promise<void>((resolve) => {
+            open = resolve;
+          });
+          signal?.throwIfAborted();
+        },
+        searchNeighbours: async () => [],
+        dispose: async () => {
+          disposed++;
+        },
+        [Symbol.asyncDispose]: async () => undefined,
+      }),
+    };
+    return { factory, inits: () => inits, disposed: () => disposed, open: () => open() };
+  }
+  const tick = async (): Promise<void> => new Promise((r) => setTimeout(r, 0));
+
+  it('an aborted resolve rejects with AbortedError and does not poison the backend', async () => {
+    const p = abortable('slow', 100);
+    registerBackend(p.factory);
+    const controller = new AbortController();
+    const first = resolveBackend(['slow'], { signal: controller.signal });
+    await tick();
+    controller.abort();
+    p.open();
+    const e = await caught(first);
+    expect(isViMmrecError(e, 'ABORTED'), String(e)).toBe(true);
+    expect(p.disposed()).toBe(1);
+    const second = resolveBackend(['slow']);
+    await tick();
+    p.open();
+    const backend = await second;
+    expect(backend.name).toBe('slow');
+    expect(p.inits()).toBe(2);
+  });
+
+  it('an aborted automatic resolve does not fall through to the next candidate', async () => {
+    const slow = abortable('slow', 300);
+    const cpu = probe('cpu', 100);
+    [slow, cpu].forEach((x) => registerBackend(x.factory));
+    const controller = new AbortController();
+    const first = resolveBackend(undefined, { signal: controller.signal });
+    await tick();
+    controller.abort();
+    slow.open();
+    expect(isViMmrecError(await caught(first), 'ABORTED')).toBe(true);
+    expect(cpu.creates()).toBe(0);
+  });
+
+  it("a resolve that joined another caller's aborted init retries instead of failing", async () => {
+    const p = abortable('slow', 100);
+    registerBackend(p.factory);
+    const controller = new AbortController();
+    const aborted = resolveBackend(['slow'], { signal: controller.signal });
+    const other = resolveBackend(['slow']);
+    await tick();
+    controller.abort();
+    p.open();
+    expect(isViMmrecError(await caught(aborted), 'ABORTED')).toBe(true);
+    await tick();
+    p.open();
+    await expect(other).resolves.toMatchObject({ name: 'slow' });
+    expect(p.inits()).toBe(2);
+  });
+});

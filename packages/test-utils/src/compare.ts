@@ -4,8 +4,8 @@
  * within float rounding of each other) and otherwise describe the first mismatch.
  */
 import type { AugmentResult } from '@vi-mmrec/core';
-import type { NeighbourTable } from '@vi-mmrec/core/backend';
-import type { ReferenceAugmentResult, ReferenceNeighbourTable } from './reference.js';
+import type { NeighbourSearchRequest, NeighbourTable } from '@vi-mmrec/core/backend';
+import { type ReferenceAugmentResult, type ReferenceNeighbourTable, referenceNeighbours } from './reference.js';
 
 /** Relative score tolerance for a backend's `capabilities.floatPrecision` (tfjs `testEpsilon`). */
 export function relTolForPrecision(floatPrecision: 16 | 32 | 64): number {
@@ -110,6 +110,26 @@ export function compareNeighbourTables(
         }
       }
     }
+  }
+  return undefined;
+}
+
+/**
+ * Compares a whole `searchNeighbours` result with {@link referenceNeighbours} of its request
+ * (one table per output, each by {@link compareNeighbourTables}). Returns `undefined` when
+ * they agree, else the first mismatch, prefixed with its output.
+ */
+export function compareSearch(
+  request: NeighbourSearchRequest,
+  tables: readonly NeighbourTable[],
+  options: CompareNeighbourOptions,
+): string | undefined {
+  if (tables.length !== request.outputs.length) return `expected ${request.outputs.length} tables (one per output), got ${tables.length}`;
+  const label = options.label === undefined ? '' : `${options.label}: `;
+  const refs = referenceNeighbours(request);
+  for (const [o, ref] of refs.entries()) {
+    const message = compareNeighbourTables(tables[o]!, ref, { relTol: options.relTol, label: `${label}output ${o}` });
+    if (message !== undefined) return message;
   }
   return undefined;
 }

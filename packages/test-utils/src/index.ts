@@ -16,6 +16,7 @@ export type {
 } from './reference.js';
 export {
   compareNeighbourTables,
+  compareSearch,
   compareAugmentResults,
   contestedRows,
   relTolForPrecision,
