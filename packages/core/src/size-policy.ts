@@ -1,12 +1,14 @@
 /**
  * Item count above which automatic backend resolution prefers an approximate backend
- * (`capabilities.exact === false`) over exact search. Measured, not guessed: it is the
- * catalogue size where the approximate backend's build + search time drops below the fastest
- * exact backend's, from the "Scale" section of docs/benchmarks.md (384-d clustered features,
- * k = 10). At or below it, and whenever the size is unknown or exact search is requested,
- * automatic resolution never picks an approximate backend.
+ * (`capabilities.exact === false`) over exact search: about where the usearch backend's
+ * build + search time drops below the exact onnxruntime-node backend's, from the
+ * measurements in the "Scale" section of docs/benchmarks.md (384-d clustered features,
+ * k = 10): exact search was faster up to the 100,000 items measured, and the 50k→100k trends
+ * cross at about 130,000 items in wall time and 230,000 in CPU seconds. At or below it, and
+ * whenever the size is unknown or exact search is requested, automatic resolution never
+ * picks an approximate backend.
  */
-export const APPROXIMATE_CROSSOVER_ITEMS = 100_000;
+export const APPROXIMATE_CROSSOVER_ITEMS = 200_000;
 
 /** Whether automatic resolution may pick an approximate backend for `numItems` items. @internal */
 export function approximateAllowed(numItems: number | undefined, exact: boolean | undefined): boolean {
