@@ -1,4 +1,4 @@
-import { listBackends, resolveBackend } from '@vi-mmrec/core';
+import { APPROXIMATE_CROSSOVER_ITEMS, listBackends, resolveBackend } from '@vi-mmrec/core';
 import { parseCommand } from './args.js';
 import { registerInstalledBackends } from './backends.js';
 import { EXIT, type CliIo } from './cli-io.js';
@@ -18,18 +18,22 @@ export async function backendsCommand(argv: readonly string[], io: CliIo): Promi
   const list = listBackends();
   const lines: string[] = [];
   let auto: string | undefined;
+  let approximate: string | undefined;
   for (const b of list) {
     let status: string;
     try {
       await resolveBackend([b.name]);
       status = 'available';
-      if (auto === undefined && b.priority >= 0) auto = b.name;
+      if (b.exact === false) approximate ??= b.priority >= 0 ? b.name : undefined;
+      else if (auto === undefined && b.priority >= 0) auto = b.name;
     } catch (e) {
       const cause = (e as { errors?: ReadonlyArray<{ error: unknown }> }).errors?.[0]?.error;
       status = `unavailable: ${cause instanceof Error ? cause.message : e instanceof Error ? e.message : String(e)}`;
     }
     lines.push(`${b.name.padEnd(26)} priority ${String(b.priority).padStart(4)}   ${status}${b.description === undefined ? '' : `\n${''.padEnd(26)} ${b.description}`}`);
   }
-  io.stdout.write(`${lines.join('\n')}\n--backend auto uses: ${auto ?? 'none'}\n`);
+  const crossover = APPROXIMATE_CROSSOVER_ITEMS.toLocaleString('en-US');
+  const above = approximate === undefined ? '' : ` up to ${crossover} items; ${approximate} (approximate) above, unless --exact`;
+  io.stdout.write(`${lines.join('\n')}\n--backend auto uses: ${auto ?? 'none'}${auto === undefined ? '' : above}\n`);
   return auto === undefined ? EXIT.failure : EXIT.ok;
 }

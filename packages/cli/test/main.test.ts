@@ -115,6 +115,14 @@ describe('main: augment in-process', () => {
     expect(io.err()).toMatch(/vi-mmrec: using backend '[\w-]+' \(priority \d+\)/);
   });
 
+  it('backends: lists usearch as available and says auto uses exact search up to the crossover, usearch above', async () => {
+    const io = memoryIo();
+    expect(await main(['backends'], io)).toBe(0);
+    expect(io.out()).toMatch(/^usearch +priority +50 +available$/m);
+    const crossover = APPROXIMATE_CROSSOVER_ITEMS.toLocaleString('en-US');
+    expect(io.out()).toMatch(new RegExp(`^--backend auto uses: (?!usearch)[\\w-]+ up to ${crossover} items; usearch \\(approximate\\) above, unless --exact$`, 'm'));
+  });
+
   it('auto backend: a small catalogue gets exact search, never the approximate usearch backend', async () => {
     const io = memoryIo();
     expect(await main(['augment', dataset, '--strategy', 'overlay', '--k', '3', '--lambda', '0.1', '--out', join(tmp.dir, 'auto-size.tsv')], io)).toBe(0);

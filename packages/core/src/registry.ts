@@ -39,13 +39,14 @@ export function registerBackend(factory: BackendFactory): void {
   entries.set(factory.name, { factory });
 }
 
-/** Names and priorities of the registered backends, highest priority first. */
-export function listBackends(): Array<{ name: string; priority: number; description?: string }> {
+/** Names and priorities of the registered backends, highest priority first (`exact: false` for approximate ones). */
+export function listBackends(): Array<{ name: string; priority: number; description?: string; exact?: false }> {
   return [...registry().entries.values()]
     .map(({ factory: f }) => ({
       name: f.name,
       priority: f.priority,
       ...(f.description === undefined ? {} : { description: f.description }),
+      ...(f.exact === false ? { exact: false as const } : {}),
     }))
     .sort((a, b) => b.priority - a.priority);
 }
