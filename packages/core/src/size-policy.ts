@@ -1,12 +1,11 @@
 /**
  * Item count above which automatic backend resolution prefers an approximate backend
- * (`capabilities.exact === false`) over exact search: about where the usearch backend's
- * build + search time drops below the exact onnxruntime-node backend's, from the
- * measurements in the "Scale" section of docs/benchmarks.md (384-d clustered features,
- * k = 10): exact search was faster up to the 100,000 items measured, and the 50k→100k trends
- * cross at about 130,000 items in wall time and 230,000 in CPU seconds. At or below it, and
- * whenever the size is unknown or exact search is requested, automatic resolution never
- * picks an approximate backend.
+ * (`capabilities.exact === false`) over exact search, from the "Scale" section of
+ * docs/benchmarks.md (384-d clustered features, k = 10): the exact onnxruntime-node backend
+ * was faster up to 100,000 items, the usearch backend at 200,000, and they cross at about
+ * 175,000; up to 200,000 the two take about the same time, so exact search is kept. At or
+ * below it, and whenever the size is unknown or exact search is requested, automatic
+ * resolution never picks an approximate backend.
  */
 export const APPROXIMATE_CROSSOVER_ITEMS = 200_000;
 
