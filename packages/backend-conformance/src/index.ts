@@ -8,6 +8,8 @@
  */
 export { describeBackendConformance } from './suite.js';
 export type { ConformanceOptions, KnownFailure } from './suite.js';
+export { MIN_APPROXIMATE_RECALL, compareApproximateTables, recallOf } from './approximate.js';
+export type { RecallTally } from './approximate.js';
 export { loadGoldenFiles, goldenRequest, goldenTable, goldenReference } from './cases.js';
 export type { GoldenCase, GoldenFile, GoldenPart, GoldenTable, ToleranceClass } from './cases.js';
 export { CONFORMANCE_RESULTS_ENV, writeConformanceResults } from './results.js';

@@ -55,6 +55,7 @@ export function parseAugmentArgs(argv: readonly string[]): ParsedAugment | 'help
     lambda: { type: 'string' },
     'o-avg': { type: 'string' },
     backend: { type: 'string' },
+    exact: { type: 'boolean' },
     modalities: { type: 'string' },
     out: { type: 'string', short: 'o' },
     summary: { type: 'string' },
@@ -88,10 +89,12 @@ export function parseAugmentArgs(argv: readonly string[]): ParsedAugment | 'help
   }
   const backend = values.backend ?? 'auto';
   if (backend === '') throw new UsageError('--backend needs a backend name, package or path (auto, cpu, ...)', cmd);
+  const exact = values.exact === true;
   const common = (): Omit<AugmentConfig, 'strategy' | 'k' | 'lambda'> => ({
     datasetDir: positionals[0]!,
     oAvg: choiceOption(cmd, '--o-avg', values['o-avg'] ?? 'modality-mean', OAVG),
     backend,
+    ...(exact ? { exact } : {}),
     out,
     ...(summary === undefined ? {} : { summary }),
     ...(modalities === undefined ? {} : { modalities }),

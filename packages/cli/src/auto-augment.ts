@@ -204,9 +204,9 @@ export async function runAutoAugment(config: AutoAugmentConfig, progress: Progre
   }
   const { clock } = input;
   const seconds = {
-    backend: (clock.backend - clock.start) / 1000,
-    read: (clock.read - clock.backend) / 1000,
-    choose: (chosenAt - clock.read) / 1000,
+    read: (clock.read - clock.start) / 1000,
+    backend: (clock.backend - clock.read) / 1000,
+    choose: (chosenAt - clock.backend) / 1000,
     total: (performance.now() - clock.start) / 1000,
   };
   if (files.summary !== undefined) {

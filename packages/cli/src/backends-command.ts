@@ -1,4 +1,4 @@
-import { listBackends, resolveBackend } from '@vi-mmrec/core';
+import { APPROXIMATE_CROSSOVER_ITEMS, listBackends, resolveBackend } from '@vi-mmrec/core';
 import { loadInstalledBackends } from '@vi-mmrec/core/node';
 import { parseCommand } from './args.js';
 import { backendSearch } from './backends.js';
@@ -22,12 +22,14 @@ export async function backendsCommand(argv: readonly string[], io: CliIo): Promi
   const { loaded, failed } = await loadInstalledBackends(backendSearch(new Progress(io.stderr, true)));
   const rows: string[][] = [['NAME', 'PRIORITY', 'PACKAGE', 'STATUS']];
   let auto: string | undefined;
+  let approximate: string | undefined;
   for (const b of listBackends()) {
     let status: string;
     try {
       await resolveBackend([b.name]);
       status = 'available';
-      if (auto === undefined && b.priority >= 0) auto = b.name;
+      if (b.exact === false) approximate ??= b.priority >= 0 ? b.name : undefined;
+      else if (auto === undefined && b.priority >= 0) auto = b.name;
     } catch (e) {
       const cause = (e as { errors?: ReadonlyArray<{ error: unknown }> }).errors?.[0]?.error;
       status = `unavailable: ${cause instanceof Error ? cause.message : e instanceof Error ? e.message : String(e)}`;
@@ -40,6 +42,8 @@ export async function backendsCommand(argv: readonly string[], io: CliIo): Promi
   const lines = rows.map((r) => `${r[0]!.padEnd(width[0]!)}  ${r[1]!.padStart(width[1]!)}  ${r[2]!.padEnd(width[2]!)}  ${r[3]}`.trimEnd());
   // A package named like a backend that fails to load or exports no valid factory.
   for (const f of failed) lines.push(`not a usable backend: ${f.package.name}@${f.package.version ?? '-'}: ${f.error.message}`);
-  io.stdout.write(`${lines.join('\n')}\n--backend auto uses: ${auto ?? 'none'}\n`);
+  const crossover = APPROXIMATE_CROSSOVER_ITEMS.toLocaleString('en-US');
+  const above = approximate === undefined ? '' : ` up to ${crossover} items; ${approximate} (approximate) above, unless --exact`;
+  io.stdout.write(`${lines.join('\n')}\n--backend auto uses: ${auto ?? 'none'}${auto === undefined ? '' : above}\n`);
   return auto === undefined ? EXIT.failure : EXIT.ok;
 }

@@ -1,5 +1,5 @@
 import { isViMmrecError, listBackends, type Backend, type Logger } from '@vi-mmrec/core';
-import { selectBackend as select, type BackendSearchOptions } from '@vi-mmrec/core/node';
+import { loadBackendPackage, loadInstalledBackends, selectBackend as select, type BackendSearchOptions } from '@vi-mmrec/core/node';
 import { CliError, UsageError } from './errors.js';
 
 /**
@@ -10,25 +10,53 @@ export function backendSearch(logger: Logger, cwd: string = process.cwd()): Back
   return { cwd, fallback: [import.meta.url], logger };
 }
 
+/** What the catalogue asks of the backend: its size, and whether exact search is forced. */
+export interface SearchNeeds {
+  readonly numItems?: number;
+  readonly exact?: boolean;
+}
+
+function notFound(choice: string, e: Error): UsageError {
+  const installed = listBackends().map((b) => b.name).join(', ') || 'none';
+  return new UsageError(
+    /[/\\]|^\.|^file:/.test(choice)
+      ? `--backend ${choice}: ${e.message.replace(/\.$/, '')}`
+      : `unknown backend '${choice}' (installed: ${installed}); use --backend auto, one of those, or the name or path of a backend package ('vi-mmrec backends' lists the installed ones)`,
+    'augment',
+  );
+}
+
+/**
+ * Checks that `--backend <choice>` names something installed, before any heavy work (the
+ * dataset is read before the backend is resolved, since `auto` chooses by its size). Throws
+ * `UsageError` when the choice names nothing installed.
+ */
+export async function checkBackendChoice(choice: string, logger: Logger): Promise<void> {
+  if (choice === 'auto') return;
+  await loadInstalledBackends(backendSearch(logger));
+  if (listBackends().some((b) => b.name === choice)) return;
+  try {
+    await loadBackendPackage(choice, backendSearch(logger));
+  } catch (e) {
+    if (isViMmrecError(e, 'BACKEND_NOT_FOUND')) throw notFound(choice, e);
+    throw e;
+  }
+}
+
 /**
  * Returns an initialised backend for `--backend <choice>`: `'auto'` (the installed backend of
- * highest priority that initialises; the logger says which and why), a backend name, an npm
- * package name or a path (see `@vi-mmrec/core/node`'s `selectBackend`). Throws `UsageError`
- * when the choice names nothing installed and `CliError` when the backend is not available.
+ * highest priority that initialises, by catalogue size: exact at or below core's crossover,
+ * approximate above unless `needs.exact`; the logger says which and why), a backend name, an
+ * npm package name or a path (see `@vi-mmrec/core/node`'s `selectBackend`). Throws
+ * `UsageError` when the choice names nothing installed and `CliError` when the backend is not
+ * available.
  */
-export async function selectBackend(choice: string, logger: Logger, signal?: AbortSignal): Promise<Backend> {
+export async function selectBackend(choice: string, logger: Logger, signal?: AbortSignal, needs: SearchNeeds = {}): Promise<Backend> {
   try {
-    return await select(choice, { ...backendSearch(logger), ...(signal === undefined ? {} : { signal }) });
+    return await select(choice, { ...backendSearch(logger), ...needs, ...(signal === undefined ? {} : { signal }) });
   } catch (e) {
     const installed = listBackends().map((b) => b.name).join(', ') || 'none';
-    if (isViMmrecError(e, 'BACKEND_NOT_FOUND')) {
-      throw new UsageError(
-        /[/\\]|^\.|^file:/.test(choice)
-          ? `--backend ${choice}: ${e.message.replace(/\.$/, '')}`
-          : `unknown backend '${choice}' (installed: ${installed}); use --backend auto, one of those, or the name or path of a backend package ('vi-mmrec backends' lists the installed ones)`,
-        'augment',
-      );
-    }
+    if (isViMmrecError(e, 'BACKEND_NOT_FOUND')) throw notFound(choice, e);
     if (isViMmrecError(e, 'NO_BACKEND_AVAILABLE')) {
       if (choice === 'auto') throw new CliError(`no backend could be initialised (installed: ${installed}); ${e.message}`, { cause: e });
       const errors = (e as unknown as { errors: ReadonlyArray<{ error: unknown }> }).errors;

@@ -1,4 +1,7 @@
 /** Help texts of the `vi-mmrec` command. */
+import { APPROXIMATE_CROSSOVER_ITEMS } from '@vi-mmrec/core';
+
+const CROSSOVER = APPROXIMATE_CROSSOVER_ITEMS.toLocaleString('en-US');
 
 export const MAIN_HELP = `vi-mmrec: add VI-MMRec virtual user-item interactions to a multimodal recommendation dataset
 
@@ -39,9 +42,12 @@ Required (--k and --lambda not with --strategy auto):
 
 Options:
   --o-avg <mode>      modality-mean (default) or density: what group overlaps are divided by
-  --backend <x>       auto (default: best installed backend that works), a backend name (cpu,
-                      onnxruntime-node, ...; see 'vi-mmrec backends'), or the npm package name
-                      or path of a backend package (resolved from the working directory)
+  --backend <x>       auto (default: best installed backend that works; exact search up to
+                      ${CROSSOVER} items, an approximate backend such as usearch above, if
+                      installed), a backend name (cpu, onnxruntime-node, usearch, ...; see
+                      'vi-mmrec backends'), or the npm package name or path of a backend
+                      package (resolved from the working directory)
+  --exact             exact neighbour search at any size (never an approximate backend)
   --modalities <list> comma-separated modality names to use (default: all found)
   --summary <file>    also write a JSON summary (options, O_avg, overlaps, weights, counts)
   -q, --quiet         no progress or informational lines (warnings and errors still print)

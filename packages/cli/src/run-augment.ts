@@ -9,7 +9,7 @@ import {
   writeSummary,
   type Dataset,
 } from '@vi-mmrec/io';
-import { selectBackend } from './backends.js';
+import { checkBackendChoice, selectBackend } from './backends.js';
 import { CliError, UsageError } from './errors.js';
 import { internalPause } from './internal-pause.js';
 import type { Progress } from './progress.js';
@@ -20,6 +20,8 @@ export interface InputConfig {
   readonly datasetDir: string;
   /** `'auto'` or a backend name. */
   readonly backend: string;
+  /** `--exact`: exact search at any catalogue size (no approximate backend). */
+  readonly exact?: boolean;
   /** Enriched matrix TSV path. */
   readonly out: string;
   /** Summary JSON path, if wanted. */
@@ -55,11 +57,14 @@ export interface AugmentOutcome {
   readonly files: { readonly matrix: string; readonly summary?: string };
 }
 
-/** The backend and dataset of a run, with the clock readings so far (ms, `performance.now()`). */
+/**
+ * The backend and dataset of a run, with the clock readings so far (ms, `performance.now()`):
+ * the dataset is read first (its size chooses the backend), then the backend resolved.
+ */
 export interface LoadedInput {
   readonly backend: Backend;
   readonly dataset: Dataset;
-  readonly clock: { readonly start: number; readonly backend: number; readonly read: number };
+  readonly clock: { readonly start: number; readonly read: number; readonly backend: number };
 }
 
 export function throwIfAborted(signal: AbortSignal | undefined): void {
@@ -96,10 +101,13 @@ export async function checkOutputs(config: InputConfig): Promise<{ readonly out:
   return summary === undefined ? { out } : { out, summary };
 }
 
-/** Resolves the backend, then reads the dataset folder (with progress). */
+/**
+ * Reads the dataset folder (with progress), then resolves the backend: `auto` chooses by the
+ * number of items (exact search at or below core's crossover, approximate above, unless
+ * `--exact`).
+ */
 export async function loadInput(config: InputConfig, progress: Progress, signal: AbortSignal | undefined, start: number): Promise<LoadedInput> {
-  const backend = await selectBackend(config.backend, progress, signal);
-  const tBackend = performance.now();
+  await checkBackendChoice(config.backend, progress);
   const dataset = await readDataset(config.datasetDir, {
     ...(config.modalities === undefined ? {} : { modalities: config.modalities }),
     onProgress: (e) => progress.update(`reading ${config.datasetDir}`, e.done, e.total),
@@ -107,7 +115,9 @@ export async function loadInput(config: InputConfig, progress: Progress, signal:
   progress.finish();
   const tRead = performance.now();
   throwIfAborted(signal);
-  return { backend, dataset, clock: { start, backend: tBackend, read: tRead } };
+  const backend = await selectBackend(config.backend, progress, signal, { numItems: dataset.numItems, exact: config.exact === true });
+  const tBackend = performance.now();
+  return { backend, dataset, clock: { start, read: tRead, backend: tBackend } };
 }
 
 /** The `dataset` block of the summary JSON. */
@@ -176,10 +186,10 @@ export async function augmentAndWrite(
     await internalPause('staged-matrix', signal);
     const tWrite = performance.now();
     const seconds: PhaseSeconds = {
-      backend: (clock.backend - clock.start) / 1000,
-      read: (clock.read - clock.backend) / 1000,
-      ...(auto === undefined ? {} : { choose: (auto.chosenAt - clock.read) / 1000 }),
-      augment: (tAugment - (auto?.chosenAt ?? clock.read)) / 1000,
+      read: (clock.read - clock.start) / 1000,
+      backend: (clock.backend - clock.read) / 1000,
+      ...(auto === undefined ? {} : { choose: (auto.chosenAt - clock.backend) / 1000 }),
+      augment: (tAugment - (auto?.chosenAt ?? clock.backend)) / 1000,
       write: (tWrite - tAugment) / 1000,
       total: (tWrite - clock.start) / 1000,
     };

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { APPROXIMATE_CROSSOVER_ITEMS } from '@vi-mmrec/core';
 import { synthesizeDataset, writeDataset } from '@vi-mmrec/io';
 import { main } from '../src/index.js';
 import { lines, memoryIo, tempDir } from './helpers.js';
@@ -35,6 +36,10 @@ describe('main: help, version, usage errors', () => {
       expect(await main([cmd, '--help'], h)).toBe(0);
       expect(h.out()).toMatch(new RegExp(`^Usage: vi-mmrec ${cmd}`));
     }
+    const h = memoryIo();
+    await main(['augment', '--help'], h);
+    expect(h.out()).toMatch(/--exact {13}exact neighbour search at any size/);
+    expect(h.out()).toContain(`exact search up to\n                      ${APPROXIMATE_CROSSOVER_ITEMS.toLocaleString('en-US')} items`);
   });
 
   it('prints the usage on stderr with exit 2 when no command is given', async () => {
@@ -108,6 +113,37 @@ describe('main: augment in-process', () => {
     const io = memoryIo();
     expect(await main(['augment', dataset, '--strategy', 'overlay', '--k', '3', '--lambda', '0.1', '--out', join(tmp.dir, 'auto.tsv')], io)).toBe(0);
     expect(io.err()).toMatch(/vi-mmrec: using backend '[\w-]+' \(priority \d+\)/);
+  });
+
+  it('backends: lists usearch as available and says auto uses exact search up to the crossover, usearch above', async () => {
+    const io = memoryIo();
+    expect(await main(['backends'], io)).toBe(0);
+    expect(io.out()).toMatch(/^usearch +priority +50 +available$/m);
+    const crossover = APPROXIMATE_CROSSOVER_ITEMS.toLocaleString('en-US');
+    expect(io.out()).toMatch(new RegExp(`^--backend auto uses: (?!usearch)[\\w-]+ up to ${crossover} items; usearch \\(approximate\\) above, unless --exact$`, 'm'));
+  });
+
+  it('auto backend: a small catalogue gets exact search, never the approximate usearch backend', async () => {
+    const io = memoryIo();
+    expect(await main(['augment', dataset, '--strategy', 'overlay', '--k', '3', '--lambda', '0.1', '--out', join(tmp.dir, 'auto-size.tsv')], io)).toBe(0);
+    expect(io.err()).toMatch(/using backend '(?!usearch)[\w-]+' .*\(exact search: 90 items ≤ crossover [\d,]+/);
+  });
+
+  it('--exact forces exact search; with an approximate backend named it fails in one line', async () => {
+    const io = memoryIo();
+    expect(await main(['augment', dataset, '--strategy', 'overlay', '--k', '3', '--lambda', '0.1', '--exact', '--out', join(tmp.dir, 'exact.tsv')], io)).toBe(0);
+    expect(io.err()).toMatch(/using backend '(?!usearch)[\w-]+' .*\(exact search was requested\)/);
+    const sub = tempDir();
+    try {
+      const io2 = memoryIo();
+      const code = await main(['augment', dataset, '--strategy', 'overlay', '--k', '3', '--lambda', '0.1', '--backend', 'usearch', '--exact', '--out', join(sub.dir, 'o.tsv'), '-q'], io2);
+      expect(code).toBe(1);
+      expect(lines(io2.err())).toHaveLength(1);
+      expect(io2.err()).toMatch(/^vi-mmrec: backend 'usearch' is not available: .*approximate, and exact search was requested/);
+      expect(sub.files()).toEqual([]);
+    } finally {
+      sub.cleanup();
+    }
   });
 
   it('fails with one line for an unknown backend (exit 2) and for a missing output folder (exit 1), writing nothing', async () => {

@@ -138,13 +138,19 @@ function densePairScorer(dense: readonly DenseModality[], numItems: number): { s
   return { score, valid };
 }
 
-async function withBackend<T>(choice: Backend | string | undefined, options: AugmentOptions, fn: (b: Backend) => Promise<T>): Promise<T> {
+async function withBackend<T>(
+  choice: Backend | string | undefined,
+  numItems: number,
+  options: AugmentOptions,
+  fn: (b: Backend) => Promise<T>,
+): Promise<T> {
   if (typeof choice === 'object') {
     await choice.init(options.signal);
     return fn(choice);
   }
   const hints = choice === undefined || choice === 'auto' ? undefined : [choice];
   const backend = await resolveBackend(hints, {
+    numItems,
     ...(options.logger === undefined ? {} : { logger: options.logger }),
     ...(options.signal === undefined ? {} : { signal: options.signal }),
   });
@@ -216,7 +222,7 @@ export async function augment(input: AugmentInput, options: AugmentOptions): Pro
   if (outputs.length > 0) {
     const request = { numItems, parts, outputs };
     validateNeighbourRequest(request, 'core');
-    denseTables = await withBackend(options.backend, options, async (backend) => {
+    denseTables = await withBackend(options.backend, numItems, options, async (backend) => {
       backendName = backend.name;
       return backend.searchNeighbours(request, {
         ...(signal === undefined ? {} : { signal }),

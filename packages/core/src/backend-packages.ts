@@ -291,6 +291,10 @@ function checkBackend(backend: Backend, from: string): Backend {
 export interface SelectBackendOptions extends BackendSearchOptions {
   /** Cancels initialisation. */
   readonly signal?: AbortSignal;
+  /** Catalogue size: `'auto'` chooses exact or approximate search by it (see `resolveBackend`). */
+  readonly numItems?: number;
+  /** Forces exact search: an approximate backend is never chosen, nor accepted by name. */
+  readonly exact?: boolean;
 }
 
 /**
@@ -306,7 +310,12 @@ export interface SelectBackendOptions extends BackendSearchOptions {
  * does not initialise (as `resolveBackend` does).
  */
 export async function selectBackend(choice: string, options: SelectBackendOptions = {}): Promise<Backend> {
-  const resolveOptions = { ...(options.logger === undefined ? {} : { logger: options.logger }), ...(options.signal === undefined ? {} : { signal: options.signal }) };
+  const resolveOptions = {
+    ...(options.logger === undefined ? {} : { logger: options.logger }),
+    ...(options.signal === undefined ? {} : { signal: options.signal }),
+    ...(options.numItems === undefined ? {} : { numItems: options.numItems }),
+    ...(options.exact === undefined ? {} : { exact: options.exact }),
+  };
   const origin = new Map<string, string>();
   // A plain word may be a backend name (of any installed package); a path or scoped name is a package.
   const word = !isPath(choice) && !choice.includes('/');

@@ -11,6 +11,7 @@ export { augment, resolveAugmentOptions } from './augment.js';
 export type { ResolvedOptions } from './augment.js';
 export { registerBackend, resolveBackend, listBackends } from './registry.js';
 export type { ResolveOptions } from './registry.js';
+export { APPROXIMATE_CROSSOVER_ITEMS } from './size-policy.js';
 export {
   ViMmrecError,
   InvalidArgumentError,

@@ -1,5 +1,6 @@
 import { AbortedError, BackendInitError, BackendNotFoundError, NoBackendAvailableError, isViMmrecError, throwIfAborted } from './errors.js';
 import type { Backend, BackendFactory } from './spi.js';
+import { approximateAllowed, sizeReason } from './size-policy.js';
 import type { Logger } from './types.js';
 
 interface Entry {
@@ -38,13 +39,14 @@ export function registerBackend(factory: BackendFactory): void {
   entries.set(factory.name, { factory });
 }
 
-/** Names and priorities of the registered backends, highest priority first. */
-export function listBackends(): Array<{ name: string; priority: number; description?: string }> {
+/** Names and priorities of the registered backends, highest priority first (`exact: false` for approximate ones). */
+export function listBackends(): Array<{ name: string; priority: number; description?: string; exact?: false }> {
   return [...registry().entries.values()]
     .map(({ factory: f }) => ({
       name: f.name,
       priority: f.priority,
       ...(f.description === undefined ? {} : { description: f.description }),
+      ...(f.exact === false ? { exact: false as const } : {}),
     }))
     .sort((a, b) => b.priority - a.priority);
 }
@@ -101,6 +103,13 @@ export interface ResolveOptions {
   readonly logger?: Logger;
   /** Cancels initialisation. */
   readonly signal?: AbortSignal;
+  /**
+   * Catalogue size. Automatic resolution tries approximate backends (`exact: false`) first
+   * above `APPROXIMATE_CROSSOVER_ITEMS`, and never at or below it or when the size is unknown.
+   */
+  readonly numItems?: number;
+  /** Exact search at any size: approximate backends are skipped, even when named in `hints`. */
+  readonly exact?: boolean;
 }
 
 /**
@@ -128,14 +137,26 @@ export async function resolveBackend(hints?: readonly string[], options: Resolve
       return entry;
     });
   } else {
-    candidates = [...entries.values()].filter((e) => e.factory.priority >= 0).sort((a, b) => b.factory.priority - a.factory.priority);
+    // By size: approximate backends first above the crossover, excluded at or below it.
+    const approx = approximateAllowed(options.numItems, options.exact);
+    const rank = (e: Entry): number => (approx && e.factory.exact === false ? 1 : 0);
+    candidates = [...entries.values()]
+      .filter((e) => e.factory.priority >= 0 && (approx || e.factory.exact !== false))
+      .sort((a, b) => rank(b) - rank(a) || b.factory.priority - a.factory.priority);
   }
+  const explicit = hints !== undefined && hints.length > 0;
+  const mayBeApproximate = explicit ? options.exact !== true : approximateAllowed(options.numItems, options.exact);
+  const reason = sizeReason(options.numItems, options.exact);
   const errors: Array<{ backend: string; error: unknown }> = [];
   for (const entry of candidates) {
     try {
       const backend = await initEntry(entry, hints !== undefined && hints.length > 0, options.signal);
+      if (backend.capabilities.exact === false && !mayBeApproximate) {
+        throw new BackendInitError(backend.name, `Backend '${backend.name}' is approximate, and ${reason ?? 'the catalogue size is unknown'}.`);
+      }
       const why = entry.factory.description === undefined ? '' : `: ${entry.factory.description}`;
-      options.logger?.info(`using backend '${backend.name}' (priority ${entry.factory.priority})${why}`);
+      const size = reason === undefined || explicit ? '' : ` (${reason})`;
+      options.logger?.info(`using backend '${backend.name}' (priority ${entry.factory.priority})${why}${size}`);
       return backend;
     } catch (error) {
       // Cancelled by the caller: stop resolving (nothing was cached).

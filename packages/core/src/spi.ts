@@ -70,6 +70,13 @@ export interface BackendCapabilities {
   readonly floatPrecision: 16 | 32 | 64;
   /** Largest number of items supported, if limited. */
   readonly maxItems?: number;
+  /**
+   * `false` for an approximate backend: its neighbour *sets* may miss true neighbours (bounded
+   * by recall, see the conformance suite), while scores, validity, self-exclusion, tie and
+   * padding rules still hold exactly. Absent or `true`: exact search. Automatic resolution
+   * picks an approximate backend only above `APPROXIMATE_CROSSOVER_ITEMS`.
+   */
+  readonly exact?: boolean;
 }
 
 /**
@@ -99,6 +106,11 @@ export interface BackendFactory {
   readonly priority: number;
   /** Human-readable reason why this backend would be chosen (shown by `--backend auto`). */
   readonly description?: string;
+  /**
+   * `false` when the backend is approximate (its `capabilities.exact` is false), so automatic
+   * resolution can order candidates by catalogue size without initialising them. Default `true`.
+   */
+  readonly exact?: boolean;
   /** Quick check that the runtime can load, without allocating much. */
   isAvailable?(): Promise<boolean>;
   /** Creates a new, uninitialised backend. */

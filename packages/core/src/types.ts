@@ -88,7 +88,8 @@ export interface AugmentOptions {
   readonly oAvg?: OAvgMode;
   /**
    * A backend instance (used as is, not disposed), a registered backend name, or `'auto'`
-   * (default): the registered backend of highest priority that initialises.
+   * (default): the registered backend of highest priority that initialises, exact at or
+   * below `APPROXIMATE_CROSSOVER_ITEMS` items and approximate (when one is registered) above.
    */
   readonly backend?: Backend | string;
   /** Cancels the run; the promise rejects with `AbortedError`. */

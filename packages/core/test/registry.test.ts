@@ -1,6 +1,7 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Backend, BackendFactory } from '../src/spi.js';
 import { listBackends, registerBackend, resetRegistryForTests, resolveBackend } from '../src/registry.js';
+import { APPROXIMATE_CROSSOVER_ITEMS } from '../src/size-policy.js';
 import { BackendInitError, NoBackendAvailableError, isViMmrecError } from '../src/errors.js';
 
 interface Probe {
@@ -10,7 +11,11 @@ interface Probe {
 }
 
 /** A factory whose backends record calls; `fail` makes init reject, `available` gates isAvailable. */
-function probe(name: string, priority: number, opts: { fail?: boolean; available?: boolean; initDelay?: number } = {}): Probe {
+function probe(
+  name: string,
+  priority: number,
+  opts: { fail?: boolean; available?: boolean; initDelay?: number; approximate?: boolean; undeclared?: boolean } = {},
+): Probe {
   let creates = 0;
   let inits = 0;
   const factory: BackendFactory = {
@@ -18,11 +23,13 @@ function probe(name: string, priority: number, opts: { fail?: boolean; available
     priority,
     description: `${name} test backend`,
     ...(opts.available === undefined ? {} : { isAvailable: async () => opts.available! }),
+    // `undeclared`: approximate, but the factory does not say so (only the capability does).
+    ...(opts.approximate === true && opts.undeclared !== true ? { exact: false } : {}),
     create: (): Backend => {
       creates++;
       return {
         name,
-        capabilities: { device: 'cpu', floatPrecision: 32 },
+        capabilities: { device: 'cpu', floatPrecision: 32, ...(opts.approximate === true ? { exact: false } : {}) },
         init: async () => {
           inits++;
           if (opts.initDelay !== undefined) await new Promise((r) => setTimeout(r, opts.initDelay));
@@ -172,6 +179,61 @@ describe('explicitly requested backends', () => {
     const b = await resolveBackend();
     expect(b.name).toBe('cpu');
     expect(gpu.creates()).toBe(0);
+  });
+});
+
+describe('resolveBackend by catalogue size (capabilities.exact)', () => {
+  const C = APPROXIMATE_CROSSOVER_ITEMS;
+  const setup = (opts: { available?: boolean; undeclared?: boolean } = {}) => {
+    const ann = probe('ann', 500, { approximate: true, ...opts });
+    const cpu = probe('cpu', 100);
+    [ann, cpu].forEach((p) => registerBackend(p.factory));
+    return { ann, cpu };
+  };
+  it('never picks an approximate backend when the size is unknown, even at the highest priority', async () => {
+    const { ann } = setup();
+    expect((await resolveBackend()).name).toBe('cpu');
+    expect(ann.creates()).toBe(0);
+  });
+  it('searches exactly at or below the crossover and says why', async () => {
+    const { ann } = setup();
+    const log = logger();
+    expect((await resolveBackend(undefined, { numItems: C, logger: log })).name).toBe('cpu');
+    expect(ann.creates()).toBe(0);
+    expect(log.info.mock.calls.flat().join('\n')).toMatch(/using backend 'cpu'.*exact search: [\d,]+ items ≤ crossover/);
+  });
+  it('prefers the approximate backend above the crossover, whatever the priorities, and says why', async () => {
+    resetRegistryForTests();
+    const ann = probe('ann', 10, { approximate: true });
+    const ort = probe('ort', 200);
+    [ann, ort].forEach((p) => registerBackend(p.factory));
+    const log = logger();
+    expect((await resolveBackend(undefined, { numItems: C + 1, logger: log })).name).toBe('ann');
+    expect(ort.creates()).toBe(0);
+    expect(log.info.mock.calls.flat().join('\n')).toMatch(/using backend 'ann'.*approximate search: [\d,]+ items > crossover/);
+  });
+  it('falls back to exact search above the crossover when no approximate backend initialises', async () => {
+    setup({ available: false });
+    expect((await resolveBackend(undefined, { numItems: C * 10 })).name).toBe('cpu');
+  });
+  it('exact: true forces exact search at any size', async () => {
+    const { ann } = setup();
+    expect((await resolveBackend(undefined, { numItems: C * 10, exact: true })).name).toBe('cpu');
+    expect(ann.creates()).toBe(0);
+  });
+  it('a named approximate backend is used at any size, but rejected when exact search is forced', async () => {
+    setup();
+    expect((await resolveBackend(['ann'], { numItems: 10 })).name).toBe('ann');
+    const e = await caught(resolveBackend(['ann'], { exact: true }));
+    expect(isViMmrecError(e, 'NO_BACKEND_AVAILABLE')).toBe(true);
+    expect((e as Error).message).toMatch(/ann.*approximate, and exact search was requested/);
+  });
+  it('capabilities.exact decides even when the factory does not declare it', async () => {
+    const { ann } = setup({ undeclared: true });
+    const log = logger();
+    expect((await resolveBackend(undefined, { numItems: 5, logger: log })).name).toBe('cpu');
+    expect(ann.inits()).toBe(1);
+    expect(log.info.mock.calls.flat().join('\n')).toMatch(/backend 'ann' unavailable: .*approximate/);
   });
 });
 
