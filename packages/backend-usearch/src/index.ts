@@ -8,3 +8,5 @@
 export { usearchBackend } from './usearch-backend.js';
 export type { UsearchBackendOptions, UsearchStorage } from './usearch-backend.js';
 export { usearchBackendFactory } from './factory.js';
+/** The factory, under the name every backend package exports (found by `vi-mmrec`'s discovery). */
+export { usearchBackendFactory as backendFactory } from './factory.js';

@@ -1,5 +1,5 @@
 import { isViMmrecError, listBackends, type Backend, type Logger } from '@vi-mmrec/core';
-import { loadBackendPackage, loadInstalledBackends, selectBackend as select, type BackendSearchOptions } from '@vi-mmrec/core/node';
+import { findBackendPackages, loadBackendPackage, selectBackend as select, type BackendSearchOptions } from '@vi-mmrec/core/node';
 import { CliError, UsageError } from './errors.js';
 
 /**
@@ -27,16 +27,24 @@ function notFound(choice: string, e: Error): UsageError {
 }
 
 /**
- * Checks that `--backend <choice>` names something installed, before any heavy work (the
- * dataset is read before the backend is resolved, since `auto` chooses by its size). Throws
- * `UsageError` when the choice names nothing installed.
+ * Checks that `--backend <choice>` can name something installed, before any heavy work (the
+ * dataset is read before the backend is resolved, since `auto` chooses by its size). A path is
+ * loaded and checked; a word must be a backend package's name or the `<name>` of an installed
+ * `…backend-<name>` package (any other word is left to {@link selectBackend}, which loads every
+ * installed package). Throws `UsageError` when the choice names nothing installed.
  */
 export async function checkBackendChoice(choice: string, logger: Logger): Promise<void> {
   if (choice === 'auto') return;
-  await loadInstalledBackends(backendSearch(logger));
-  if (listBackends().some((b) => b.name === choice)) return;
   try {
-    await loadBackendPackage(choice, backendSearch(logger));
+    if (/[/\\]|^\.|^file:/.test(choice)) {
+      await loadBackendPackage(choice, backendSearch(logger));
+      return;
+    }
+    const found = await findBackendPackages(backendSearch(logger));
+    if (found.length === 0 || found.some((p) => p.name === choice || p.name.endsWith(`backend-${choice}`))) return;
+    if (!found.some((p) => p.name.startsWith('vi-mmrec-backend-') || /^@[^/]+\/vi-mmrec-backend-/.test(p.name))) {
+      throw notFound(choice, new Error(`no backend '${choice}'`));
+    }
   } catch (e) {
     if (isViMmrecError(e, 'BACKEND_NOT_FOUND')) throw notFound(choice, e);
     throw e;

@@ -118,7 +118,7 @@ describe('main: augment in-process', () => {
   it('backends: lists usearch as available and says auto uses exact search up to the crossover, usearch above', async () => {
     const io = memoryIo();
     expect(await main(['backends'], io)).toBe(0);
-    expect(io.out()).toMatch(/^usearch +priority +50 +available$/m);
+    expect(io.out()).toMatch(/^usearch +50 +@vi-mmrec\/backend-usearch@\S+ +available$/m);
     const crossover = APPROXIMATE_CROSSOVER_ITEMS.toLocaleString('en-US');
     expect(io.out()).toMatch(new RegExp(`^--backend auto uses: (?!usearch)[\\w-]+ up to ${crossover} items; usearch \\(approximate\\) above, unless --exact$`, 'm'));
   });

@@ -2,7 +2,7 @@ import { existsSync, realpathSync, statSync } from 'node:fs';
 import { readFile, readdir } from 'node:fs/promises';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { BackendInitError, BackendNotFoundError } from './errors.js';
+import { BackendInitError, BackendNotFoundError, isViMmrecError } from './errors.js';
 import { listBackends, registerBackend, resolveBackend } from './registry.js';
 import type { Backend, BackendFactory } from './spi.js';
 import type { Logger } from './types.js';
@@ -316,11 +316,15 @@ export async function selectBackend(choice: string, options: SelectBackendOption
     ...(options.numItems === undefined ? {} : { numItems: options.numItems }),
     ...(options.exact === undefined ? {} : { exact: options.exact }),
   };
+  // A named backend that cannot be used rejects with the reason; the registry's "skipped"
+  // warning would only repeat it.
+  const namedOptions = { ...resolveOptions, logger: undefined };
   const origin = new Map<string, string>();
   // A plain word may be a backend name (of any installed package); a path or scoped name is a package.
   const word = !isPath(choice) && !choice.includes('/');
+  let installed: InstalledBackends | undefined;
   if (word) {
-    const installed = await loadInstalledBackends(options);
+    installed = await loadInstalledBackends(options);
     for (const l of installed.loaded) origin.set(l.factory.name, `package '${l.name}'`);
   }
   if (choice === 'auto') {
@@ -328,13 +332,16 @@ export async function selectBackend(choice: string, options: SelectBackendOption
     return checkBackend(backend, origin.get(backend.name) ?? `backend '${backend.name}'`);
   }
   if (listBackends().some((b) => b.name === choice)) {
-    return checkBackend(await resolveBackend([choice], resolveOptions), origin.get(choice) ?? `backend '${choice}'`);
+    return checkBackend(await resolveBackend([choice], namedOptions), origin.get(choice) ?? `backend '${choice}'`);
   }
+  // An installed package named by its package name: already loaded and registered above.
+  const hit = installed?.loaded.find((l) => l.name === choice);
+  if (hit !== undefined) return checkBackend(await resolveBackend([hit.factory.name], namedOptions), `package '${hit.name}'`);
   let pkg: LoadedBackendPackage;
   try {
     pkg = await loadBackendPackage(choice, options);
   } catch (e) {
-    if (e instanceof BackendNotFoundError && word) {
+    if (isViMmrecError(e, 'BACKEND_NOT_FOUND') && word) {
       const known = listBackends().map((b) => b.name).join(', ') || 'none';
       throw new BackendNotFoundError(choice, `Unknown backend '${choice}' (installed: ${known}): no backend has that name and no package '${choice}' is installed in ${options.cwd ?? process.cwd()}.`);
     }
@@ -345,5 +352,5 @@ export async function selectBackend(choice: string, options: SelectBackendOption
   } catch (e) {
     throw new BackendInitError(pkg.factory.name, `Backend package '${pkg.name}' registers the name '${pkg.factory.name}', which another backend already uses; rename it.`, { cause: e });
   }
-  return checkBackend(await resolveBackend([pkg.factory.name], resolveOptions), `package '${pkg.name}'`);
+  return checkBackend(await resolveBackend([pkg.factory.name], namedOptions), `package '${pkg.name}'`);
 }

@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { AbortedError, InvalidArgumentError } from '@vi-mmrec/core';
 import { fsErrorCode, wrapFsError } from './fs-utils.js';
 
-/** Sink of a staged output: appends text (UTF-8) or bytes to its temporary file. @internal */
+/** Sink of a staged output: appends text (UTF-8) or bytes to its temporary file. */
 export type WriteChunk = (chunk: string | Uint8Array) => Promise<void>;
 
 /**
