@@ -2,10 +2,10 @@ import type { Dirent } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { InvalidArgumentError, InvalidDataError, type Interactions, type Modality } from '@vi-mmrec/core';
-import { readFileChecked, wrapFsError } from './fs-utils.js';
-import { parseInteractions } from './inter.js';
-import { checkNeighbourRange, parseNeighbourList, type ParsedNeighbourList } from './knn.js';
-import { type NpyArray, parseNpy } from './npy.js';
+import { readChunks, wrapFsError } from './fs-utils.js';
+import { type ParsedInteractions, parseInteractions } from './inter.js';
+import { checkDuplicates, checkNeighbourRange, parseNeighbourList, type ParsedNeighbourList } from './knn.js';
+import { type NpyArray, readNpy } from './npy.js';
 
 /** A multimodal recommendation dataset: interactions of every split plus item modalities. */
 export interface Dataset {
@@ -107,6 +107,36 @@ function checkFinite(array: NpyArray, source: string): void {
   }
 }
 
+const RENUMBER = 'renumber them 0…n-1 (e.g. with pandas.factorize)';
+
+/**
+ * Every per-user array is sized by the largest userID + 1, so that number must be backed by
+ * data: a user exists only through its interactions, hence userID < number of rows.
+ */
+function checkUserIds(all: ParsedInteractions, inter: string): void {
+  const rows = all.users.length;
+  if (all.numUsers <= rows) return;
+  throw new InvalidDataError(
+    `${inter}:${all.maxUserLine}`,
+    `userID ${all.numUsers - 1} is too large for a file of ${rows} interactions: ids are 0-based and dense (every user 0…U-1 has interactions, so each userID is below the number of rows); ${RENUMBER}.`,
+  );
+}
+
+/**
+ * Item ids likewise: each is below the number of interactions, of dense feature rows or of
+ * neighbour-list entries (the largest of the three).
+ */
+function checkItemIds(all: ParsedInteractions, inter: string, featureRows: number, listEntries: number): void {
+  const rows = all.items.length;
+  if (all.numItems <= Math.max(rows, featureRows, listEntries)) return;
+  const features = featureRows > 0 ? `, ${featureRows} feature rows` : '';
+  const lists = listEntries > 0 ? `, ${listEntries} neighbour-list entries` : '';
+  throw new InvalidDataError(
+    `${inter}:${all.maxItemLine}`,
+    `itemID ${all.numItems - 1} is too large for a dataset of ${rows} interactions${features}${lists}: ids are 0-based and dense (each itemID is below the number of interactions, feature rows or neighbour-list entries); ${RENUMBER}.`,
+  );
+}
+
 /**
  * Reads a dataset folder in MMRec layout: exactly one `<name>.inter` (see
  * {@link readInteractions}) plus, per modality, either `<modality>_feat.npy` (dense features,
@@ -118,6 +148,13 @@ function checkFinite(array: NpyArray, source: string): void {
  * the row count of every dense feature file. Every dense file must have exactly `numItems`
  * rows (one per item), and neighbour lists may only name items below `numItems`: an item that
  * appears in no split and in no dense file does not exist for the dataset.
+ *
+ * Ids must be dense (memory follows the data, not a number read from it): every
+ * userID is below the number of interactions, every itemID below the number of
+ * interactions or of dense feature rows; otherwise the reader rejects the file at the line
+ * naming the largest id. Files are streamed: `.inter` and neighbour lists are parsed in
+ * chunks and `.npy` features are read in row blocks into float32, so files larger than
+ * 2 GiB are read with memory for the parsed data.
  *
  * Rejects with `InvalidDataError` naming the file (and line or row) on bad content, a missing
  * or repeated `.inter`, several files for one modality, or a folder without modalities; with
@@ -152,25 +189,30 @@ export async function readDataset(dir: string, options: ReadDatasetOptions = {})
   let done = 0;
   const progress = (file: string): void => options.onProgress?.({ file: join(dir, file), done: ++done, total });
 
-  const all = parseInteractions(await readFileChecked(join(dir, inter)), inter);
+  const all = await parseInteractions(readChunks(join(dir, inter)), inter);
+  checkUserIds(all, inter);
   progress(inter);
   const dense: Array<{ m: ModalityFile; array: NpyArray }> = [];
   const lists: Array<{ m: ModalityFile; list: ParsedNeighbourList }> = [];
   for (const m of selected) {
-    const buf = await readFileChecked(join(dir, m.file));
     if (m.kind === 'dense') {
-      const array = parseNpy(buf, m.file);
+      const array = await readNpy(join(dir, m.file));
       if (array.shape[1] === 0) throw new InvalidDataError(m.file, 'has 0 feature columns; a feature file needs at least one column.');
       checkFinite(array, m.file);
       dense.push({ m, array });
     } else {
-      lists.push({ m, list: parseNeighbourList(buf, m.file, m.name) });
+      lists.push({ m, list: await parseNeighbourList(readChunks(join(dir, m.file)), m.file, m.name) });
     }
     progress(m.file);
   }
 
   let numItems = all.numItems;
-  for (const { array } of dense) numItems = Math.max(numItems, array.shape[0]!);
+  let maxRows = 0;
+  for (const { array } of dense) maxRows = Math.max(maxRows, array.shape[0]!);
+  let maxEntries = 0;
+  for (const { list } of lists) maxEntries = Math.max(maxEntries, list.lines.length);
+  checkItemIds(all, inter, maxRows, maxEntries);
+  numItems = Math.max(numItems, maxRows);
   for (const { m, array } of dense) {
     const rows = array.shape[0]!;
     if (rows >= numItems) continue;
@@ -185,7 +227,10 @@ export async function readDataset(dir: string, options: ReadDatasetOptions = {})
     );
   }
   const itemsFrom = dense.length > 0 ? `from ${inter} and the dense feature files` : `from ${inter}`;
-  for (const { list } of lists) checkNeighbourRange(list, numItems, itemsFrom);
+  for (const { list } of lists) {
+    checkNeighbourRange(list, numItems, itemsFrom);
+    checkDuplicates(list);
+  }
 
   let numTrain = 0;
   for (let p = 0; p < all.labels.length; p++) if (all.labels[p] === 0) numTrain++;

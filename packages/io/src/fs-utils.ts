@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { open, readFile, rm, rename } from 'node:fs/promises';
+import { type FileHandle, open, readFile, rm, rename } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { InvalidDataError } from '@vi-mmrec/core';
 
@@ -40,6 +40,59 @@ export async function readFileChecked(file: string): Promise<Buffer> {
     return await readFile(file);
   } catch (e) {
     throw wrapFsError(e, file, 'read');
+  }
+}
+
+export type { FileHandle };
+
+/**
+ * Opens `file` for reading, runs `use` on it and closes it; file-system errors (opening or
+ * reading) become `InvalidDataError`s naming the file. @internal
+ */
+export async function withFile<T>(file: string, use: (fh: FileHandle) => Promise<T>): Promise<T> {
+  let fh: FileHandle;
+  try {
+    fh = await open(file, 'r');
+  } catch (e) {
+    throw wrapFsError(e, file, 'read');
+  }
+  try {
+    return await use(fh);
+  } catch (e) {
+    throw wrapFsError(e, file, 'read');
+  } finally {
+    await fh.close().catch(() => undefined);
+  }
+}
+
+/** Size of the chunks {@link readChunks} reads. */
+const READ_CHUNK = 1 << 20;
+
+/**
+ * The bytes of `file` as consecutive chunks of up to `chunkSize` bytes, read one at a time
+ * (memory holds one chunk, not the file); errors name the file. @internal
+ */
+export async function* readChunks(file: string, chunkSize = READ_CHUNK): AsyncGenerator<Uint8Array> {
+  let fh: FileHandle;
+  try {
+    fh = await open(file, 'r');
+  } catch (e) {
+    throw wrapFsError(e, file, 'read');
+  }
+  try {
+    for (;;) {
+      const chunk = new Uint8Array(chunkSize);
+      let bytesRead: number;
+      try {
+        ({ bytesRead } = await fh.read(chunk, 0, chunkSize, null));
+      } catch (e) {
+        throw wrapFsError(e, file, 'read');
+      }
+      if (bytesRead === 0) return;
+      yield bytesRead === chunkSize ? chunk : chunk.subarray(0, bytesRead);
+    }
+  } finally {
+    await fh.close().catch(() => undefined);
   }
 }
 

@@ -1,65 +1,78 @@
 import { basename } from 'node:path';
 import { InvalidDataError, type NeighbourListModality } from '@vi-mmrec/core';
-import { readFileChecked } from './fs-utils.js';
-import { countLines } from './inter.js';
-import { TsvScanner } from './tsv.js';
+import { Column } from './columns.js';
+import { readChunks } from './fs-utils.js';
+import { type TsvInput, TsvScanner } from './tsv.js';
 
 /** A parsed neighbour list plus the line of each entry (for later range errors). @internal */
 export interface ParsedNeighbourList {
   readonly modality: NeighbourListModality;
   /** 1-based file line of each entry. */
-  readonly lines: Int32Array;
+  readonly lines: Uint32Array;
   /** Largest id named (item or neighbour), -1 when empty. */
   readonly maxId: number;
   /** File name used in messages. */
   readonly source: string;
 }
 
-/** Parses `<modality>_knn*.tsv` content. @internal */
-export function parseNeighbourList(buf: Uint8Array, source: string, name: string): ParsedNeighbourList {
-  const scan = new TsvScanner(buf, source);
-  const col = scan.header(['itemID', 'neighborID', 'rank', 'cosine']);
-  const cap = countLines(buf);
-  const items = new Int32Array(cap);
-  const neighbours = new Int32Array(cap);
-  const cosines = new Float64Array(cap);
-  const lines = new Int32Array(cap);
-  let n = 0;
+/** Parses `<modality>_knn*.tsv` content, whole or in chunks (no duplicate check). @internal */
+export async function parseNeighbourList(input: TsvInput, source: string, name: string): Promise<ParsedNeighbourList> {
+  const scan = new TsvScanner(input, source);
+  const col = await scan.header(['itemID', 'neighborID', 'rank', 'cosine']);
+  const items = new Column((n) => new Int32Array(n));
+  const neighbours = new Column((n) => new Int32Array(n));
+  const cosines = new Column((n) => new Float64Array(n));
+  const lines = new Column((n) => new Uint32Array(n));
   let maxId = -1;
-  while (scan.next()) {
-    const i = scan.id(col.itemID, 'itemID');
-    const j = scan.id(col.neighborID, 'neighborID');
-    scan.id(col.rank, 'rank');
-    const c = scan.number(col.cosine, 'cosine');
-    items[n] = i;
-    neighbours[n] = j;
-    cosines[n] = c;
-    lines[n] = scan.line;
-    n++;
-    if (i > maxId) maxId = i;
-    if (j > maxId) maxId = j;
+  while (await scan.more()) {
+    while (scan.next()) {
+      const i = scan.id(col.itemID, 'itemID');
+      const j = scan.id(col.neighborID, 'neighborID');
+      scan.id(col.rank, 'rank');
+      const c = scan.number(col.cosine, 'cosine');
+      items.push(i);
+      neighbours.push(j);
+      cosines.push(c);
+      lines.push(scan.line);
+      if (i > maxId) maxId = i;
+      if (j > maxId) maxId = j;
+    }
   }
-  const parsed: ParsedNeighbourList = {
-    modality: {
-      kind: 'neighbours',
-      name,
-      items: items.slice(0, n),
-      neighbours: neighbours.slice(0, n),
-      cosines: cosines.slice(0, n),
-    },
-    lines: lines.slice(0, n),
+  return {
+    modality: { kind: 'neighbours', name, items: items.toArray(), neighbours: neighbours.toArray(), cosines: cosines.toArray() },
+    lines: lines.toArray(),
     maxId,
     source,
   };
-  checkDuplicates(parsed);
-  return parsed;
 }
 
-/** Rejects a pair (item, neighbour) listed twice, naming both lines. */
-function checkDuplicates(list: ParsedNeighbourList): void {
+/**
+ * Rejects a pair (item, neighbour) listed twice, naming both lines. Memory follows the
+ * entries: ids index arrays only when the largest id is below twice the entry count;
+ * otherwise the entries are sorted. @internal
+ */
+export function checkDuplicates(list: ParsedNeighbourList): void {
   const { items, neighbours } = list.modality;
   const n = items.length;
+  const duplicate = (first: number, second: number): InvalidDataError => {
+    const a = Math.min(list.lines[first]!, list.lines[second]!);
+    const b = Math.max(list.lines[first]!, list.lines[second]!);
+    return new InvalidDataError(
+      `${list.source}:${b}`,
+      `the pair itemID ${items[first]}, neighborID ${neighbours[first]} is listed twice (also on line ${a}); keep one row per pair.`,
+    );
+  };
   const size = list.maxId + 1;
+  if (size > 2 * n + 1024) {
+    const order = new Uint32Array(n).map((_, e) => e);
+    order.sort((a, b) => items[a]! - items[b]! || neighbours[a]! - neighbours[b]! || a - b);
+    for (let p = 1; p < n; p++) {
+      const e = order[p]!;
+      const d = order[p - 1]!;
+      if (items[e] === items[d] && neighbours[e] === neighbours[d]) throw duplicate(d, e);
+    }
+    return;
+  }
   // Bucket entries by item (counting sort), then find repeated neighbours with a stamp array.
   const start = new Int32Array(size + 1);
   for (let e = 0; e < n; e++) start[items[e]! + 1]!++;
@@ -73,14 +86,7 @@ function checkDuplicates(list: ParsedNeighbourList): void {
     for (let p = start[i]!; p < start[i + 1]!; p++) {
       const e = order[p]!;
       const j = neighbours[e]!;
-      if (stamp[j] === i) {
-        const a = Math.min(list.lines[firstEntry[j]!]!, list.lines[e]!);
-        const b = Math.max(list.lines[firstEntry[j]!]!, list.lines[e]!);
-        throw new InvalidDataError(
-          `${list.source}:${b}`,
-          `the pair itemID ${i}, neighborID ${j} is listed twice (also on line ${a}); keep one row per pair.`,
-        );
-      }
+      if (stamp[j] === i) throw duplicate(firstEntry[j]!, e);
       stamp[j] = i;
       firstEntry[j] = e;
     }
@@ -108,9 +114,10 @@ export function checkNeighbourRange(list: ParsedNeighbourList, numItems: number,
  * directed entry `item → neighbour` with its cosine; `rank` must be a non-negative integer
  * but is otherwise unused (core orders by cosine). Rows where the neighbour is the item
  * itself are kept here and ignored by `augment`. Rejects with `InvalidDataError` naming
- * `file:line` on malformed rows and on a pair listed twice.
+ * `file:line` on malformed rows and on a pair listed twice. The file is parsed as a stream.
  */
 export async function readNeighbourList(file: string, name: string): Promise<NeighbourListModality> {
-  const buf = await readFileChecked(file);
-  return parseNeighbourList(buf, basename(file), name).modality;
+  const list = await parseNeighbourList(readChunks(file), basename(file), name);
+  checkDuplicates(list);
+  return list.modality;
 }
