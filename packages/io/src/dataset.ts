@@ -3,9 +3,10 @@ import { readdir } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { InvalidArgumentError, InvalidDataError, type Interactions, type Modality } from '@vi-mmrec/core';
 import { readChunks, wrapFsError } from './fs-utils.js';
-import { type ParsedInteractions, parseInteractions } from './inter.js';
-import { checkDuplicates, checkNeighbourRange, parseNeighbourList, type ParsedNeighbourList } from './knn.js';
+import { type ParsedInteractions, parseInteractions, parseInteractionsParquet } from './inter.js';
+import { checkDuplicates, checkNeighbourRange, parseNeighbourList, parseNeighbourListParquet, type ParsedNeighbourList } from './knn.js';
 import { type NpyArray, readNpy } from './npy.js';
+import { isParquet } from './parquet.js';
 
 /** A multimodal recommendation dataset: interactions of every split plus item modalities. */
 export interface Dataset {
@@ -48,7 +49,8 @@ interface ModalityFile {
 }
 
 const FEAT = /^(.+)_feat\.npy$/;
-const KNN = /^(.+?)_knn[^/\\]*\.tsv$/;
+const KNN = /^(.+?)_knn[^/\\]*\.(tsv|parquet)$/;
+const INTER = /\.inter(\.parquet)?$/;
 
 async function listFolder(dir: string): Promise<Dirent[]> {
   try {
@@ -62,9 +64,12 @@ async function listFolder(dir: string): Promise<Dirent[]> {
 async function scanFolder(dir: string): Promise<{ inter: string; modalities: ModalityFile[] }> {
   const entries = (await listFolder(dir)).filter((e) => e.isFile() || e.isSymbolicLink()).map((e) => e.name);
   entries.sort();
-  const inters = entries.filter((f) => f.endsWith('.inter'));
+  const inters = entries.filter((f) => INTER.test(f));
   if (inters.length === 0) {
-    throw new InvalidDataError(dir, 'no .inter file; a dataset folder needs one <name>.inter TSV with columns userID, itemID, x_label.');
+    throw new InvalidDataError(
+      dir,
+      'no .inter file; a dataset folder needs one <name>.inter TSV (or <name>.inter.parquet) with columns userID, itemID, x_label.',
+    );
   }
   if (inters.length > 1) {
     throw new InvalidDataError(dir, `several .inter files (${inters.join(', ')}); keep exactly one in the folder.`);
@@ -142,7 +147,8 @@ function checkItemIds(all: ParsedInteractions, inter: string, featureRows: numbe
  * {@link readInteractions}) plus, per modality, either `<modality>_feat.npy` (dense features,
  * row i = item i; see {@link readNpy}) or `<modality>_knn*.tsv` (neighbour lists; see
  * {@link readNeighbourList}). The modality name is the file name before `_feat.npy` or before
- * `_knn`.
+ * `_knn`. Interactions and neighbour lists may be Parquet files instead, named
+ * `<name>.inter.parquet` and `<modality>_knn*.parquet`, with the same columns.
  *
  * Item count: `numItems` is the largest item id + 1 over all splits of the `.inter` file and
  * the row count of every dense feature file. Every dense file must have exactly `numItems`
@@ -172,7 +178,7 @@ export async function readDataset(dir: string, options: ReadDatasetOptions = {})
       if (m === undefined) {
         throw new InvalidArgumentError(
           'modalities',
-          `modality '${name}' is not in ${dir} (found: ${known.join(', ') || 'none'}); expected ${name}_feat.npy or ${name}_knn*.tsv.`,
+          `modality '${name}' is not in ${dir} (found: ${known.join(', ') || 'none'}); expected ${name}_feat.npy or ${name}_knn*.tsv (or .parquet).`,
         );
       }
       return m;
@@ -189,7 +195,8 @@ export async function readDataset(dir: string, options: ReadDatasetOptions = {})
   let done = 0;
   const progress = (file: string): void => options.onProgress?.({ file: join(dir, file), done: ++done, total });
 
-  const all = await parseInteractions(readChunks(join(dir, inter)), inter);
+  const interPath = join(dir, inter);
+  const all = isParquet(inter) ? await parseInteractionsParquet(interPath) : await parseInteractions(readChunks(interPath), inter);
   checkUserIds(all, inter);
   progress(inter);
   const dense: Array<{ m: ModalityFile; array: NpyArray }> = [];
@@ -201,7 +208,9 @@ export async function readDataset(dir: string, options: ReadDatasetOptions = {})
       checkFinite(array, m.file);
       dense.push({ m, array });
     } else {
-      lists.push({ m, list: await parseNeighbourList(readChunks(join(dir, m.file)), m.file, m.name) });
+      const path = join(dir, m.file);
+      const list = isParquet(m.file) ? await parseNeighbourListParquet(path, m.name) : await parseNeighbourList(readChunks(path), m.file, m.name);
+      lists.push({ m, list });
     }
     progress(m.file);
   }

@@ -2,6 +2,7 @@ import { basename } from 'node:path';
 import { InvalidDataError, type NeighbourListModality } from '@vi-mmrec/core';
 import { Column } from './columns.js';
 import { readChunks } from './fs-utils.js';
+import { isParquet, readParquetGroups } from './parquet.js';
 import { type TsvInput, TsvScanner } from './tsv.js';
 
 /** A parsed neighbour list plus the line of each entry (for later range errors). @internal */
@@ -43,6 +44,34 @@ export async function parseNeighbourList(input: TsvInput, source: string, name: 
     lines: lines.toArray(),
     maxId,
     source,
+  };
+}
+
+/**
+ * Reads a neighbour list from a Parquet file with columns `itemID`, `neighborID`, `rank`
+ * (integers) and `cosine` (numeric), one row group at a time; `lines` hold 1-based rows. @internal
+ */
+export async function parseNeighbourListParquet(file: string, name: string): Promise<ParsedNeighbourList> {
+  const items = new Column((n) => new Int32Array(n));
+  const neighbours = new Column((n) => new Int32Array(n));
+  const cosines = new Column((n) => new Float64Array(n));
+  const lines = new Column((n) => new Uint32Array(n));
+  let maxId = -1;
+  const columns = [['itemID', 'id'], ['neighborID', 'id'], ['rank', 'id'], ['cosine', 'number']] as const;
+  for await (const { rowStart, length, columns: [i, j, , c] } of readParquetGroups(file, columns)) {
+    for (let r = 0; r < length; r++) {
+      items.push(i![r]!);
+      neighbours.push(j![r]!);
+      cosines.push(c![r]!);
+      lines.push(rowStart + r + 1);
+      maxId = Math.max(maxId, i![r]!, j![r]!);
+    }
+  }
+  return {
+    modality: { kind: 'neighbours', name, items: items.toArray(), neighbours: neighbours.toArray(), cosines: cosines.toArray() },
+    lines: lines.toArray(),
+    maxId,
+    source: basename(file),
   };
 }
 
@@ -114,10 +143,12 @@ export function checkNeighbourRange(list: ParsedNeighbourList, numItems: number,
  * directed entry `item → neighbour` with its cosine; `rank` must be a non-negative integer
  * but is otherwise unused (core orders by cosine). Rows where the neighbour is the item
  * itself are kept here and ignored by `augment`. Rejects with `InvalidDataError` naming
- * `file:line` on malformed rows and on a pair listed twice. The file is parsed as a stream.
+ * `file:line` on malformed rows and on a pair listed twice. The file is parsed as a stream. A
+ * file whose name ends in `.parquet` is read as Parquet (same columns; `rank` integer,
+ * `cosine` numeric; errors name `file:row`, 1-based), one row group at a time.
  */
 export async function readNeighbourList(file: string, name: string): Promise<NeighbourListModality> {
-  const list = await parseNeighbourList(readChunks(file), basename(file), name);
+  const list = isParquet(file) ? await parseNeighbourListParquet(file, name) : await parseNeighbourList(readChunks(file), basename(file), name);
   checkDuplicates(list);
   return list.modality;
 }
