@@ -1,11 +1,13 @@
 import { basename } from 'node:path';
 import { InvalidDataError, type EnrichedMatrix } from '@vi-mmrec/core';
 import { asyncBufferFromFile, parquetMetadataAsync, parquetRead, type ColumnData, type FileMetaData, type SchemaElement } from 'hyparquet';
+import { compressors } from 'hyparquet-compressors';
 import { ByteWriter, ParquetWriter } from 'hyparquet-writer';
 import { atomicWrite, fsErrorCode, wrapFsError, type WriteChunk } from './fs-utils.js';
 
-// Parquet goes through hyparquet / hyparquet-writer (pure JavaScript, no dependencies, read
-// by row group). This file only maps our tables onto them and checks values.
+// Parquet goes through hyparquet / hyparquet-writer (pure JavaScript, read by row group), with
+// hyparquet-compressors for every codec (snappy, gzip, zstd, brotli, lz4). This file only maps
+// our tables onto them and checks values.
 
 /** Largest id accepted, as in the TSV reader (ids are stored in Int32Array, `id + 1` fits too). */
 const MAX_ID = 2 ** 31 - 2;
@@ -76,7 +78,7 @@ export async function* readParquetGroups(
     const rowEnd = rowStart + length;
     const chunks = new Map<string, ColumnData[]>(names.map((n) => [n, []]));
     try {
-      await parquetRead({ file: buffer, metadata, columns: names, rowStart, rowEnd, onChunk: (c) => chunks.get(c.columnName)?.push(c) });
+      await parquetRead({ file: buffer, metadata, compressors, columns: names, rowStart, rowEnd, onChunk: (c) => chunks.get(c.columnName)?.push(c) });
     } catch (e) {
       if (fsErrorCode(e) !== undefined) throw wrapFsError(e, file, 'read');
       throw new InvalidDataError(source, `cannot decode rows ${rowStart + 1}…${rowEnd} (${(e as Error).message}); write the file again.`, { cause: e });

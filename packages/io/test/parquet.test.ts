@@ -1,12 +1,15 @@
 // Parquet input and output. The reference side is hyparquet/hyparquet-writer used directly
-// (not through the code under test) and, when present, pyarrow (a different implementation).
+// (not through the code under test), parquet-wasm (the Rust parquet crate: a different
+// implementation, installed from npm) and, when present, pyarrow.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
+import { tableFromArrays, tableFromIPC, tableToIPC } from 'apache-arrow';
 import { asyncBufferFromFile, parquetReadObjects } from 'hyparquet';
 import { parquetWriteBuffer, type ColumnSource } from 'hyparquet-writer';
+import * as pw from 'parquet-wasm';
 import { isViMmrecError, type EnrichedMatrix } from '@vi-mmrec/core';
 import { readDataset, readInteractions, readNeighbourList, writeEnrichedMatrix } from '../src/index.js';
 import { rejection, tempDir } from './helpers.js';
@@ -194,6 +197,53 @@ describe('reading Parquet interactions and neighbour lists', () => {
     const a = await readDataset(tsvDir);
     const b = await readDataset(pqDir);
     expect({ ...b, name: a.name }).toEqual(a);
+  });
+});
+
+describe('interop with parquet-wasm (the Rust parquet crate, a different implementation)', () => {
+  it('reads interactions and neighbour lists it writes with every codec, several row groups, INT64 ids', async () => {
+    for (const codec of [pw.Compression.UNCOMPRESSED, pw.Compression.SNAPPY, pw.Compression.GZIP, pw.Compression.ZSTD, pw.Compression.BROTLI, pw.Compression.LZ4_RAW]) {
+      const n = 50;
+      const u = Array.from({ length: n }, (_, p) => (p * 7) % 13);
+      const i = Array.from({ length: n }, (_, p) => (p * 5) % 17);
+      const l = Array.from({ length: n }, (_, p) => p % 3);
+      const table = tableFromArrays({
+        userID: BigInt64Array.from(u.map(BigInt)),
+        rating: Float64Array.from(u, (x) => x / 2),
+        itemID: Int32Array.from(i),
+        x_label: Int32Array.from(l),
+      });
+      const props = new pw.WriterPropertiesBuilder().setCompression(codec).setMaxRowGroupSize(7).build();
+      const path = join(tmp.dir, `rust${counter++}.parquet`);
+      writeFileSync(path, pw.writeParquet(pw.Table.fromIPCStream(tableToIPC(table, 'stream')), props));
+      const r = await readInteractions(path);
+      expect([...r.users]).toEqual(u);
+      expect([...r.items]).toEqual(i);
+      expect([...r.labels]).toEqual(l);
+    }
+    const knn = tableFromArrays({
+      itemID: Int32Array.from([0, 0, 1]),
+      neighborID: Int32Array.from([1, 2, 0]),
+      rank: Int32Array.from([0, 1, 0]),
+      cosine: Float32Array.from([0.5, 0.25, 0.5]),
+    });
+    const path = join(tmp.dir, `rust${counter++}_knn.parquet`);
+    writeFileSync(path, pw.writeParquet(pw.Table.fromIPCStream(tableToIPC(knn, 'stream'))));
+    const m = await readNeighbourList(path, 'rust');
+    expect([...m.neighbours]).toEqual([1, 2, 0]);
+    expect([...m.cosines]).toEqual([0.5, 0.25, 0.5]);
+  });
+
+  it('reads the R̄ we write, with the declared column types', async () => {
+    const path = join(tmp.dir, `ours${counter++}.parquet`);
+    await writeEnrichedMatrix(path, matrixOf(3, [[0, 3, 0.25], [0, 7, 1.5], [2, 1, 2]]));
+    const back = tableFromIPC(pw.readParquet(readFileSync(path)).intoIPCStream());
+    expect(back.schema.fields.map((f) => `${f.name}:${String(f.type)}`)).toEqual(['userID:Int32', 'itemID:Int32', 'weight:Float32']);
+    expect(back.toArray().map((r) => r.toJSON())).toEqual([
+      { userID: 0, itemID: 3, weight: 0.25 },
+      { userID: 0, itemID: 7, weight: 1.5 },
+      { userID: 2, itemID: 1, weight: 2 },
+    ]);
   });
 });
 
