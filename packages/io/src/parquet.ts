@@ -85,18 +85,25 @@ export async function* readParquetGroups(
     }
     const columns = required.map(([name, kind]) => {
       const out = new Float64Array(length);
-      const seen = new Uint8Array(length);
+      let filled = 0;
       for (const c of chunks.get(name)!) {
-        const values = c.columnData;
-        for (let k = 0; k < values.length; k++) {
-          const r = c.rowStart + k;
-          if (r < rowStart || r >= rowEnd) continue;
-          out[r - rowStart] = checkedValue(values[k], name, kind, source, r + 1);
-          seen[r - rowStart] = 1;
+        const from = Math.max(rowStart, c.rowStart);
+        const to = Math.min(rowEnd, c.rowEnd);
+        if (to <= from) continue;
+        const data = c.columnData;
+        const a = from - c.rowStart;
+        if (data instanceof Int32Array || data instanceof Float32Array || data instanceof Float64Array) {
+          out.set(data.subarray(a, a + to - from), from - rowStart);
+        } else {
+          for (let k = 0; k < to - from; k++) {
+            const v: unknown = data[a + k];
+            out[from - rowStart + k] = typeof v === 'number' ? v : checkedValue(v, name, kind, source, from + k + 1);
+          }
         }
+        checkColumn(out, from - rowStart, to - rowStart, name, kind, source, rowStart);
+        filled += to - from;
       }
-      const missing = seen.indexOf(0);
-      if (missing >= 0) throw fail(`${source}:${rowStart + missing + 1}`, `column '${name}' has no value in this row; write the file again.`);
+      if (filled !== length) throw fail(`${source}:${rowStart + 1}`, `column '${name}' has ${filled} values in a row group of ${length} rows; write the file again.`);
       return out;
     });
     yield { rowStart, length, columns };
@@ -118,6 +125,15 @@ function topLevelColumns(schema: readonly SchemaElement[]): Map<string, SchemaEl
     p = skip(p);
   }
   return out;
+}
+
+/** Checks numbers already in `out[from…to)` (typed columns cannot hold nulls). */
+function checkColumn(out: Float64Array, from: number, to: number, name: string, kind: ColumnKind, source: string, rowStart: number): void {
+  for (let r = from; r < to; r++) {
+    const x = out[r]!;
+    if (kind === 'id' ? x >= 0 && x <= MAX_ID : x - x === 0) continue;
+    checkedValue(x, name, kind, source, rowStart + r + 1);
+  }
 }
 
 function checkedValue(v: unknown, name: string, kind: ColumnKind, source: string, row: number): number {
