@@ -155,10 +155,10 @@ function checkItemIds(all: ParsedInteractions, inter: string, featureRows: numbe
  * rows (one per item), and neighbour lists may only name items below `numItems`: an item that
  * appears in no split and in no dense file does not exist for the dataset.
  *
- * Ids must be dense (memory follows the data, not a number read from it): every
- * userID is below the number of interactions, every itemID below the number of
- * interactions or of dense feature rows; otherwise the reader rejects the file at the line
- * naming the largest id. Files are streamed: `.inter` and neighbour lists are parsed in
+ * Ids must be dense (memory follows the data, not a number read from it): every userID is
+ * below the number of interactions, every itemID below the largest of the number of
+ * interactions, of dense feature rows and of neighbour-list entries; otherwise the reader
+ * rejects the `.inter` file at the line naming the largest id. Files are streamed: `.inter` and neighbour lists are parsed in
  * chunks and `.npy` features are read in row blocks into float32, so files larger than
  * 2 GiB are read with memory for the parsed data.
  *
@@ -215,13 +215,12 @@ export async function readDataset(dir: string, options: ReadDatasetOptions = {})
     progress(m.file);
   }
 
-  let numItems = all.numItems;
   let maxRows = 0;
   for (const { array } of dense) maxRows = Math.max(maxRows, array.shape[0]!);
   let maxEntries = 0;
   for (const { list } of lists) maxEntries = Math.max(maxEntries, list.lines.length);
   checkItemIds(all, inter, maxRows, maxEntries);
-  numItems = Math.max(numItems, maxRows);
+  const numItems = Math.max(all.numItems, maxRows);
   for (const { m, array } of dense) {
     const rows = array.shape[0]!;
     if (rows >= numItems) continue;

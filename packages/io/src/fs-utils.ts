@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { type FileHandle, open, readFile, rm, rename } from 'node:fs/promises';
+import { type FileHandle, open, rm, rename } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { InvalidDataError } from '@vi-mmrec/core';
 
@@ -32,15 +32,6 @@ export function wrapFsError(e: unknown, path: string, action: 'read' | 'write'):
   const reason = FS_REASONS[code] ?? (e as Error).message;
   const hint = action === 'read' ? 'check the path' : 'check that the folder exists and is writable';
   return new InvalidDataError(path, `cannot ${action} (${reason}, ${code}); ${hint}.`, { cause: e });
-}
-
-/** `readFile` whose errors name the file. @internal */
-export async function readFileChecked(file: string): Promise<Buffer> {
-  try {
-    return await readFile(file);
-  } catch (e) {
-    throw wrapFsError(e, file, 'read');
-  }
 }
 
 export type { FileHandle };

@@ -47,9 +47,9 @@ export interface NpyHeader {
 /**
  * Bytes to read from the start of a `.npy` file before {@link parseNpyHeader} can decide:
  * the whole header, or the whole file when shorter. `prefix` holds at least the first 12
- * bytes (or the whole file). @internal
+ * bytes (or the whole file).
  */
-export function npyHeaderBytes(prefix: Uint8Array, fileSize: number): number {
+function npyHeaderBytes(prefix: Uint8Array, fileSize: number): number {
   if (prefix.length < 10) return Math.min(fileSize, 12);
   const view = new DataView(prefix.buffer, prefix.byteOffset, prefix.byteLength);
   const major = prefix[6];
@@ -160,14 +160,6 @@ function decodeInto(out: Float32Array, at: number, bytes: Uint8Array, size: 2 | 
     const bits = new Uint16Array(aligned.buffer, aligned.byteOffset, count);
     for (let p = 0; p < count; p++) out[at + p] = table[bits[p]!]!;
   }
-}
-
-/** Parses a whole `.npy` file held in memory; `source` names the file in messages. @internal */
-export function parseNpy(buf: Uint8Array, source: string): NpyArray {
-  const header = parseNpyHeader(buf, buf.length, source);
-  const data = allocate(header, source);
-  decodeInto(data, 0, buf.subarray(header.dataStart), header.size);
-  return { data, shape: [...header.shape], dtype: header.dtype };
 }
 
 function isLittleEndianHost(): boolean {
