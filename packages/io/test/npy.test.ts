@@ -60,7 +60,7 @@ describe('readNpy', () => {
       if (Number.isNaN(want)) expect(Number.isNaN(data[h])).toBe(true);
       else expect(Object.is(data[h], want)).toBe(true);
     }
-  });
+  }, 60_000); // 65,536 assertions: slow on a loaded machine
 
   it('reads v2 and v3 headers and unaligned data offsets', async () => {
     const values = [1, 2, 3, 4, 5, 6];
