@@ -60,7 +60,7 @@ describe('writeEnrichedMatrix to .parquet', () => {
       ),
       { numRuns: 30 },
     );
-  });
+  }, 60_000);
 
   it('picks the format by extension, any case, and writes atomically (no temp file left)', async () => {
     const dir = join(tmp.dir, `atomic${counter++}`);
@@ -128,7 +128,7 @@ describe('reading Parquet interactions and neighbour lists', () => {
       ),
       { numRuns: 40 },
     );
-  });
+  }, 60_000);
 
   const cases: Array<[string, () => ColumnSource[], RegExp]> = [
     ['a missing column', () => inter([0], [0], [0]).slice(1), /the Parquet schema lacks column 'x_label' \(found 'itemID', 'userID'\)/],
@@ -232,7 +232,7 @@ describe('interop with parquet-wasm (the Rust parquet crate, a different impleme
     const m = await readNeighbourList(path, 'rust');
     expect([...m.neighbours]).toEqual([1, 2, 0]);
     expect([...m.cosines]).toEqual([0.5, 0.25, 0.5]);
-  });
+  }, 60_000);
 
   it('reads the R̄ we write, with the declared column types', async () => {
     const path = join(tmp.dir, `ours${counter++}.parquet`);

@@ -60,7 +60,7 @@ describe('streaming TSV readers', () => {
       ),
       { numRuns: 200 },
     );
-  });
+  }, 60_000);
 
   it('parse a fixed file identically for every single cut and every chunk size', async () => {
     const text = '\ufeffuserID\titemID\tx_label\r\n0\t1\t0\r\n\r\n\n 3 \t 4\t2\r\n1\t2\t1\n2\t5\t0';
@@ -78,7 +78,7 @@ describe('streaming TSV readers', () => {
       const e = await rejection(async () => parseInteractions(split(bad, [c]), 't.inter'));
       expect(e.message).toBe("t.inter:8: itemID 'x' is not a non-negative integer; ids are 0-based integers (no decimals or names).");
     }
-  });
+  }, 60_000);
 
   it('parse neighbour lists identically however they are cut (property)', async () => {
     await fc.assert(
@@ -102,7 +102,7 @@ describe('streaming TSV readers', () => {
       ),
       { numRuns: 200 },
     );
-  });
+  }, 60_000);
 
   it('rejects an empty file, a blank line 1 and a line without breaks longer than 64 MiB', async () => {
     const empty = await rejection(async () => parseInteractions(split(new Uint8Array(0), []), 'e.inter'));
@@ -114,7 +114,7 @@ describe('streaming TSV readers', () => {
     }
     const long = await rejection(async () => parseInteractions(noBreaks(), 'l.inter'));
     expect(long.message).toMatch(/^l\.inter:1: a line is longer than 64 MiB without a line break/);
-  });
+  }, 60_000);
 });
 
 describe('ids are bounded by the data, not sized by the largest id', () => {
@@ -175,7 +175,7 @@ describe('readNpy in row blocks', () => {
         if (descr !== '<f2') expect([...whole.data]).toEqual(values.map((v) => Math.fround(v)));
       }
     }
-  });
+  }, 60_000);
 
   // Node 20 caps typed arrays at 2^32 elements; where a runtime allows more, this case cannot be made cheaply.
   const capped = ((): boolean => {
