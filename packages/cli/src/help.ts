@@ -30,15 +30,16 @@ export const AUGMENT_HELP = `Usage: vi-mmrec augment <datasetDir> --strategy ove
        vi-mmrec augment <datasetDir> --strategy auto --out <file.tsv> [--k <list>] [--lambda <list>] [--negatives <list>] [auto options] [options]
 
 Reads <datasetDir> (MMRec layout: one <name>.inter TSV with userID, itemID, x_label; per
-modality <m>_feat.npy or <m>_knn*.tsv), adds virtual interactions from the training split
-(x_label 0) and writes the enriched matrix as TSV (userID itemID weight, sorted).
+modality <m>_feat.npy or <m>_knn*.tsv; .inter and kNN lists may be .parquet), adds virtual
+interactions from the training split (x_label 0) and writes the enriched matrix as TSV, or
+Parquet for an --out ending in .parquet (userID itemID weight, sorted).
 
 Required (--k and --lambda not with --strategy auto):
   --strategy <s>      overlay (one group per modality), synergistic (one fused group), or
                       auto (choose the settings on the validation split; see below)
   --k <int>           neighbours per item (≥ 1), e.g. 10
   --lambda <number>   strength λ ≥ 0 of virtual interactions, e.g. 0.1
-  -o, --out <file>    enriched matrix TSV to write (atomically)
+  -o, --out <file>    enriched matrix to write (atomically): TSV, or Parquet when <file> ends in .parquet
 
 Options:
   --o-avg <mode>      modality-mean (default) or density: what group overlaps are divided by

@@ -284,10 +284,10 @@ describe('memory bounded by data: sizes read from input are checked before alloc
   }
 
   it.each([
-    ['user', 1e8, 'dense', /userID 100000000, but the file has only 300 rows/],
-    ['user', 2e9, 'knn', /userID 2000000000, but the file has only 300 rows/],
-    ['item', 2e9, 'knn', /itemID 2000000000, but the dataset names at most 340 items/],
-    ['item', 2e9, 'dense', /img_feat\.npy: has 40 rows but the dataset has 2000000001 items/],
+    ['user', 1e8, 'dense', /d\.inter:301: userID 100000000 is too large for a file of 300 interactions/],
+    ['user', 2e9, 'knn', /d\.inter:301: userID 2000000000 is too large for a file of 300 interactions/],
+    ['item', 2e9, 'knn', /d\.inter:301: itemID 2000000000 is too large for a dataset of 300 interactions, 40 neighbour-list entries/],
+    ['item', 2e9, 'dense', /d\.inter:301: itemID 2000000000 is too large for a dataset of 300 interactions, 40 feature rows/],
   ] as const)('%s id %d with %s features: one-line error, peak RSS < 500 MiB', async (column, id, modality, message) => {
     const r = await run(['augment', withId(column, id, modality), ...FIXED, '--out', join(tmp.dir, `o${n++}.tsv`)]);
     expect(r.code).toBe(1);

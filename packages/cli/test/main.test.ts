@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { asyncBufferFromFile, parquetReadObjects } from 'hyparquet';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { APPROXIMATE_CROSSOVER_ITEMS } from '@vi-mmrec/core';
 import { synthesizeDataset, writeDataset } from '@vi-mmrec/io';
@@ -96,6 +97,20 @@ describe('main: augment in-process', () => {
     expect(io.out()).toContain(`output       ${out}`);
     expect(io.err()).toMatch(/reading .*: done in/);
     expect(io.err()).toMatch(/similarity \(cpu\)/);
+  });
+
+  it('--out *.parquet writes the same rows as the TSV, weights as float32', async () => {
+    const tsv = join(tmp.dir, 'p.tsv');
+    const pq = join(tmp.dir, 'p.parquet');
+    const args = ['augment', dataset, '--strategy', 'overlay', '--k', '3', '--lambda', '0.1', '--backend', 'cpu', '-q'];
+    expect(await main([...args, '--out', tsv], memoryIo())).toBe(0);
+    expect(await main([...args, '--out', pq], memoryIo())).toBe(0);
+    const want = lines(readFileSync(tsv, 'utf8'))
+      .slice(1)
+      .map((l) => l.split('\t').map(Number));
+    const got = await parquetReadObjects({ file: await asyncBufferFromFile(pq) });
+    expect(got.map((r) => [r.userID, r.itemID])).toEqual(want.map((w) => [w[0], w[1]]));
+    got.forEach((r, p) => expect(Math.abs((r.weight as number) - want[p]![2]!)).toBeLessThanOrEqual(1e-7 * Math.abs(want[p]![2]!)));
   });
 
   it('--quiet prints nothing on stderr; --modalities restricts the groups', async () => {

@@ -2,10 +2,11 @@ import type { Dirent } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { InvalidArgumentError, InvalidDataError, type Interactions, type Modality } from '@vi-mmrec/core';
-import { readFileChecked, wrapFsError } from './fs-utils.js';
-import { type LabelledInteractions, parseInteractions } from './inter.js';
-import { checkNeighbourRange, parseNeighbourList, type ParsedNeighbourList } from './knn.js';
-import { type NpyArray, parseNpy } from './npy.js';
+import { readChunks, wrapFsError } from './fs-utils.js';
+import { type ParsedInteractions, parseInteractions, parseInteractionsParquet } from './inter.js';
+import { checkDuplicates, checkNeighbourRange, parseNeighbourList, parseNeighbourListParquet, type ParsedNeighbourList } from './knn.js';
+import { type NpyArray, readNpy } from './npy.js';
+import { isParquet } from './parquet.js';
 
 /** A multimodal recommendation dataset: interactions of every split plus item modalities. */
 export interface Dataset {
@@ -48,14 +49,16 @@ interface ModalityFile {
 }
 
 const FEAT = /^(.+)_feat\.npy$/;
-const KNN = /^(.+?)_knn[^/\\]*\.tsv$/;
+const KNN = /^(.+?)_knn[^/\\]*\.(tsv|parquet)$/;
+const INTER = /\.inter(\.parquet)?$/;
 
 /**
  * True when {@link readDataset} takes a file of this name as an input (`*.inter`,
- * `*_feat.npy`, `*_knn*.tsv`); outputs must never get such a name in a dataset folder.
+ * `*.inter.parquet`, `*_feat.npy`, `*_knn*.tsv`, `*_knn*.parquet`); outputs must never get
+ * such a name in a dataset folder.
  */
 export function isDatasetFileName(name: string): boolean {
-  return name.endsWith('.inter') || FEAT.test(name) || KNN.test(name);
+  return INTER.test(name) || FEAT.test(name) || KNN.test(name);
 }
 
 async function listFolder(dir: string): Promise<Dirent[]> {
@@ -70,9 +73,12 @@ async function listFolder(dir: string): Promise<Dirent[]> {
 async function scanFolder(dir: string): Promise<{ inter: string; modalities: ModalityFile[] }> {
   const entries = (await listFolder(dir)).filter((e) => e.isFile() || e.isSymbolicLink()).map((e) => e.name);
   entries.sort();
-  const inters = entries.filter((f) => f.endsWith('.inter'));
+  const inters = entries.filter((f) => INTER.test(f));
   if (inters.length === 0) {
-    throw new InvalidDataError(dir, 'no .inter file; a dataset folder needs one <name>.inter TSV with columns userID, itemID, x_label.');
+    throw new InvalidDataError(
+      dir,
+      'no .inter file; a dataset folder needs one <name>.inter TSV (or <name>.inter.parquet) with columns userID, itemID, x_label.',
+    );
   }
   if (inters.length > 1) {
     throw new InvalidDataError(dir, `several .inter files (${inters.join(', ')}); keep exactly one in the folder.`);
@@ -100,31 +106,6 @@ async function scanFolder(dir: string): Promise<{ inter: string; modalities: Mod
   return { inter: inters[0]!, modalities };
 }
 
-/**
- * Memory follows the data, never a number read from it: every user and item id sizes arrays
- * downstream (U + 1, I + 1 entries), so an id may not exceed the rows that could name a distinct
- * one. User ids must stay below the number of `.inter` rows; item ids (when no dense file fixes
- * the item count) below the `.inter` rows plus the neighbour-list entries (`listEntries`).
- */
-function checkIdBounds(all: LabelledInteractions, inter: string, listEntries: number | undefined): void {
-  const rows = all.users.length;
-  const bad = (ids: Int32Array, limit: number): number => ids.findIndex((v) => v >= limit);
-  if (all.numUsers > rows) {
-    const p = bad(all.users, rows);
-    throw new InvalidDataError(
-      inter,
-      `data row ${p + 1} has userID ${all.users[p]}, but the file has only ${rows} rows; user ids must be 0-based and dense (0…U-1, every user in the file): renumber the users.`,
-    );
-  }
-  if (listEntries !== undefined && all.numItems > rows + listEntries) {
-    const p = bad(all.items, rows + listEntries);
-    throw new InvalidDataError(
-      inter,
-      `data row ${p + 1} has itemID ${all.items[p]}, but the dataset names at most ${rows + listEntries} items (${rows} rows, ${listEntries} neighbour-list entries, no dense feature file); item ids must be 0-based and dense: renumber the items.`,
-    );
-  }
-}
-
 /** Rejects NaN/Inf features, naming the row (= item) and column. */
 function checkFinite(array: NpyArray, source: string): void {
   const { data } = array;
@@ -140,17 +121,55 @@ function checkFinite(array: NpyArray, source: string): void {
   }
 }
 
+const RENUMBER = 'renumber them 0…n-1 (e.g. with pandas.factorize)';
+
+/**
+ * Every per-user array is sized by the largest userID + 1, so that number must be backed by
+ * data: a user exists only through its interactions, hence userID < number of rows.
+ */
+function checkUserIds(all: ParsedInteractions, inter: string): void {
+  const rows = all.users.length;
+  if (all.numUsers <= rows) return;
+  throw new InvalidDataError(
+    `${inter}:${all.maxUserLine}`,
+    `userID ${all.numUsers - 1} is too large for a file of ${rows} interactions: ids are 0-based and dense (every user 0…U-1 has interactions, so each userID is below the number of rows); ${RENUMBER}.`,
+  );
+}
+
+/**
+ * Item ids likewise: each is below the number of interactions, of dense feature rows or of
+ * neighbour-list entries (the largest of the three).
+ */
+function checkItemIds(all: ParsedInteractions, inter: string, featureRows: number, listEntries: number): void {
+  const rows = all.items.length;
+  if (all.numItems <= Math.max(rows, featureRows, listEntries)) return;
+  const features = featureRows > 0 ? `, ${featureRows} feature rows` : '';
+  const lists = listEntries > 0 ? `, ${listEntries} neighbour-list entries` : '';
+  throw new InvalidDataError(
+    `${inter}:${all.maxItemLine}`,
+    `itemID ${all.numItems - 1} is too large for a dataset of ${rows} interactions${features}${lists}: ids are 0-based and dense (each itemID is below the number of interactions, feature rows or neighbour-list entries); ${RENUMBER}.`,
+  );
+}
+
 /**
  * Reads a dataset folder in MMRec layout: exactly one `<name>.inter` (see
  * {@link readInteractions}) plus, per modality, either `<modality>_feat.npy` (dense features,
  * row i = item i; see {@link readNpy}) or `<modality>_knn*.tsv` (neighbour lists; see
  * {@link readNeighbourList}). The modality name is the file name before `_feat.npy` or before
- * `_knn`.
+ * `_knn`. Interactions and neighbour lists may be Parquet files instead, named
+ * `<name>.inter.parquet` and `<modality>_knn*.parquet`, with the same columns.
  *
  * Item count: `numItems` is the largest item id + 1 over all splits of the `.inter` file and
  * the row count of every dense feature file. Every dense file must have exactly `numItems`
  * rows (one per item), and neighbour lists may only name items below `numItems`: an item that
  * appears in no split and in no dense file does not exist for the dataset.
+ *
+ * Ids must be dense (memory follows the data, not a number read from it): every userID is
+ * below the number of interactions, every itemID below the largest of the number of
+ * interactions, of dense feature rows and of neighbour-list entries; otherwise the reader
+ * rejects the `.inter` file at the line naming the largest id. Files are streamed: `.inter` and neighbour lists are parsed in
+ * chunks and `.npy` features are read in row blocks into float32, so files larger than
+ * 2 GiB are read with memory for the parsed data.
  *
  * Rejects with `InvalidDataError` naming the file (and line or row) on bad content, a missing
  * or repeated `.inter`, several files for one modality, or a folder without modalities; with
@@ -168,7 +187,7 @@ export async function readDataset(dir: string, options: ReadDatasetOptions = {})
       if (m === undefined) {
         throw new InvalidArgumentError(
           'modalities',
-          `modality '${name}' is not in ${dir} (found: ${known.join(', ') || 'none'}); expected ${name}_feat.npy or ${name}_knn*.tsv.`,
+          `modality '${name}' is not in ${dir} (found: ${known.join(', ') || 'none'}); expected ${name}_feat.npy or ${name}_knn*.tsv (or .parquet).`,
         );
       }
       return m;
@@ -185,25 +204,32 @@ export async function readDataset(dir: string, options: ReadDatasetOptions = {})
   let done = 0;
   const progress = (file: string): void => options.onProgress?.({ file: join(dir, file), done: ++done, total });
 
-  const all = parseInteractions(await readFileChecked(join(dir, inter)), inter);
+  const interPath = join(dir, inter);
+  const all = isParquet(inter) ? await parseInteractionsParquet(interPath) : await parseInteractions(readChunks(interPath), inter);
+  checkUserIds(all, inter);
   progress(inter);
   const dense: Array<{ m: ModalityFile; array: NpyArray }> = [];
   const lists: Array<{ m: ModalityFile; list: ParsedNeighbourList }> = [];
   for (const m of selected) {
-    const buf = await readFileChecked(join(dir, m.file));
     if (m.kind === 'dense') {
-      const array = parseNpy(buf, m.file);
+      const array = await readNpy(join(dir, m.file));
       if (array.shape[1] === 0) throw new InvalidDataError(m.file, 'has 0 feature columns; a feature file needs at least one column.');
       checkFinite(array, m.file);
       dense.push({ m, array });
     } else {
-      lists.push({ m, list: parseNeighbourList(buf, m.file, m.name) });
+      const path = join(dir, m.file);
+      const list = isParquet(m.file) ? await parseNeighbourListParquet(path, m.name) : await parseNeighbourList(readChunks(path), m.file, m.name);
+      lists.push({ m, list });
     }
     progress(m.file);
   }
 
-  let numItems = all.numItems;
-  for (const { array } of dense) numItems = Math.max(numItems, array.shape[0]!);
+  let maxRows = 0;
+  for (const { array } of dense) maxRows = Math.max(maxRows, array.shape[0]!);
+  let maxEntries = 0;
+  for (const { list } of lists) maxEntries = Math.max(maxEntries, list.lines.length);
+  checkItemIds(all, inter, maxRows, maxEntries);
+  const numItems = Math.max(all.numItems, maxRows);
   for (const { m, array } of dense) {
     const rows = array.shape[0]!;
     if (rows >= numItems) continue;
@@ -217,9 +243,11 @@ export async function readDataset(dir: string, options: ReadDatasetOptions = {})
       `has ${rows} rows but the dataset has ${numItems} items (${why}); a feature file needs one row per item (row i = item i).`,
     );
   }
-  checkIdBounds(all, inter, dense.length > 0 ? undefined : lists.reduce((n, l) => n + l.list.modality.items.length, 0));
   const itemsFrom = dense.length > 0 ? `from ${inter} and the dense feature files` : `from ${inter}`;
-  for (const { list } of lists) checkNeighbourRange(list, numItems, itemsFrom);
+  for (const { list } of lists) {
+    checkNeighbourRange(list, numItems, itemsFrom);
+    checkDuplicates(list);
+  }
 
   let numTrain = 0;
   for (let p = 0; p < all.labels.length; p++) if (all.labels[p] === 0) numTrain++;

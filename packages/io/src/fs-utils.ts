@@ -1,5 +1,5 @@
 import { constants } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { type FileHandle, open } from 'node:fs/promises';
 import { InvalidDataError } from '@vi-mmrec/core';
 import { type OutputTransaction, type WriteChunk, createOutputTransaction } from './transaction.js';
 
@@ -36,28 +36,72 @@ export function wrapFsError(e: unknown, path: string, action: 'read' | 'write'):
   return new InvalidDataError(path, `cannot ${action} (${reason}, ${code}); ${hint}.`, { cause: e });
 }
 
+export type { FileHandle };
+
 /**
- * `readFile` whose errors name the file. Only regular files are read: a device (`/dev/zero`),
- * a named pipe or a socket, directly or through a symbolic link, would read forever or block,
- * so it is an `InvalidDataError`. The file is opened non-blocking, so a pipe with no writer
- * cannot hang the open itself. @internal
+ * Opens `file` for reading. Only regular files are read: a device (`/dev/zero`), a named pipe
+ * or a socket, directly or through a symbolic link, would read forever or block, so it is an
+ * `InvalidDataError`. The file is opened non-blocking, so a pipe with no writer cannot hang the
+ * open itself. Errors name the file. @internal
  */
-export async function readFileChecked(file: string): Promise<Buffer> {
-  let handle;
+export async function openRegular(file: string): Promise<FileHandle> {
+  let fh: FileHandle;
   try {
-    handle = await open(file, constants.O_RDONLY | constants.O_NONBLOCK);
+    fh = await open(file, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (e) {
     throw wrapFsError(e, file, 'read');
   }
   try {
-    if (!(await handle.stat()).isFile()) {
+    if (!(await fh.stat()).isFile()) {
       throw new InvalidDataError(file, 'is not a regular file (a device, pipe or socket, maybe behind a symbolic link); point it at a regular file.');
     }
-    return await handle.readFile();
+  } catch (e) {
+    await fh.close().catch(() => undefined);
+    throw wrapFsError(e, file, 'read');
+  }
+  return fh;
+}
+
+/**
+ * Opens `file` for reading (regular files only, non-blocking, see {@link openRegular}), runs
+ * `use` on it and closes it; file-system errors (opening or reading) become
+ * `InvalidDataError`s naming the file. @internal
+ */
+export async function withFile<T>(file: string, use: (fh: FileHandle) => Promise<T>): Promise<T> {
+  const fh = await openRegular(file);
+  try {
+    return await use(fh);
   } catch (e) {
     throw wrapFsError(e, file, 'read');
   } finally {
-    await handle.close().catch(() => undefined);
+    await fh.close().catch(() => undefined);
+  }
+}
+
+/** Size of the chunks {@link readChunks} reads. */
+const READ_CHUNK = 1 << 20;
+
+/**
+ * The bytes of `file` as consecutive chunks of up to `chunkSize` bytes, read one at a time
+ * (memory holds one chunk, not the file); only regular files are read (see
+ * {@link openRegular}); errors name the file. @internal
+ */
+export async function* readChunks(file: string, chunkSize = READ_CHUNK): AsyncGenerator<Uint8Array> {
+  const fh = await openRegular(file);
+  try {
+    for (;;) {
+      const chunk = new Uint8Array(chunkSize);
+      let bytesRead: number;
+      try {
+        ({ bytesRead } = await fh.read(chunk, 0, chunkSize, null));
+      } catch (e) {
+        throw wrapFsError(e, file, 'read');
+      }
+      if (bytesRead === 0) return;
+      yield bytesRead === chunkSize ? chunk : chunk.subarray(0, bytesRead);
+    }
+  } finally {
+    await fh.close().catch(() => undefined);
   }
 }
 

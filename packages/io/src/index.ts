@@ -1,7 +1,8 @@
 /**
  * Reads MMRec dataset folders (`.inter` interactions, `.npy` dense features, kNN neighbour
- * lists) into `@vi-mmrec/core`'s input types, writes vi-mmrec's enriched matrix (TSV) and
- * summary (JSON) atomically, and generates synthetic multimodal datasets.
+ * lists; interactions and lists also as Parquet) into `@vi-mmrec/core`'s input types,
+ * streaming files of any size, writes vi-mmrec's enriched matrix (TSV or Parquet) and summary
+ * (JSON) atomically, and generates synthetic multimodal datasets.
  *
  * @packageDocumentation
  */

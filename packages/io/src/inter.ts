@@ -1,6 +1,9 @@
 import { basename } from 'node:path';
-import { readFileChecked } from './fs-utils.js';
-import { TsvScanner } from './tsv.js';
+import { InvalidDataError } from '@vi-mmrec/core';
+import { Column } from './columns.js';
+import { readChunks } from './fs-utils.js';
+import { isParquet, readParquetGroups } from './parquet.js';
+import { type TsvInput, TsvScanner } from './tsv.js';
 
 /** The interactions of a `.inter` file: every split, in file order. */
 export interface LabelledInteractions {
@@ -16,46 +19,97 @@ export interface LabelledInteractions {
   readonly numItems: number;
 }
 
-/** Upper bound of the number of data rows: the number of line breaks + 1. @internal */
-export function countLines(buf: Uint8Array): number {
-  let n = 1;
-  let p = buf.indexOf(10);
-  while (p >= 0) {
-    n++;
-    p = buf.indexOf(10, p + 1);
-  }
-  return n;
+/** Interactions plus, for each id bound, the line naming the largest id. @internal */
+export interface ParsedInteractions extends LabelledInteractions {
+  /** 1-based line of the first row naming the largest userID (0 when empty). */
+  readonly maxUserLine: number;
+  /** 1-based line of the first row naming the largest itemID (0 when empty). */
+  readonly maxItemLine: number;
 }
 
-/** Parses `.inter` content; `source` names the file in messages. @internal */
-export function parseInteractions(buf: Uint8Array, source: string): LabelledInteractions {
-  const scan = new TsvScanner(buf, source);
-  const col = scan.header(['userID', 'itemID', 'x_label']);
-  const cap = countLines(buf);
-  const users = new Int32Array(cap);
-  const items = new Int32Array(cap);
-  const labels = new Uint8Array(cap);
-  let n = 0;
+/** Parses `.inter` content, whole or in chunks; `source` names the file in messages. @internal */
+export async function parseInteractions(input: TsvInput, source: string): Promise<ParsedInteractions> {
+  const scan = new TsvScanner(input, source);
+  try {
+    const col = await scan.header(['userID', 'itemID', 'x_label']);
+    const users = new Column((n) => new Int32Array(n));
+    const items = new Column((n) => new Int32Array(n));
+    const labels = new Column((n) => new Uint8Array(n));
+    let maxUser = -1;
+    let maxItem = -1;
+    let maxUserLine = 0;
+    let maxItemLine = 0;
+    while (await scan.more()) {
+      while (scan.next()) {
+        const u = scan.id(col.userID, 'userID');
+        const i = scan.id(col.itemID, 'itemID');
+        const l = scan.id(col.x_label, 'x_label');
+        if (l > 2) throw scan.error(`x_label ${l} is not 0, 1 or 2 (0 train, 1 valid, 2 test).`);
+        users.push(u);
+        items.push(i);
+        labels.push(l);
+        if (u > maxUser) {
+          maxUser = u;
+          maxUserLine = scan.line;
+        }
+        if (i > maxItem) {
+          maxItem = i;
+          maxItemLine = scan.line;
+        }
+      }
+    }
+    return {
+      users: users.toArray(),
+      items: items.toArray(),
+      labels: labels.toArray(),
+      numUsers: maxUser + 1,
+      numItems: maxItem + 1,
+      maxUserLine,
+      maxItemLine,
+    };
+  } finally {
+    await scan.close();
+  }
+}
+
+/**
+ * Reads interactions from a Parquet file with integer columns `userID`, `itemID`, `x_label`
+ * (other columns ignored), one row group at a time; errors name `file:row` (1-based). @internal
+ */
+export async function parseInteractionsParquet(file: string): Promise<ParsedInteractions> {
+  const source = basename(file);
+  const users = new Column((n) => new Int32Array(n));
+  const items = new Column((n) => new Int32Array(n));
+  const labels = new Column((n) => new Uint8Array(n));
   let maxUser = -1;
   let maxItem = -1;
-  while (scan.next()) {
-    const u = scan.id(col.userID, 'userID');
-    const i = scan.id(col.itemID, 'itemID');
-    const l = scan.id(col.x_label, 'x_label');
-    if (l > 2) throw scan.error(`x_label ${l} is not 0, 1 or 2 (0 train, 1 valid, 2 test).`);
-    users[n] = u;
-    items[n] = i;
-    labels[n] = l;
-    n++;
-    if (u > maxUser) maxUser = u;
-    if (i > maxItem) maxItem = i;
+  let maxUserLine = 0;
+  let maxItemLine = 0;
+  const columns = [['userID', 'id'], ['itemID', 'id'], ['x_label', 'id']] as const;
+  for await (const { rowStart, length, columns: [u, i, l] } of readParquetGroups(file, columns)) {
+    for (let r = 0; r < length; r++) {
+      if (l![r]! > 2) throw new InvalidDataError(`${source}:${rowStart + r + 1}`, `x_label ${l![r]} is not 0, 1 or 2 (0 train, 1 valid, 2 test).`);
+      users.push(u![r]!);
+      items.push(i![r]!);
+      labels.push(l![r]!);
+      if (u![r]! > maxUser) {
+        maxUser = u![r]!;
+        maxUserLine = rowStart + r + 1;
+      }
+      if (i![r]! > maxItem) {
+        maxItem = i![r]!;
+        maxItemLine = rowStart + r + 1;
+      }
+    }
   }
   return {
-    users: users.slice(0, n),
-    items: items.slice(0, n),
-    labels: labels.slice(0, n),
+    users: users.toArray(),
+    items: items.toArray(),
+    labels: labels.toArray(),
     numUsers: maxUser + 1,
     numItems: maxItem + 1,
+    maxUserLine,
+    maxItemLine,
   };
 }
 
@@ -63,10 +117,14 @@ export function parseInteractions(buf: Uint8Array, source: string): LabelledInte
  * Reads an MMRec `.inter` file: a tab-separated file whose header (line 1) names `userID`,
  * `itemID` and `x_label` in any order (other columns are ignored). Ids are 0-based
  * non-negative integers; `x_label` is 0 (train), 1 (valid) or 2 (test). Blank lines are
- * skipped. Rejects with `InvalidDataError` naming `file:line` on malformed content, or naming
- * the file when it cannot be read.
+ * skipped. The file is parsed as a stream (any size; memory holds the parsed columns).
+ * A file whose name ends in `.parquet` is read as Parquet instead: integer (INT32/INT64)
+ * columns `userID`, `itemID`, `x_label`, read one row group at a time. Rejects with
+ * `InvalidDataError` naming `file:line` (Parquet: `file:row`, 1-based) on malformed content,
+ * or naming the file when it cannot be read.
  */
 export async function readInteractions(file: string): Promise<LabelledInteractions> {
-  const buf = await readFileChecked(file);
-  return parseInteractions(buf, basename(file));
+  const parsed = isParquet(file) ? parseInteractionsParquet(file) : parseInteractions(readChunks(file), basename(file));
+  const { users, items, labels, numUsers, numItems } = await parsed;
+  return { users, items, labels, numUsers, numItems };
 }

@@ -10,26 +10,117 @@ const NINE = 57;
 /** Largest id accepted: ids are stored in Int32Array and `id + 1` must fit too. */
 const MAX_ID = 2 ** 31 - 2;
 
+/** Longest line accepted: a longer one means the file is not line-oriented text. */
+const MAX_LINE_BYTES = 1 << 26;
+
+/** Input of a scanner: the whole content, or its bytes in chunks of any size. @internal */
+export type TsvInput = Uint8Array | AsyncIterable<Uint8Array>;
+
 /**
- * A byte-level scanner of tab-separated files with a header line (line 1). Lines end in `\n`
- * or `\r\n`; blank lines are skipped (as pandas does); a UTF-8 byte-order mark is ignored.
- * Every error names `file:line` and says what to do. @internal
+ * A streaming byte-level scanner of tab-separated files with a header line (line 1). The
+ * input arrives in chunks of any size; the scanner works on blocks of whole lines (a chunk
+ * up to its last line break, with the unfinished line carried over), so memory holds one
+ * chunk plus one line. Lines end in `\n` or `\r\n` (the last one may lack it); blank lines
+ * are skipped (as pandas does); a UTF-8 byte-order mark is ignored. Every error names
+ * `file:line` and says what to do.
+ *
+ * Use: `await header(…)`, then `while (await more()) while (next()) { …id(), number()… }`.
+ * @internal
  */
 export class TsvScanner {
   /** 1-based number of the current line (the header is line 1). */
   line = 0;
+  private buf: Uint8Array = new Uint8Array(0);
   private pos = 0;
   private starts: Int32Array = new Int32Array(0);
   private ends: Int32Array = new Int32Array(0);
   private numColumns = 0;
   private readonly text = new TextDecoder('utf-8');
+  private readonly chunks: AsyncIterator<Uint8Array>;
+  private carry: Uint8Array[] = [];
+  private carryBytes = 0;
+  private first = true;
+  private ended = false;
 
   constructor(
-    private readonly buf: Uint8Array,
+    input: TsvInput,
     /** File name used in messages, e.g. `'baby.inter'`. */
     readonly source: string,
   ) {
-    if (buf.length >= 3 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) this.pos = 3;
+    const iterable: AsyncIterable<Uint8Array> =
+      input instanceof Uint8Array
+        ? (async function* one() {
+            yield input;
+          })()
+        : input;
+    this.chunks = iterable[Symbol.asyncIterator]();
+  }
+
+  /**
+   * Makes sure the current block has unread bytes, loading the next block of whole lines
+   * when it has not; false at the end of the input.
+   */
+  async more(): Promise<boolean> {
+    while (this.pos >= this.buf.length) {
+      if (this.ended) return false;
+      const r = await this.chunks.next();
+      if (r.done === true) {
+        this.ended = true;
+        if (this.carryBytes === 0) return false;
+        this.setBlock(this.takeCarry(undefined));
+        continue;
+      }
+      const chunk = r.value;
+      const lastLf = chunk.lastIndexOf(LF);
+      if (lastLf < 0) {
+        this.keep(chunk);
+        continue;
+      }
+      const block = this.takeCarry(chunk.subarray(0, lastLf + 1));
+      if (lastLf + 1 < chunk.length) this.keep(chunk.slice(lastLf + 1));
+      this.setBlock(block);
+    }
+    return true;
+  }
+
+  /** Stops reading: closes the input (e.g. the file of `readChunks`) when it ends early. */
+  async close(): Promise<void> {
+    this.ended = true;
+    await this.chunks.return?.();
+  }
+
+  /** Adds an unfinished line's bytes to the carry (a copy, so that chunks may be reused). */
+  private keep(bytes: Uint8Array): void {
+    this.carry.push(bytes.slice());
+    this.carryBytes += bytes.length;
+    if (this.carryBytes > MAX_LINE_BYTES) {
+      this.line++;
+      throw this.error(`a line is longer than ${MAX_LINE_BYTES >> 20} MiB without a line break; this is not a tab-separated text file.`);
+    }
+  }
+
+  /** The carried bytes followed by `tail`, as one block. */
+  private takeCarry(tail: Uint8Array | undefined): Uint8Array {
+    if (this.carry.length === 0) return tail ?? new Uint8Array(0);
+    const parts = tail === undefined ? this.carry : [...this.carry, tail];
+    const out = new Uint8Array(this.carryBytes + (tail?.length ?? 0));
+    let at = 0;
+    for (const p of parts) {
+      out.set(p, at);
+      at += p.length;
+    }
+    this.carry = [];
+    this.carryBytes = 0;
+    return out;
+  }
+
+  private setBlock(block: Uint8Array): void {
+    this.buf = block;
+    this.pos = 0;
+    if (this.first) {
+      this.first = false;
+      if (block.length >= 3 && block[0] === 0xef && block[1] === 0xbb && block[2] === 0xbf) this.pos = 3;
+    }
   }
 
   /** An `InvalidDataError` located at the current line. */
@@ -41,9 +132,11 @@ export class TsvScanner {
    * Reads the header (line 1) and returns the column index of each required name. Other
    * columns are allowed and ignored; column order is free.
    */
-  header<N extends string>(required: readonly N[]): Record<N, number> {
+  async header<N extends string>(required: readonly N[]): Promise<Record<N, number>> {
     const expected = required.join(' ');
-    if (!this.readLine()) {
+    let found = false;
+    while (!found && (await this.more())) found = this.readLine();
+    if (!found) {
       this.line = 1;
       throw this.error(`the file is empty; line 1 must be a tab-separated header naming ${required.join(', ')} (e.g. "${required.join('\\t')}").`);
     }
@@ -73,7 +166,7 @@ export class TsvScanner {
     return out;
   }
 
-  /** Advances to the next non-blank data line; false at the end of the file. */
+  /** Advances to the next non-blank data line of the current block; false at its end (then call {@link more}). */
   next(): boolean {
     if (!this.readLine()) return false;
     const n = this.splitFields(this.numColumns);
@@ -125,7 +218,7 @@ export class TsvScanner {
     return this.text.decode(this.buf.subarray(this.starts[col], this.ends[col]));
   }
 
-  /** Sets `lineStart/lineEnd` to the next non-blank line; false at EOF. */
+  /** Sets `lineStart/lineEnd` to the next non-blank line of the block; false at its end. */
   private lineStart = 0;
   private lineEnd = 0;
   private readLine(): boolean {

@@ -1,5 +1,6 @@
 import { InvalidDataError, type AugmentSummary, type EnrichedMatrix } from '@vi-mmrec/core';
 import { ChunkedWriter, atomicWrite } from './fs-utils.js';
+import { isParquet, writeEnrichedMatrixParquet } from './parquet.js';
 import type { OutputTransaction } from './transaction.js';
 
 /**
@@ -18,6 +19,14 @@ export function formatWeight(x: number): string {
     mantissa = mantissa.slice(0, end);
   }
   return e < 0 ? mantissa : mantissa + s.slice(e);
+}
+
+/** Rejects an entry out of item order or with a non-finite weight. */
+function checkEntry(u: number, item: number, prev: number, w: number): void {
+  if (item <= prev) {
+    throw new InvalidDataError('enriched matrix', `row of user ${u} is not sorted by item (item ${item} after ${prev}).`);
+  }
+  if (!Number.isFinite(w)) throw new InvalidDataError('enriched matrix', `weight of (user ${u}, item ${item}) is ${w}.`);
 }
 
 /** Options of {@link writeEnrichedMatrix}. */
@@ -40,12 +49,17 @@ export interface WriteTextOptions {
 /**
  * Writes the enriched matrix R̄ as a tab-separated file: header `userID itemID weight`, one row
  * per non-zero entry, sorted by user then item, weights with 9 significant digits (see
- * {@link formatWeight}). The file is streamed in ~1 MiB chunks into a temporary file in the
- * same folder and renamed into place at the end: a failed write leaves neither `file` nor a
- * temporary file. Rejects with `InvalidDataError` on an unsorted row or a non-finite weight,
- * and with `AbortedError` when the transaction's signal aborts.
+ * {@link formatWeight}). When `file` ends in `.parquet` (any case) it is written as Parquet
+ * instead: columns `userID` (INT32), `itemID` (INT32), `weight` (FLOAT, i.e. float32), same
+ * rows and order, snappy-compressed row groups of 2^20 entries (written with hyparquet-writer).
+ * Either way the file is streamed into a temporary file in the same folder and renamed into
+ * place at the end (or, with `options.transaction`, when that transaction commits): a failed
+ * write leaves neither `file` nor a temporary file. Rejects with `InvalidDataError` on an
+ * unsorted row or a non-finite weight, and with `AbortedError` when the transaction's signal
+ * aborts.
  */
 export async function writeEnrichedMatrix(file: string, matrix: EnrichedMatrix, options: WriteMatrixOptions = {}): Promise<void> {
+  if (isParquet(file)) return writeEnrichedMatrixParquet(file, matrix, checkEntry, options.onProgress, options.transaction);
   const { numUsers, rowPtr, items, weights } = matrix;
   const total = rowPtr[numUsers] ?? 0;
   await atomicWrite(file, async (write) => {
@@ -58,10 +72,7 @@ export async function writeEnrichedMatrix(file: string, matrix: EnrichedMatrix, 
       for (let p = rowPtr[u]!; p < end; p++) {
         const item = items[p]!;
         const w = weights[p]!;
-        if (item <= prev) {
-          throw new InvalidDataError('enriched matrix', `row of user ${u} is not sorted by item (item ${item} after ${prev}).`);
-        }
-        if (!Number.isFinite(w)) throw new InvalidDataError('enriched matrix', `weight of (user ${u}, item ${item}) is ${w}.`);
+        checkEntry(u, item, prev, w);
         prev = item;
         out.append(`${prefix}${item}\t${formatWeight(w)}\n`);
       }

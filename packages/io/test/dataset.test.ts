@@ -44,7 +44,7 @@ describe('readDataset', () => {
     const ds = await readDataset(folder({ 'toy.inter': INTER, 'a_feat.npy': feats(5, 2), 'b_feat.npy': feats(5, 3, '<f8') }));
     expect(ds.numItems).toBe(5);
     expect(ds.modalities.map((m) => m.name)).toEqual(['a', 'b']);
-    expect(ds.modalities[1]!.kind === 'dense' && ds.modalities[1]!.features).toBeInstanceOf(Float64Array);
+    expect(ds.modalities[1]!.kind === 'dense' && ds.modalities[1]!.features).toBeInstanceOf(Float32Array);
   });
 
   it('selects and orders modalities on request', async () => {
