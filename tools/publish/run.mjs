@@ -329,7 +329,8 @@ async function main() {
       return `exit 0, ${norm(r.stdout).split('\n').length} output lines match the page`;
     })) &&
     (await step('compile a TypeScript consumer (tsc, strict, skipLibCheck: false)', async () => {
-      const docImports = readFileSync(join(root, WRITING_A_BACKEND), 'utf8').match(/```ts\n(import \{[^`]*?from '@vi-mmrec\/core\/backend';[^`]*?)```/)?.[1].trim();
+      // The import statements that open the page's first block importing '@vi-mmrec/core/backend' (up to its first blank line).
+      const docImports = readFileSync(join(root, WRITING_A_BACKEND), 'utf8').match(/```ts\n(import \{[^`]*?from '@vi-mmrec\/core\/backend';[^`]*?)```/)?.[1].split('\n\n')[0].trim();
       if (docImports === undefined) throw new Error(`${WRITING_A_BACKEND}: no \`\`\`ts block of imports from '@vi-mmrec/core/backend' found`);
       const files = readdirSync(join(root, CONSUMER)).filter((f) => f.endsWith('.ts') || f === 'tsconfig.json');
       if (!readFileSync(join(root, CONSUMER, 'backend.ts'), 'utf8').includes(docImports)) {

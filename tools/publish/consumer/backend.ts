@@ -19,7 +19,7 @@ export interface BruteForceOptions {
 }
 
 /** Exact brute-force search: only the compute; defineBackend owns the lifecycle. */
-function search(blockRows: number, request: NeighbourSearchRequest, ctx: SearchContext): Promise<NeighbourTable[]> {
+async function search(blockRows: number, request: NeighbourSearchRequest, ctx: SearchContext): Promise<NeighbourTable[]> {
   const { numItems, parts, outputs } = request;
   const unit = parts.map((p) => new Float32Array(numItems * p.dim));
   const nonzero = parts.map((p, i) => writeNormalizedRows(p, numItems, unit[i]!));
@@ -49,7 +49,7 @@ function search(blockRows: number, request: NeighbourSearchRequest, ctx: SearchC
     }
     ctx.checkpoint(end);
   }
-  return Promise.resolve(tables);
+  return tables;
 }
 
 /** Creates the brute-force backend (cheap: nothing is loaded before `init()`). */
@@ -62,7 +62,7 @@ export function bruteForceBackend(options: BruteForceOptions = {}): Backend {
       if (signal?.aborted === true) throw new BackendInitError(NAME, `Backend '${NAME}' was aborted.`);
       return { ready: true };
     },
-    search: (_state, request, ctx) => search(blockRows, request, ctx),
+    search: async (_state, request, ctx) => search(blockRows, request, ctx),
   };
   return defineBackend(definition);
 }
