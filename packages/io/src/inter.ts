@@ -27,46 +27,62 @@ export interface ParsedInteractions extends LabelledInteractions {
   readonly maxItemLine: number;
 }
 
+/** Rows as they are parsed, with each id bound's first line; one for every input format. */
+class InteractionRows {
+  private readonly users = new Column((n) => new Int32Array(n));
+  private readonly items = new Column((n) => new Int32Array(n));
+  private readonly labels = new Column((n) => new Uint8Array(n));
+  private maxUser = -1;
+  private maxItem = -1;
+  private maxUserLine = 0;
+  private maxItemLine = 0;
+
+  /** Appends one row read at 1-based `line`; the label is already checked. */
+  push(user: number, item: number, label: number, line: number): void {
+    this.users.push(user);
+    this.items.push(item);
+    this.labels.push(label);
+    if (user > this.maxUser) {
+      this.maxUser = user;
+      this.maxUserLine = line;
+    }
+    if (item > this.maxItem) {
+      this.maxItem = item;
+      this.maxItemLine = line;
+    }
+  }
+
+  result(): ParsedInteractions {
+    return {
+      users: this.users.toArray(),
+      items: this.items.toArray(),
+      labels: this.labels.toArray(),
+      numUsers: this.maxUser + 1,
+      numItems: this.maxItem + 1,
+      maxUserLine: this.maxUserLine,
+      maxItemLine: this.maxItemLine,
+    };
+  }
+}
+
+const LABEL_RULE = 'is not 0, 1 or 2 (0 train, 1 valid, 2 test).';
+
 /** Parses `.inter` content, whole or in chunks; `source` names the file in messages. @internal */
 export async function parseInteractions(input: TsvInput, source: string): Promise<ParsedInteractions> {
   const scan = new TsvScanner(input, source);
   try {
     const col = await scan.header(['userID', 'itemID', 'x_label']);
-    const users = new Column((n) => new Int32Array(n));
-    const items = new Column((n) => new Int32Array(n));
-    const labels = new Column((n) => new Uint8Array(n));
-    let maxUser = -1;
-    let maxItem = -1;
-    let maxUserLine = 0;
-    let maxItemLine = 0;
+    const rows = new InteractionRows();
     while (await scan.more()) {
       while (scan.next()) {
         const u = scan.id(col.userID, 'userID');
         const i = scan.id(col.itemID, 'itemID');
         const l = scan.id(col.x_label, 'x_label');
-        if (l > 2) throw scan.error(`x_label ${l} is not 0, 1 or 2 (0 train, 1 valid, 2 test).`);
-        users.push(u);
-        items.push(i);
-        labels.push(l);
-        if (u > maxUser) {
-          maxUser = u;
-          maxUserLine = scan.line;
-        }
-        if (i > maxItem) {
-          maxItem = i;
-          maxItemLine = scan.line;
-        }
+        if (l > 2) throw scan.error(`x_label ${l} ${LABEL_RULE}`);
+        rows.push(u, i, l, scan.line);
       }
     }
-    return {
-      users: users.toArray(),
-      items: items.toArray(),
-      labels: labels.toArray(),
-      numUsers: maxUser + 1,
-      numItems: maxItem + 1,
-      maxUserLine,
-      maxItemLine,
-    };
+    return rows.result();
   } finally {
     await scan.close();
   }
@@ -78,39 +94,15 @@ export async function parseInteractions(input: TsvInput, source: string): Promis
  */
 export async function parseInteractionsParquet(file: string): Promise<ParsedInteractions> {
   const source = basename(file);
-  const users = new Column((n) => new Int32Array(n));
-  const items = new Column((n) => new Int32Array(n));
-  const labels = new Column((n) => new Uint8Array(n));
-  let maxUser = -1;
-  let maxItem = -1;
-  let maxUserLine = 0;
-  let maxItemLine = 0;
+  const rows = new InteractionRows();
   const columns = [['userID', 'id'], ['itemID', 'id'], ['x_label', 'id']] as const;
   for await (const { rowStart, length, columns: [u, i, l] } of readParquetGroups(file, columns)) {
     for (let r = 0; r < length; r++) {
-      if (l![r]! > 2) throw new InvalidDataError(`${source}:${rowStart + r + 1}`, `x_label ${l![r]} is not 0, 1 or 2 (0 train, 1 valid, 2 test).`);
-      users.push(u![r]!);
-      items.push(i![r]!);
-      labels.push(l![r]!);
-      if (u![r]! > maxUser) {
-        maxUser = u![r]!;
-        maxUserLine = rowStart + r + 1;
-      }
-      if (i![r]! > maxItem) {
-        maxItem = i![r]!;
-        maxItemLine = rowStart + r + 1;
-      }
+      if (l![r]! > 2) throw new InvalidDataError(`${source}:${rowStart + r + 1}`, `x_label ${l![r]} ${LABEL_RULE}`);
+      rows.push(u![r]!, i![r]!, l![r]!, rowStart + r + 1);
     }
   }
-  return {
-    users: users.toArray(),
-    items: items.toArray(),
-    labels: labels.toArray(),
-    numUsers: maxUser + 1,
-    numItems: maxItem + 1,
-    maxUserLine,
-    maxItemLine,
-  };
+  return rows.result();
 }
 
 /**

@@ -9,6 +9,7 @@ import {
 } from '@vi-mmrec/core/backend';
 import { BackendInitError } from '@vi-mmrec/core';
 import { augment, registerBackend, resolveBackend, type BackendFactory } from '@vi-mmrec/core';
+import { typed } from './typed.js';
 
 const NAME = 'brute-force';
 
@@ -86,10 +87,6 @@ export const virtualPairs: number = result.summary.counts.virtualOnly;
 
 // The helpers are typed, not `any`: `typed` accepts no `any`, and each misuse below must be an
 // error (an unused `@ts-expect-error` is an error itself).
-type IsAny<T> = 0 extends 1 & T ? true : false;
-function typed<T>(value: T & (IsAny<T> extends true ? never : unknown)): T {
-  return value;
-}
 typed(writeNormalizedRows);
 typed(outputValidity);
 typed(emptyNeighbourTable);

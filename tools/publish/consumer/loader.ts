@@ -4,6 +4,7 @@
 import { augment, type AugmentResult } from '@vi-mmrec/core';
 import { cpuBackend } from '@vi-mmrec/backend-cpu';
 import { pairLoader, withVirtualInteractions, type PairBatch, type SparseInteractions, type TrainingLoader } from '@vi-mmrec/integration-loader';
+import { typed } from './typed.js';
 
 const numUsers = 6;
 const numItems = 8;
@@ -48,10 +49,6 @@ const steps: number = mine.steps();
 const graph: SparseInteractions | undefined = mine.interactionMatrix?.();
 export const summary = { overlap, virtualOnly, firstRow, pairs, steps, graphRows: graph?.numUsers };
 
-type IsAny<T> = 0 extends 1 & T ? true : false;
-function typed<T>(value: T & (IsAny<T> extends true ? never : unknown)): T {
-  return value;
-}
 typed(augment);
 typed(cpuBackend);
 typed(pairLoader);
