@@ -8,7 +8,7 @@ packages/integration-mmrec/python) instead of its TrainDataLoader. The
 config_dict fixes the seed (``--seed``, or a list in ``--config``) and the model's
 hyper-parameters; every grid point they leave runs in MMRec's own loop. Prints one JSON line:
 {"points": [{"best_valid": {...}, "test": {...}, "train_rows_last_epoch": n,
-"real_train_rows": m}, ...], "seconds": s}, one entry per grid point in MMRec's order
+"real_train_rows": m, "epochs_run": e, "best_epoch": b}, ...], "seconds": s}, one entry per grid point in MMRec's order
 (MMRec's metrics at the best validation epoch; the rows the loader trained on in its last
 epoch, virtual ones included, and the real training rows).
 Used by tools/verify/mmrec-roundtrip.mjs and packages/integration-mmrec's tests.
@@ -62,10 +62,19 @@ def main():
         base = make_trainer()
 
         class Recording(base):
+            last_epoch = -1
+
+            def _train_epoch(self, train_data, epoch_idx, *a, **k):
+                self.last_epoch = epoch_idx
+                return super()._train_epoch(train_data, epoch_idx, *a, **k)
+
             def fit(self, train_data, *a, **k):
                 out = super().fit(train_data, *a, **k)
-                # rows of the last epoch's training set, and of the real split
-                results.append((out, len(train_data.dataset), len(train_data.dataset_bk)))
+                # rows of the last epoch's training set, and of the real split; epochs run and
+                # the best validation epoch (MMRec's own formula, from its early-stopping counter)
+                epochs = {"epochs_run": self.last_epoch + 1,
+                          "best_epoch": self.last_epoch - self.cur_step * self.eval_step}
+                results.append((out, len(train_data.dataset), len(train_data.dataset_bk), epochs))
                 return out
 
         return Recording
@@ -95,8 +104,9 @@ def main():
     finally:
         os.chdir(REPO)
         shutil.rmtree(work, ignore_errors=True)
-    points = [{"best_valid": best_valid, "test": test, "train_rows_last_epoch": last_rows, "real_train_rows": real_rows}
-              for (_, best_valid, test), last_rows, real_rows in results]
+    points = [{"best_valid": best_valid, "test": test, "train_rows_last_epoch": last_rows, "real_train_rows": real_rows,
+               **epochs}
+              for (_, best_valid, test), last_rows, real_rows, epochs in results]
     print(json.dumps({"points": points, "seconds": time.time() - t0}))
 
 if __name__ == "__main__":
