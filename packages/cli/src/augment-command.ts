@@ -7,12 +7,13 @@ import { UsageError } from './errors.js';
 import { AUGMENT_HELP } from './help.js';
 import { Progress } from './progress.js';
 import { formatAutoReport, formatReport } from './report.js';
-import { type AugmentConfig, runAugment } from './run-augment.js';
+import { type AugmentConfig, type OutputFormat, runAugment } from './run-augment.js';
 
 const STRATEGIES: readonly (Strategy | 'auto')[] = ['overlay', 'synergistic', 'auto'];
 const OAVG: readonly OAvgMode[] = ['modality-mean', 'density'];
 const AUTO_ONLY = ['negatives', 'auto-epochs', 'proxy-model', 'seed', 'min-gain'] as const;
 const NEGATIVES: readonly NegativesPolicy[] = ['non-real', 'non-interacted'];
+const FORMATS: readonly OutputFormat[] = ['tsv', 'sidecar', 'labelled'];
 
 /** What {@link parseAugmentArgs} returns: fixed settings, or `--strategy auto`. */
 export type ParsedAugment =
@@ -58,6 +59,7 @@ export function parseAugmentArgs(argv: readonly string[]): ParsedAugment | 'help
     exact: { type: 'boolean' },
     modalities: { type: 'string' },
     out: { type: 'string', short: 'o' },
+    format: { type: 'string' },
     summary: { type: 'string' },
     negatives: { type: 'string' },
     'auto-epochs': { type: 'string' },
@@ -81,6 +83,10 @@ export function parseAugmentArgs(argv: readonly string[]): ParsedAugment | 'help
   const out = values.out!;
   const summary = values.summary;
   if (out === '') throw new UsageError('--out needs a file name', cmd);
+  const format = choiceOption(cmd, '--format', values.format ?? 'tsv', FORMATS);
+  if (format !== 'tsv' && /\.parquet$/i.test(out)) {
+    throw new UsageError(`--format ${format} writes TSV, but --out ${out} ends in .parquet; name the output .tsv, or use --format tsv for Parquet`, cmd);
+  }
   if (summary !== undefined && resolve(summary) === resolve(out)) throw new UsageError('--summary and --out name the same file', cmd);
   let modalities: string[] | undefined;
   if (values.modalities !== undefined) {
@@ -96,6 +102,7 @@ export function parseAugmentArgs(argv: readonly string[]): ParsedAugment | 'help
     backend,
     ...(exact ? { exact } : {}),
     out,
+    ...(format === 'tsv' ? {} : { format }),
     ...(summary === undefined ? {} : { summary }),
     ...(modalities === undefined ? {} : { modalities }),
   });

@@ -50,6 +50,12 @@ Options:
                       package (resolved from the working directory)
   --exact             exact neighbour search at any size (never an approximate backend)
   --modalities <list> comma-separated modality names to use (default: all found)
+  --format <f>        what --out holds (default tsv):
+                        tsv       userID itemID weight (Parquet when <file> ends in .parquet)
+                        sidecar   userID itemID weight real (real 1 = training pair, 0 = virtual):
+                                  MMRec/RecBole, read by the Python module vi_mmrec_mmrec
+                        labelled  a copy of the .inter with a weight column and the virtual pairs
+                                  appended under x_label 3 (MMRec only; docs/integrations/mmrec.md)
   --summary <file>    also write a JSON summary (options, O_avg, overlaps, weights, counts)
   -q, --quiet         no progress or informational lines (warnings and errors still print)
   -h, --help          show this help
@@ -75,6 +81,7 @@ The report and summary name the negatives policy to use in @vi-mmrec/integration
 Examples:
   vi-mmrec augment data/baby --strategy overlay --k 10 --lambda 0.1 --out baby.enriched.tsv --summary baby.summary.json
   vi-mmrec augment data/baby --strategy auto --k 3,10 --out baby.auto.tsv --summary baby.auto.json
+  vi-mmrec augment data/baby --strategy overlay --k 3 --lambda 0.1 --format sidecar --out baby.vi-mmrec.tsv
 `;
 
 export const DEMO_HELP = `Usage: vi-mmrec demo [--out-dir <dir>] [--backend <x>] [--quiet]

@@ -9,6 +9,7 @@ import {
   writeSummary,
   type Dataset,
 } from '@vi-mmrec/io';
+import { exportForMmrec } from '@vi-mmrec/integration-mmrec';
 import { checkBackendChoice, selectBackend } from './backends.js';
 import { CliError, UsageError } from './errors.js';
 import { internalPause } from './internal-pause.js';
@@ -22,13 +23,23 @@ export interface InputConfig {
   readonly backend: string;
   /** `--exact`: exact search at any catalogue size (no approximate backend). */
   readonly exact?: boolean;
-  /** Enriched matrix TSV path. */
+  /** Enriched matrix path. */
   readonly out: string;
+  /**
+   * `--format`: `tsv` (default; `userID itemID weight`, or Parquet for a `.parquet` name),
+   * `sidecar` (`userID itemID weight real`) or `labelled` (a copy of the `.inter` with a
+   * `weight` column and the virtual pairs under x_label 3) — the last two written by
+   * `@vi-mmrec/integration-mmrec`'s `exportForMmrec`.
+   */
+  readonly format?: OutputFormat;
   /** Summary JSON path, if wanted. */
   readonly summary?: string;
   /** Only these modalities, if given. */
   readonly modalities?: readonly string[];
 }
+
+/** The values of `--format`. */
+export type OutputFormat = 'tsv' | 'sidecar' | 'labelled';
 
 /** Everything `vi-mmrec augment` needs, validated. */
 export interface AugmentConfig extends InputConfig {
@@ -178,10 +189,11 @@ export async function augmentAndWrite(
   const tx = createOutputTransaction(signal === undefined ? {} : { signal });
   try {
     await internalPause('after-augment', signal);
-    await writeEnrichedMatrix(out, result.matrix, {
-      transaction: tx,
-      onProgress: (done, total) => progress.update(`writing ${config.out}`, done, total),
-    });
+    const onProgress = (done: number, total: number): void => progress.update(`writing ${config.out}`, done, total);
+    const format = config.format ?? 'tsv';
+    if (format === 'tsv') await writeEnrichedMatrix(out, result.matrix, { transaction: tx, onProgress });
+    // MMRec's formats: the one implementation of @vi-mmrec/integration-mmrec, staged in this transaction.
+    else await exportForMmrec(config.datasetDir, result, { format, path: out, transaction: tx, onProgress });
     progress.finish();
     await internalPause('staged-matrix', signal);
     const tWrite = performance.now();

@@ -1,7 +1,7 @@
 import { basename, join, resolve } from 'node:path';
 import { InvalidArgumentError, InvalidDataError } from '@vi-mmrec/core';
 import type { AugmentResult, EnrichedMatrix, Logger } from '@vi-mmrec/core';
-import { checkOutputFile, formatWeight } from '@vi-mmrec/io';
+import { type OutputTransaction, checkOutputFile, formatWeight } from '@vi-mmrec/io';
 import { atomicWriteText } from './atomic.js';
 import { type InterFile, findInterFile, readInterFile } from './inter-file.js';
 
@@ -41,6 +41,14 @@ export interface MmrecExportOptions {
   readonly materialise?: boolean;
   /** Receives the materialisation warning; silent by default. */
   readonly logger?: Logger;
+  /**
+   * Stage the file in this `@vi-mmrec/io` output transaction instead of replacing it at once:
+   * it is replaced when the caller commits the transaction (with the caller's other outputs),
+   * or never. The `vi-mmrec augment --format` command writes through this.
+   */
+  readonly transaction?: OutputTransaction;
+  /** Called while writing with the entries of R̄ written so far and their total. */
+  readonly onProgress?: (doneEntries: number, totalEntries: number) => void;
 }
 
 /** What {@link exportForMmrec} wrote. */
@@ -64,6 +72,14 @@ export interface MmrecExportResult {
 
 /** Label of virtual rows in the `'labelled'` format. */
 export const VIRTUAL_LABEL = 3;
+
+/**
+ * Header of the sidecar format: `userID itemID weight real` (tab-separated), one row per entry
+ * of R̄ sorted by user then item, weights with 9 significant digits, `real` 1 for a training
+ * pair and 0 for a purely virtual one. The Python module `vi_mmrec_mmrec` shipped with this
+ * package reads it.
+ */
+export const SIDECAR_HEADER: readonly string[] = Object.freeze(['userID', 'itemID', 'weight', 'real']);
 
 const SUFFIX: Record<MmrecExportFormat, string> = {
   sidecar: '.vi-mmrec.tsv',
@@ -150,7 +166,8 @@ async function locate(dataset: string | MmrecDatasetLocation): Promise<{ dir: st
  * dataset, which a few lines of Python read into the model's adjacency or training sampler
  * (see docs/integrations/mmrec.md). Files are written atomically (temporary file + rename).
  * Before writing, the real pairs of R̄ are checked against the `.inter`'s training rows when
- * the `.inter` is known (always for the copy formats).
+ * the `.inter` is known (always for the copy formats). `vi-mmrec augment --format
+ * sidecar|labelled` writes through this very function (with `transaction`).
  *
  * @param dataset - The dataset folder, or its location.
  * @param result - The `AugmentResult` computed from that dataset's training split.
@@ -182,20 +199,28 @@ export async function exportForMmrec(
   // Never a dataset input, a directory, a device or another non-regular file; folder writable.
   await checkOutputFile(file, { option: 'path', datasetDir: loc.dir });
   if (format !== 'sidecar' && loc.inter === undefined) {
-    throw new InvalidArgumentError('dataset', `Format '${format}' copies the dataset's .inter, but ${loc.dir} has none; pass { dir, interFile }.`);
+    throw new InvalidArgumentError('dataset', `Format '${format}' copies the dataset's <name>.inter TSV, but ${loc.dir} has none; use the 'sidecar' format (or, from TypeScript, pass { dir, interFile }).`);
   }
   const inter = loc.inter === undefined ? undefined : await readInterFile(loc.inter);
   if (inter !== undefined) checkAgainstInter(inter, m, counts.real);
 
+  const total = m.rowPtr[m.numUsers] ?? 0;
+  const progress = (done: number): void => options.onProgress?.(done, total);
   if (format === 'sidecar') {
-    await atomicWriteText(file, async (append) => {
-      await append('userID\titemID\tweight\treal\n');
-      for (let u = 0; u < m.numUsers; u++) {
-        for (let p = m.rowPtr[u]!; p < m.rowPtr[u + 1]!; p++) {
-          await append(`${u}\t${m.items[p]}\t${formatWeight(m.weights[p]!)}\t${m.real[p]}\n`);
+    await atomicWriteText(
+      file,
+      async (append) => {
+        await append(`${SIDECAR_HEADER.join('\t')}\n`);
+        for (let u = 0; u < m.numUsers; u++) {
+          for (let p = m.rowPtr[u]!; p < m.rowPtr[u + 1]!; p++) {
+            await append(`${u}\t${m.items[p]}\t${formatWeight(m.weights[p]!)}\t${m.real[p]}\n`);
+          }
+          if ((u & 0xfff) === 0xfff) progress(m.rowPtr[u + 1]!);
         }
-      }
-    });
+        progress(total);
+      },
+      options.transaction,
+    );
     return { format, file, interFile: loc.inter, rows: { ...counts, copied: 0 } };
   }
 
@@ -232,23 +257,29 @@ export async function exportForMmrec(
     );
   }
   const width = src.header.length;
-  await atomicWriteText(file, async (append) => {
-    await append(`${src.header.join('\t')}\tweight\n`);
-    for (let r = 0; r < src.lines.length; r++) {
-      let w = '0';
-      if (src.labels[r] === 0) w = formatWeight(m.weights[entryIndex(m, src.users[r]!, src.items[r]!)]!);
-      await append(`${src.lines[r]}\t${w}\n`);
-    }
-    const fields = new Array<string>(width).fill('');
-    for (let u = 0; u < m.numUsers; u++) {
-      for (let p = m.rowPtr[u]!; p < m.rowPtr[u + 1]!; p++) {
-        if (m.real[p] === 1) continue;
-        fields[src.columns.user] = String(u);
-        fields[src.columns.item] = String(m.items[p]);
-        fields[src.columns.label] = String(label);
-        await append(`${fields.join('\t')}\t${formatWeight(m.weights[p]!)}\n`);
+  await atomicWriteText(
+    file,
+    async (append) => {
+      await append(`${src.header.join('\t')}\tweight\n`);
+      for (let r = 0; r < src.lines.length; r++) {
+        let w = '0';
+        if (src.labels[r] === 0) w = formatWeight(m.weights[entryIndex(m, src.users[r]!, src.items[r]!)]!);
+        await append(`${src.lines[r]}\t${w}\n`);
       }
-    }
-  });
+      const fields = new Array<string>(width).fill('');
+      for (let u = 0; u < m.numUsers; u++) {
+        for (let p = m.rowPtr[u]!; p < m.rowPtr[u + 1]!; p++) {
+          if (m.real[p] === 1) continue;
+          fields[src.columns.user] = String(u);
+          fields[src.columns.item] = String(m.items[p]);
+          fields[src.columns.label] = String(label);
+          await append(`${fields.join('\t')}\t${formatWeight(m.weights[p]!)}\n`);
+        }
+        if ((u & 0xfff) === 0xfff) progress(m.rowPtr[u + 1]!);
+      }
+      progress(total);
+    },
+    options.transaction,
+  );
   return { format, file, interFile: loc.inter, rows: { real: counts.real, virtual: counts.virtual, copied: src.lines.length } };
 }

@@ -6,5 +6,5 @@
  *
  * @packageDocumentation
  */
-export { exportForMmrec, VIRTUAL_LABEL } from './export.js';
+export { exportForMmrec, SIDECAR_HEADER, VIRTUAL_LABEL } from './export.js';
 export type { MmrecDatasetLocation, MmrecExportFormat, MmrecExportOptions, MmrecExportResult } from './export.js';
