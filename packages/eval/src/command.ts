@@ -117,7 +117,7 @@ async function readPartial(file: string, options: Record<string, unknown>): Prom
   if (typeof p !== 'object' || p === null || typeof p.options !== 'object' || p.options === null || !Array.isArray(p.runs) || typeof p.augments !== 'object') {
     throw new UsageError(`--resume ${file} is not a .partial file of this version of vi-mmrec eval (no "options", "runs" and "augments").`);
   }
-  const show = (v: unknown): string => (v === null || v === undefined ? '(not given)' : Array.isArray(v) ? v.join(',') : typeof v === 'object' ? JSON.stringify(v) : String(v));
+  const show = (v: unknown): string => (v === null || v === undefined ? '(not given)' : Array.isArray(v) ? v.join(',') : typeof v === 'string' ? v : JSON.stringify(v));
   for (const [key, want] of Object.entries(options)) {
     const had = p.options[key];
     if (JSON.stringify(had ?? null) !== JSON.stringify(want)) {
