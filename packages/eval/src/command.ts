@@ -176,11 +176,14 @@ export async function evalCommand(argv: string[], io: EvalIo): Promise<number> {
   const done = new Map<string, PartialRun>((resumed?.runs ?? []).map((r) => [runKey(r.variant, r.seed), r]));
   const augments: Record<string, { augmentSeconds: number; virtualPairs: number }> = { ...(resumed?.augments ?? {}) };
   let choice: Choice | undefined = resumed?.choice;
+  const auto = args.strategies === 'auto';
   let variants: (AugmentSettings | null)[] | null = null;
+  let partialWritten = false;
   const writePartial = async (): Promise<void> => {
     if (args.json === undefined) return;
     const p: PartialFile = { complete: false, options: resultOptions(args), ...(choice === undefined ? {} : { choice }), variants, augments, runs: partialRuns };
     await writeTextAtomic(`${args.json}.partial`, `${JSON.stringify(p)}\n`);
+    partialWritten = true;
   };
   try {
     for (const [option, file] of [['--json', args.json], ['--report', args.report]] as const) {
@@ -194,7 +197,6 @@ export async function evalCommand(argv: string[], io: EvalIo): Promise<number> {
     const data = prepareData(dataset, args.topK);
     const train: TrainSettings = { model: args.model, maxEpochs: args.maxEpochs, patience: args.patience, learningRate: 1e-3, ks: args.topK };
     const seeds = Array.from({ length: args.seeds }, (_, i) => i + 1);
-    const auto = args.strategies === 'auto';
     const chooseGrid = {
       inject: args.inject,
       oAvg: args.oAvg,
@@ -431,7 +433,8 @@ export async function evalCommand(argv: string[], io: EvalIo): Promise<number> {
     if (io.isTTY && !args.quiet) io.stderr.write('\r\x1b[2K');
     if (isViMmrecError(e, 'ABORTED')) {
       const reason: unknown = signal?.reason;
-      const kept = args.json !== undefined && runs.length > 0 ? `; the ${runs.length} finished run(s) are in ${args.json}.partial (continue with --resume ${args.json}.partial)` : '';
+      const what = `the ${runs.length} finished run(s)${auto && choice !== undefined ? " and auto mode's choice" : ''}`;
+      const kept = partialWritten ? `; ${what} are in ${args.json}.partial (continue with --resume ${args.json}.partial)` : '';
       io.stderr.write(`vi-mmrec eval: stopped by ${typeof reason === 'string' ? reason : 'abort'} after ${runs.length} finished run(s); no output was replaced${kept}\n`);
       return reason === 'SIGTERM' ? 143 : reason === 'SIGHUP' ? 129 : 130;
     }

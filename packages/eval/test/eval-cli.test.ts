@@ -224,21 +224,23 @@ describe('--resume', () => {
     ['manual', ['--strategy', 'overlay', '--k', '2', '--seeds', '3', '--max-epochs', '3'], 'baseline seed 2/3 epoch 1/', 1],
     // auto: interrupted after the choice, in the baseline's seed 1 (the proxies are kept)
     ['auto', ['--k', '3', '--lambda', '0.1', '--negatives', 'non-real', '--proxy-epochs', '4', '--seeds', '2', '--max-epochs', '3', '--patience', '2'], 'baseline seed 2/2 epoch 1/', 1],
+    // auto: interrupted in the first run after the choice: only the choice is kept
+    ['auto', ['--k', '3', '--lambda', '0.1', '--negatives', 'non-real', '--proxy-epochs', '4', '--seeds', '2', '--max-epochs', '3', '--patience', '2'], 'baseline seed 1/2 epoch 1/', 0],
   ] as const)(
     '%s: an interrupted run resumed from its .partial file gives the uninterrupted JSON',
     async (name, options, stopAt, finished) => {
-      const full = join(dir, `${name}-full.json`);
+      const full = join(dir, `${name}-${finished}-full.json`);
       const a = await run([data, ...options, '--json', full]);
       expect(a.code).toBe(0);
 
-      const cut = join(dir, `${name}-cut.json`);
+      const cut = join(dir, `${name}-${finished}-cut.json`);
       const controller = new AbortController();
       const b = await run([data, ...options, '--json', cut], controller.signal, (line) => {
         if (line.includes(stopAt) && !controller.signal.aborted) controller.abort('SIGINT');
       });
       expect(b.code).toBe(130);
       expect(b.err.split('\n').at(-2)).toBe(
-        `vi-mmrec eval: stopped by SIGINT after ${finished} finished run(s); no output was replaced; the ${finished} finished run(s) are in ${cut}.partial (continue with --resume ${cut}.partial)`,
+        `vi-mmrec eval: stopped by SIGINT after ${finished} finished run(s); no output was replaced; the ${finished} finished run(s)${name === 'auto' ? " and auto mode's choice" : ''} are in ${cut}.partial (continue with --resume ${cut}.partial)`,
       );
       const partial = JSON.parse(await readFile(`${cut}.partial`, 'utf8'));
       expect(partial.runs).toHaveLength(finished);
@@ -247,7 +249,8 @@ describe('--resume', () => {
       const c = await run([data, ...options, '--json', cut, '--resume', `${cut}.partial`]);
       expect(c.code).toBe(0);
       // The finished runs and auto mode's proxies are not trained again.
-      expect(c.err).toContain(`resumed from ${cut}.partial: ${finished} finished run(s) kept`);
+      if (finished > 0) expect(c.err).toContain(`resumed from ${cut}.partial: ${finished} finished run(s) kept`);
+      if (name === 'auto') expect(c.err).toContain(`auto mode: the choice is kept from ${cut}.partial: `);
       expect(c.err).not.toMatch(/proxy/);
       const trained = new Set(c.err.split('\n').flatMap((l) => /^run (\d+)\/\d+ .* epoch \d+\//.exec(l)?.[1] ?? []));
       expect(trained.size).toBe(JSON.parse(await readFile(full, 'utf8')).runs.length - finished);
