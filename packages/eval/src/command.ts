@@ -253,7 +253,7 @@ export async function evalCommand(argv: string[], io: EvalIo): Promise<number> {
       plan.push(...measured);
       const todo2 = planned.filter((r) => !isDone(r));
       plan.push(
-        `  estimated time: at most ${formatDuration(boundSeconds(todo2, costs))} for ${todo2.length} run(s), each to its epoch cap; early stopping (--patience) usually ends runs sooner, and augmented runs also train their virtual pairs (the ETA corrects for both as runs finish)`,
+        `  estimated time: at most ${formatDuration(boundSeconds(todo2, costs))} for ${todo2.length} run(s) at the speed measured now, each to its epoch cap; early stopping (--patience) usually ends runs sooner, and augmented runs also train their virtual pairs (the ETA corrects for both as runs finish)`,
       );
       if (args.dryRun) {
         for (const l of plan) say(l);
