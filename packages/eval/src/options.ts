@@ -74,11 +74,12 @@ models and the auto mode: docs/evaluation.md.
 
 Cost. A run trains one model with one seed until validation Recall@20 has not improved for
 --patience epochs, at most --max-epochs; every epoch ends with a full ranking of all items.
-The defaults are the paper's protocol and take hours on a 20k-user dataset: 9 proxy runs of
-up to 60 epochs (auto mode), then 3 seeds × 2 variants (baseline, augmented) of up to 1000
+The defaults are the paper's protocol and can take hours on a 20k-user dataset: 9 proxy runs
+of up to 60 epochs (auto mode), then 3 seeds × 2 variants (baseline, augmented) of up to 1000
 epochs. Before training, eval prints its plan (every run and its epoch cap) and an estimated
 time from a short measurement (a few training batches and one ranking of each model): an
-upper bound, each run to its cap. During the runs, stderr shows 'run i/N' and the ETA.
+upper bound at that speed, each run to its cap. During the runs, stderr shows 'run i/N' and
+the ETA (it follows the machine's load).
 
 Model and training:
   --model <m>          bpr (default, the cheapest epoch), lightgcn, vbpr or freedom (lightgcn
