@@ -137,7 +137,7 @@ const runKey = (variant: string, seed: number): string => `${variant}\u0000${see
  * chosen on validation data by {@link chooseSettings} — possibly "no augmentation". Before
  * training it prints the plan and an estimated time (stderr; stdout with `--dry-run`, which
  * stops there), then `run i/N` and the ETA with every epoch. `--resume FILE.partial` keeps
- * the finished runs of an interrupted run with the same options. Options: {@link EVAL_HELP}.
+ * the finished runs of an interrupted run with the same options. Options: `vi-mmrec eval --help`.
  * Returns the exit code: 0 ok, 1 failure, 2 usage error, 130 (143 for SIGTERM) when
  * `io.signal` stops it after an epoch; errors are one line on stderr.
  */

@@ -37,6 +37,11 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
+/** The JSON without wall-clock fields (they differ between any two runs). */
+function stable(text: string): unknown {
+  return JSON.parse(text, (k, v: unknown) => (k === 'secondsPerEpoch' || k === 'augmentSeconds' ? undefined : v));
+}
+
 async function run(argv: string[], signal?: AbortSignal, onErr?: (line: string) => void): Promise<{ code: number; out: string; err: string }> {
   const out = sink();
   const err = sink(onErr);
@@ -155,7 +160,7 @@ describe('the plan', () => {
 
   it('prints the plan on stderr before training, then run i/N and an ETA on every epoch; --quiet prints none of it', async () => {
     const argv = [data, '--strategy', 'overlay,synergistic', '--k', '3', '--seeds', '2', '--max-epochs', '2'];
-    const r = await run(argv);
+    const r = await run([...argv, '--json', join(dir, 'loud.json')]);
     expect(r.code).toBe(0);
     const lines = r.err.split('\n').filter((l) => l !== '');
     const first = lines.findIndex((l) => / epoch \d+\/\d+ /.test(l));
@@ -166,9 +171,11 @@ describe('the plan', () => {
     // Runs counted 1..6 in order, two epochs each, every line with an ETA.
     expect(epochs.map((l) => Number(/^run (\d+)\/6 /.exec(l)?.[1]))).toEqual([1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6]);
     for (const l of epochs) expect(l).toMatch(/ · ETA (≤ |~)[\d.]+ (s|min)( \(≤ [\d.]+ (s|min)\))?$/);
-    const quiet = await run([...argv, '--quiet']);
+    const quiet = await run([...argv, '--quiet', '--json', join(dir, 'quiet.json')]);
     expect(quiet.code).toBe(0);
     expect(quiet.err).toBe('');
+    // The measurement (skipped by --quiet) trains a throw-away model: the results do not move.
+    expect(stable(await readFile(join(dir, 'quiet.json'), 'utf8'))).toEqual(stable(await readFile(join(dir, 'loud.json'), 'utf8')));
   }, 60_000);
 });
 
@@ -214,11 +221,6 @@ describe('Eta and formatDuration', () => {
 });
 
 describe('--resume', () => {
-  /** The JSON without wall-clock fields (they differ between any two runs). */
-  function stable(text: string): unknown {
-    return JSON.parse(text, (k, v: unknown) => (k === 'secondsPerEpoch' || k === 'augmentSeconds' ? undefined : v));
-  }
-
   it.each([
     // manual: interrupted in the baseline's seed 2
     ['manual', ['--strategy', 'overlay', '--k', '2', '--seeds', '3', '--max-epochs', '3'], 'baseline seed 2/3 epoch 1/', 1],
