@@ -252,8 +252,10 @@ export async function evalCommand(argv: string[], io: EvalIo): Promise<number> {
       if (kept > 0) plan.push(`  resumed from ${args.resume}: ${kept} finished run(s) kept, ${planned.length - kept} to train`);
       plan.push(...measured);
       const todo2 = planned.filter((r) => !isDone(r));
+      const noPick = todo2.filter((r) => r.variant !== PICK);
+      const ifNone = noPick.length < todo2.length ? ` (${formatDuration(boundSeconds(noPick, costs))} if the proxies keep no augmentation)` : '';
       plan.push(
-        `  estimated time: at most ${formatDuration(boundSeconds(todo2, costs))} for ${todo2.length} run(s) at the speed measured now, each to its epoch cap; early stopping (--patience) usually ends runs sooner, and augmented runs also train their virtual pairs (the ETA corrects for both as runs finish)`,
+        `  estimated time: at most ${formatDuration(boundSeconds(todo2, costs))} for ${todo2.length} run(s)${ifNone} at the speed measured now, each to its epoch cap; early stopping (--patience) usually ends runs sooner, and augmented runs also train their virtual pairs (the ETA corrects for both as runs finish)`,
       );
       if (args.dryRun) {
         for (const l of plan) say(l);
