@@ -9,7 +9,7 @@ Usage:
   vi-mmrec augment <datasetDir> --strategy overlay|synergistic --k <int> --lambda <number> --out <file.tsv> [options]
   vi-mmrec augment <datasetDir> --strategy auto --out <file.tsv> [options]   (needs @vi-mmrec/eval)
   vi-mmrec demo [--out-dir <dir>] [--quiet]
-  vi-mmrec eval ...            train and evaluate recommenders (needs @vi-mmrec/eval)
+  vi-mmrec eval <datasetDir> [--model m] [--quick] [--dry-run] [options]   (needs @vi-mmrec/eval)
   vi-mmrec backends            list installed compute backends
 
 Commands:

@@ -4,6 +4,7 @@ import type { InjectMode, NegativePolicy } from '@vi-mmrec/integration-loader';
 import type { EvalDataset } from './dataset.js';
 import type { Metrics } from './metrics.js';
 import type { ModelName } from './models/types.js';
+import type { EpochRecord } from './train.js';
 import { type AugmentSettings, type PreparedData, augmentFor, loaderFor, prepareData, runOnce } from './experiment.js';
 
 /** One candidate of {@link chooseSettings}: augmentation settings, or `null` for none. */
@@ -98,6 +99,8 @@ export interface ChooseOptions {
   readonly backend?: Backend | string;
   /** Progress: called before each proxy run. */
   readonly onCandidate?: (index: number, total: number, settings: AugmentSettings | null) => void;
+  /** Progress: called after each epoch of a proxy run. */
+  readonly onEpoch?: (record: EpochRecord) => void;
   /** Splits and evaluator already prepared for the dataset. */
   readonly prepared?: PreparedData;
   /** Stops the proxy runs after the current epoch; the promise rejects with `AbortedError`. */
@@ -141,6 +144,24 @@ function describe(s: AugmentSettings | null): string {
 }
 
 /**
+ * The augmented candidates {@link chooseSettings} tries, in its order (every combination of
+ * strategies, k, λ and negatives policies); it also tries no augmentation first.
+ */
+export function candidateGrid(options: Pick<ChooseOptions, 'strategies' | 'ks' | 'lambdas' | 'negatives' | 'inject' | 'oAvg'> = {}): AugmentSettings[] {
+  const inject = options.inject ?? RECOMMENDED_SETTINGS.inject;
+  const oAvg = options.oAvg ?? 'modality-mean';
+  const grid: AugmentSettings[] = [];
+  for (const strategy of options.strategies ?? DEFAULT_CHOOSE.strategies) {
+    for (const k of options.ks ?? DEFAULT_CHOOSE.ks) {
+      for (const lambda of options.lambdas ?? DEFAULT_CHOOSE.lambdas) {
+        for (const negatives of options.negatives ?? DEFAULT_CHOOSE.negatives) grid.push({ strategy, k, lambda, oAvg, inject, negatives });
+      }
+    }
+  }
+  return grid;
+}
+
+/**
  * The "default that does no harm": chooses strategy, k, λ and the negatives policy — or no
  * augmentation — on the **validation** split (never test), with a proxy: BPR-MF trained per
  * candidate until its validation Recall@20 stops improving (`patience` epochs, at most
@@ -155,17 +176,10 @@ export async function chooseSettings(dataset: EvalDataset, options: ChooseOption
   const patience = options.patience ?? DEFAULT_CHOOSE.patience;
   const seed = options.seed ?? 0;
   const minGain = options.minGain ?? DEFAULT_CHOOSE.minGain;
-  const inject = options.inject ?? RECOMMENDED_SETTINGS.inject;
-  const oAvg = options.oAvg ?? 'modality-mean';
-  const strategies = options.strategies ?? DEFAULT_CHOOSE.strategies;
-  const ks = options.ks ?? DEFAULT_CHOOSE.ks;
-  const lambdas = options.lambdas ?? DEFAULT_CHOOSE.lambdas;
-  const policies = options.negatives ?? DEFAULT_CHOOSE.negatives;
   const data = options.prepared ?? prepareData(dataset);
   const model = options.model ?? 'bpr';
   const train = { model, maxEpochs: epochs, patience, learningRate: 1e-3, ks: [20] };
-  const grid: AugmentSettings[] = [];
-  for (const strategy of strategies) for (const k of ks) for (const lambda of lambdas) for (const negatives of policies) grid.push({ strategy, k, lambda, oAvg, inject, negatives });
+  const grid = candidateGrid(options);
   const total = 1 + grid.length;
   let index = 0;
   type Tried = { settings: AugmentSettings | null; v: number; skipped?: string };
@@ -188,7 +202,7 @@ export async function chooseSettings(dataset: EvalDataset, options: ChooseOption
       options.logger?.warn(`proxy ${describe(s)} skipped: ${e.message}`);
       return { settings: s, v: NaN, skipped: e.message };
     }
-    const r = await runOnce(data, train, seed, loader, undefined, options.signal);
+    const r = await runOnce(data, train, seed, loader, options.onEpoch, options.signal);
     if (options.signal?.aborted === true) throw new AbortedError();
     options.logger?.info(`proxy ${describe(s)}: valid recall@20 ${r.valid['recall@20']?.toFixed(5)} (best epoch ${r.bestEpoch} of ${r.epochs})`);
     return { settings: s, v: r.valid['recall@20'] ?? 0 };

@@ -1,10 +1,9 @@
-import { rm } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { AbortedError, isViMmrecError } from '@vi-mmrec/core';
-import type { Logger, OAvgMode, Strategy } from '@vi-mmrec/core';
+import type { AugmentResult, Logger } from '@vi-mmrec/core';
 import { selectBackend } from '@vi-mmrec/core/node';
 import { checkOutputFile, createOutputTransaction, readDataset, writeTextAtomic } from '@vi-mmrec/io';
-import type { InjectMode, NegativePolicy } from '@vi-mmrec/integration-loader';
-import { type Choice, DEFAULT_CHOOSE, RECOMMENDED_SETTINGS, chooseSettings, confirmChoice } from './auto.js';
+import { type Choice, DEFAULT_CHOOSE, RECOMMENDED_SETTINGS, candidateGrid, chooseSettings, confirmChoice } from './auto.js';
 import type { EvalDataset } from './dataset.js';
 import {
   type AugmentSettings,
@@ -18,6 +17,8 @@ import {
   summarise,
 } from './experiment.js';
 import type { ModelName } from './models/types.js';
+import { EVAL_HELP, type EvalArgs, UsageError, parseEvalArgs, resultOptions } from './options.js';
+import { Eta, type PlannedRun, boundSeconds, formatDuration, measureModel } from './plan.js';
 import { renderReport } from './report.js';
 import type { RunResult } from './train.js';
 
@@ -32,9 +33,6 @@ export interface EvalIo {
    */
   readonly signal?: AbortSignal;
 }
-
-/** Most `--seeds`: each seed trains every variant in full; the bound keeps memory sized by use. */
-export const MAX_SEEDS = 1000;
 
 type Stat = { mean: number; std: number };
 
@@ -84,152 +82,109 @@ export interface EvalJson {
   readonly activityGroups: ReadonlyArray<{ readonly label: string; readonly users: number; readonly baseline: number; readonly augmented: number }>;
 }
 
-class UsageError extends Error {}
-
-const MODELS: readonly ModelName[] = ['bpr', 'lightgcn', 'vbpr', 'freedom'];
-
-const USAGE = `usage: vi-mmrec eval <datasetDir> --model bpr|lightgcn|vbpr|freedom [--seeds N]
-  [--strategy auto|overlay|synergistic[,…]] [--k 3,5,10] [--lambda 0.05,0.1] [--o-avg modality-mean|density]
-  [--inject pairs|graph|both] [--negatives non-real|non-interacted] [--max-epochs N] [--patience N]
-  [--topk 10,20] [--proxy-epochs N] [--proxy-model bpr|lightgcn|vbpr|freedom] [--backend auto|NAME|PACKAGE|PATH]
-  [--json FILE] [--report FILE.html] [--quiet] [--help]`;
-
-interface Args {
-  dir: string;
-  model: ModelName;
-  seeds: number;
-  strategies: Strategy[] | 'auto';
-  ks?: number[];
-  lambdas?: number[];
-  oAvg: OAvgMode;
-  inject: InjectMode;
-  negatives?: NegativePolicy[];
-  maxEpochs: number;
-  patience: number;
-  topK: number[];
-  proxyEpochs: number;
-  proxyModel: ModelName;
-  backend: string;
-  json?: string;
-  report?: string;
-  quiet: boolean;
-}
-
-function parseList(flag: string, v: string, kind: 'int' | 'float'): number[] {
-  const out = v.split(',').map((s) => Number(s.trim()));
-  for (const x of out) {
-    if (!Number.isFinite(x) || (kind === 'int' && (!Number.isInteger(x) || x < 1)) || x < 0) {
-      throw new UsageError(`${flag} expects a comma-separated list of ${kind === 'int' ? 'positive integers' : 'numbers ≥ 0'}, got '${v}'.`);
-    }
-  }
-  return out;
-}
-
-function nonEmpty(flag: string, v: string): string {
-  if (v === '') throw new UsageError(`${flag} needs a value.`);
-  return v;
-}
-
-function oneOf<T extends string>(flag: string, v: string, allowed: readonly T[]): T {
-  if (!allowed.includes(v as T)) throw new UsageError(`${flag} must be one of ${allowed.join(', ')}, got '${v}'.`);
-  return v as T;
-}
-
-/** Parses `eval`'s arguments; throws `UsageError` with a one-line message. */
-function parseArgs(argv: readonly string[]): Args {
-  const pos: string[] = [];
-  const opts = new Map<string, string>();
-  const flags = new Set(['--quiet']);
-  const valued = new Set(['--model', '--seeds', '--strategy', '--k', '--lambda', '--o-avg', '--inject', '--negatives', '--max-epochs', '--patience', '--topk', '--proxy-epochs', '--proxy-model', '--backend', '--json', '--report']);
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (a.startsWith('--')) {
-      const eq = a.indexOf('=');
-      const name = eq >= 0 ? a.slice(0, eq) : a;
-      if (flags.has(name)) {
-        opts.set(name, 'true');
-      } else if (valued.has(name)) {
-        const v = eq >= 0 ? a.slice(eq + 1) : argv[++i];
-        if (v === undefined) throw new UsageError(`${name} needs a value.`);
-        opts.set(name, v);
-      } else throw new UsageError(`unknown option ${name}.`);
-    } else pos.push(a);
-  }
-  if (pos.length !== 1) throw new UsageError(pos.length === 0 ? 'missing <datasetDir>.' : `expected one <datasetDir>, got ${pos.length}.`);
-  const int = (flag: string, d: number): number => {
-    const v = opts.get(flag);
-    if (v === undefined) return d;
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < 1) throw new UsageError(`${flag} expects a positive integer, got '${v}'.`);
-    return n;
-  };
-  const seeds = int('--seeds', 3);
-  if (seeds > MAX_SEEDS) throw new UsageError(`--seeds must be at most ${MAX_SEEDS}, got ${seeds}.`);
-  const strategyArg = opts.get('--strategy') ?? 'auto';
-  const strategies = strategyArg === 'auto' ? 'auto' : strategyArg.split(',').map((s) => oneOf('--strategy', s, ['overlay', 'synergistic'] as const));
-  const kArg = opts.get('--k');
-  const lArg = opts.get('--lambda');
-  const nArg = opts.get('--negatives');
-  const json = opts.get('--json');
-  const report = opts.get('--report');
-  return {
-    dir: pos[0]!,
-    model: oneOf('--model', opts.get('--model') ?? 'bpr', MODELS),
-    seeds,
-    strategies,
-    ...(kArg === undefined ? {} : { ks: parseList('--k', kArg, 'int') }),
-    ...(lArg === undefined ? {} : { lambdas: parseList('--lambda', lArg, 'float') }),
-    oAvg: oneOf('--o-avg', opts.get('--o-avg') ?? 'modality-mean', ['modality-mean', 'density'] as const),
-    inject: oneOf('--inject', opts.get('--inject') ?? RECOMMENDED_SETTINGS.inject, ['pairs', 'graph', 'both'] as const),
-    ...(nArg === undefined ? {} : { negatives: nArg.split(',').map((s) => oneOf('--negatives', s, ['non-real', 'non-interacted'] as const)) }),
-    maxEpochs: int('--max-epochs', 1000),
-    patience: int('--patience', 20),
-    topK: parseList('--topk', opts.get('--topk') ?? '10,20', 'int'),
-    proxyEpochs: int('--proxy-epochs', DEFAULT_CHOOSE.epochs),
-    proxyModel: oneOf('--proxy-model', opts.get('--proxy-model') ?? 'bpr', MODELS),
-    backend: nonEmpty('--backend', opts.get('--backend') ?? 'auto'),
-    ...(json === undefined ? {} : { json }),
-    ...(report === undefined ? {} : { report }),
-    quiet: opts.has('--quiet'),
-  };
-}
-
 const label = (s: AugmentSettings | null): string => (s === null ? 'no augmentation' : `${s.strategy} k=${s.k} λ=${s.lambda} ${s.negatives} ${s.inject}`);
 const fmt = (s: Stat | undefined): string => (s === undefined ? '–' : `${s.mean.toFixed(4)} ± ${s.std.toFixed(4)}`);
+
+/** A run as the `.partial` file keeps it: the JSON's run plus what the activity groups need. */
+type PartialRun = EvalJson['runs'][number] & { readonly perUserTestRecall: (number | null)[] };
+
+/** The `.partial` file: everything finished so far, and the options that made it. */
+interface PartialFile {
+  readonly complete: false;
+  /** The options that decide the results (config file keys): `--resume` requires the same. */
+  readonly options: Record<string, unknown>;
+  /** Auto mode: the proxies' choice, before the evaluated model's confirmation. */
+  readonly choice?: Choice;
+  readonly variants: readonly (AugmentSettings | null)[] | null;
+  readonly augments: Record<string, { readonly augmentSeconds: number; readonly virtualPairs: number }>;
+  readonly runs: readonly PartialRun[];
+}
+
+/** Reads a `--resume` file and checks it was made with the same options; throws `UsageError`. */
+async function readPartial(file: string, options: Record<string, unknown>): Promise<PartialFile> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (e) {
+    throw new UsageError(`cannot read --resume file ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}.`);
+  }
+  let p: Partial<PartialFile> | undefined;
+  try {
+    p = JSON.parse(text) as Partial<PartialFile>;
+  } catch {
+    p = undefined;
+  }
+  if (typeof p !== 'object' || p === null || typeof p.options !== 'object' || p.options === null || !Array.isArray(p.runs) || typeof p.augments !== 'object') {
+    throw new UsageError(`--resume ${file} is not a .partial file of this version of vi-mmrec eval (no "options", "runs" and "augments").`);
+  }
+  const show = (v: unknown): string => (v === null || v === undefined ? '(not given)' : Array.isArray(v) ? v.join(',') : typeof v === 'string' ? v : JSON.stringify(v));
+  for (const [key, want] of Object.entries(options)) {
+    const had = p.options[key];
+    if (JSON.stringify(had ?? null) !== JSON.stringify(want)) {
+      throw new UsageError(`--resume ${file} was made with ${key} ${show(had)}, not ${show(want)}: resume with the options listed under "options" in that file.`);
+    }
+  }
+  return p as PartialFile;
+}
+
+const runKey = (variant: string, seed: number): string => `${variant}\u0000${seed}`;
 
 /**
  * `vi-mmrec eval <datasetDir> …`: trains the chosen model on the baseline and the augmented
  * data with identical seeds, evaluates both by the MMRec protocol, prints a table (mean ± std
  * over seeds, relative gain, seconds and pairs per epoch) and optionally writes JSON and an
  * HTML report. Without `--strategy` (or with `--strategy auto`) the augmentation settings are
- * chosen on validation data by {@link chooseSettings} — possibly "no augmentation".
+ * chosen on validation data by {@link chooseSettings} — possibly "no augmentation". Before
+ * training it prints the plan and an estimated time (stderr; stdout with `--dry-run`, which
+ * stops there), then `run i/N` and the ETA with every epoch. `--resume FILE.partial` keeps
+ * the finished runs of an interrupted run with the same options. Options: `vi-mmrec eval --help`.
  * Returns the exit code: 0 ok, 1 failure, 2 usage error, 130 (143 for SIGTERM) when
  * `io.signal` stops it after an epoch; errors are one line on stderr.
  */
 export async function evalCommand(argv: string[], io: EvalIo): Promise<number> {
   const say = (s: string): void => void io.stdout.write(`${s}\n`);
   if (argv.includes('--help') || argv.includes('-h')) {
-    io.stdout.write(`${USAGE}\n`);
+    io.stdout.write(EVAL_HELP);
     return 0;
   }
-  let args: Args;
+  let args: EvalArgs;
+  let resumed: PartialFile | undefined;
   try {
-    args = parseArgs(argv);
+    args = await parseEvalArgs(argv);
+    if (args.resume !== undefined) resumed = await readPartial(args.resume, resultOptions(args));
   } catch (e) {
-    io.stderr.write(`vi-mmrec eval: ${(e as Error).message}\n${USAGE}\n`);
+    if (!(e instanceof UsageError)) throw e;
+    io.stderr.write(`vi-mmrec eval: ${e.message}\n`);
     return 2;
   }
+  const clear = io.isTTY ? '\r\x1b[2K' : '';
   const progress = (s: string): void => {
     if (args.quiet) return;
     // A terminal gets one rewritten status line; logs (not a TTY) get plain lines.
     io.stderr.write(io.isTTY ? `\r\x1b[2K${s}` : `${s}\n`);
   };
-  const logger: Logger = { info: () => {}, warn: (m) => void io.stderr.write(args.quiet ? '' : `${io.isTTY ? '\r\x1b[2K' : ''}warning: ${m}\n`) };
+  const note = (s: string): void => {
+    if (!args.quiet) io.stderr.write(`${clear}${s}\n`);
+  };
+  const logger: Logger = { info: () => {}, warn: (m) => void io.stderr.write(args.quiet ? '' : `${clear}warning: ${m}\n`) };
   const { signal } = io;
   const stopIfAborted = (): void => {
     if (signal?.aborted === true) throw new AbortedError();
   };
   const runs: Array<EvalJson['runs'][number]> = [];
+  const partialRuns: PartialRun[] = [];
+  const done = new Map<string, PartialRun>((resumed?.runs ?? []).map((r) => [runKey(r.variant, r.seed), r]));
+  const augments: Record<string, { augmentSeconds: number; virtualPairs: number }> = { ...(resumed?.augments ?? {}) };
+  let choice: Choice | undefined = resumed?.choice;
+  const auto = args.strategies === 'auto';
+  let variants: (AugmentSettings | null)[] | null = null;
+  let partialWritten = false;
+  const writePartial = async (): Promise<void> => {
+    if (args.json === undefined) return;
+    const p: PartialFile = { complete: false, options: resultOptions(args), ...(choice === undefined ? {} : { choice }), variants, augments, runs: partialRuns };
+    await writeTextAtomic(`${args.json}.partial`, `${JSON.stringify(p)}\n`);
+    partialWritten = true;
+  };
   try {
     for (const [option, file] of [['--json', args.json], ['--report', args.report]] as const) {
       if (file !== undefined) await checkOutputFile(file, { option, datasetDir: args.dir });
@@ -241,29 +196,15 @@ export async function evalCommand(argv: string[], io: EvalIo): Promise<number> {
     stopIfAborted();
     const data = prepareData(dataset, args.topK);
     const train: TrainSettings = { model: args.model, maxEpochs: args.maxEpochs, patience: args.patience, learningRate: 1e-3, ks: args.topK };
-    let choice: Choice | undefined;
-    let variants: (AugmentSettings | null)[];
-    if (args.strategies === 'auto') {
-      choice = await chooseSettings(dataset, {
-        prepared: data,
-        epochs: args.proxyEpochs,
-        model: args.proxyModel,
-        inject: args.inject,
-        oAvg: args.oAvg,
-        ...(args.ks === undefined ? {} : { ks: args.ks }),
-        ...(args.lambdas === undefined ? {} : { lambdas: args.lambdas }),
-        ...(args.negatives === undefined ? {} : { negatives: args.negatives }),
-        logger,
-        backend,
-        ...(signal === undefined ? {} : { signal }),
-        onCandidate: (i, n, s) => {
-          stopIfAborted();
-          progress(`auto: proxy ${i + 1}/${n} (${label(s)})`);
-        },
-      });
-      if (!args.quiet) say(`auto: ${choice.reason}`);
-      variants = [choice.settings];
-    } else {
+    const seeds = Array.from({ length: args.seeds }, (_, i) => i + 1);
+    const chooseGrid = {
+      inject: args.inject,
+      oAvg: args.oAvg,
+      ...(args.ks === undefined ? {} : { ks: args.ks }),
+      ...(args.lambdas === undefined ? {} : { lambdas: args.lambdas }),
+      ...(args.negatives === undefined ? {} : { negatives: args.negatives }),
+    };
+    if (args.strategies !== 'auto') {
       variants = [];
       for (const strategy of args.strategies) {
         for (const k of args.ks ?? [RECOMMENDED_SETTINGS.k]) {
@@ -272,21 +213,131 @@ export async function evalCommand(argv: string[], io: EvalIo): Promise<number> {
           }
         }
       }
+    } else if (choice !== undefined) variants = [choice.settings];
+
+    // The plan: proxy runs (auto mode, unless resumed after the choice), then every seed of
+    // the baseline and of each variant.
+    const PICK = 'the pick';
+    const proxyRuns: PlannedRun[] =
+      auto && choice === undefined
+        ? [null, ...candidateGrid(chooseGrid)].map((s) => ({ kind: 'proxy' as const, model: args.proxyModel, variant: label(s), seed: 0, maxEpochs: args.proxyEpochs }))
+        : [];
+    const mainRuns = (vs: readonly (AugmentSettings | null)[]): PlannedRun[] =>
+      ['baseline', ...vs.filter((v) => v !== null).map(label)].flatMap((variant) => seeds.map((seed) => ({ kind: 'run' as const, model: args.model, variant, seed, maxEpochs: args.maxEpochs })));
+    const plannedMain = variants === null ? mainRuns([]).concat(seeds.map((seed) => ({ kind: 'run' as const, model: args.model, variant: PICK, seed, maxEpochs: args.maxEpochs }))) : mainRuns(variants);
+    let planned = [...proxyRuns, ...plannedMain];
+    const isDone = (r: PlannedRun): boolean => r.kind === 'run' && done.has(runKey(r.variant, r.seed));
+    const costs = new Map<ModelName, number>();
+    if (!args.quiet || args.dryRun) {
+      const measured: string[] = [];
+      const todo = planned.filter((r) => !isDone(r));
+      for (const m of new Set(todo.map((r) => r.model))) {
+        progress(`measuring one ${m} epoch (a few batches and one ranking)…`);
+        const c = await measureModel(data, m);
+        costs.set(m, c.secondsPerEpoch);
+        stopIfAborted();
+        if (io.isTTY && !args.quiet) io.stderr.write('\r\x1b[2K');
+        const line = `  measured ${m}: ${formatDuration(c.secondsPerEpoch)} per epoch (training ${c.pairsPerEpoch.toLocaleString('en-US')} pairs ${formatDuration(c.beginSeconds + c.pairsPerEpoch * c.secondsPerPair)} + ranking ${formatDuration(c.evaluationSeconds)})`;
+        measured.push(line);
+      }
+      const plan: string[] = [
+        `plan: ${dataset.name} (${dataset.numUsers.toLocaleString('en-US')} users, ${dataset.numItems.toLocaleString('en-US')} items, ${data.splits.train.items.length.toLocaleString('en-US')} training pairs), model ${args.model}, ${args.seeds} seed(s), ${planned.length} runs`,
+      ];
+      if (proxyRuns.length > 0) {
+        plan.push(`  auto mode: ${proxyRuns.length} proxy runs of ${args.proxyModel} on the validation split (seed 0, ≤ ${args.proxyEpochs} epochs each, patience ${DEFAULT_CHOOSE.patience}): ${proxyRuns.map((r) => r.variant).join('; ')}`);
+      } else if (auto && choice !== undefined) plan.push(`  auto mode: the choice is kept from ${args.resume}: ${choice.settings === null ? 'no augmentation' : label(choice.settings)}`);
+      const vs = variants === null ? ['baseline', `${PICK} (if the proxies keep one)`] : ['baseline', ...variants.filter((v) => v !== null).map(label)];
+      plan.push(`  ${plannedMain.length} runs of ${args.model}: ${args.seeds} seed(s) × ${vs.length} variant(s) (${vs.join('; ')}), ≤ ${args.maxEpochs} epochs each, patience ${args.patience}`);
+      const kept = planned.filter(isDone).length;
+      if (kept > 0) plan.push(`  resumed from ${args.resume}: ${kept} finished run(s) kept, ${planned.length - kept} to train`);
+      plan.push(...measured);
+      const todo2 = planned.filter((r) => !isDone(r));
+      const noPick = todo2.filter((r) => r.variant !== PICK);
+      const ifNone = noPick.length < todo2.length ? ` (${formatDuration(boundSeconds(noPick, costs))} if the proxies keep no augmentation)` : '';
+      plan.push(
+        `  estimated time: at most ${formatDuration(boundSeconds(todo2, costs))} for ${todo2.length} run(s)${ifNone} at the speed measured now, each to its epoch cap; early stopping (--patience) usually ends runs sooner, and augmented runs also train their virtual pairs (the ETA corrects for both as runs finish)`,
+      );
+      if (args.dryRun) {
+        for (const l of plan) say(l);
+        return 0;
+      }
+      for (const l of plan) note(l);
     }
-    const seeds = Array.from({ length: args.seeds }, (_, i) => i + 1);
+    const eta = new Eta(planned, costs);
+    const total = (): number => planned.length;
+    let index = 0;
+    const epochLine = (i: number, runStart: number, epoch: number): string => {
+      const wall = (performance.now() - runStart) / 1000 / epoch;
+      eta.epoch(i, wall);
+      return `${eta.text(i, epoch)}`;
+    };
+
+    if (auto && choice === undefined) {
+      let runStart = performance.now();
+      let proxyEpochs = 0;
+      let current = -1;
+      choice = await chooseSettings(dataset, {
+        prepared: data,
+        epochs: args.proxyEpochs,
+        model: args.proxyModel,
+        ...chooseGrid,
+        logger,
+        backend,
+        ...(signal === undefined ? {} : { signal }),
+        onCandidate: (i, n, s) => {
+          stopIfAborted();
+          if (current >= 0 && proxyEpochs > 0) eta.done(current, proxyEpochs);
+          current = i;
+          index = i;
+          proxyEpochs = 0;
+          runStart = performance.now();
+          progress(`run ${i + 1}/${total()} proxy ${i + 1}/${n} ${args.proxyModel} (${label(s)})`);
+        },
+        onEpoch: (e) => {
+          proxyEpochs = e.epoch;
+          progress(`run ${current + 1}/${total()} proxy ${args.proxyModel} (${proxyRuns[current]?.variant ?? ''}) epoch ${e.epoch}/${args.proxyEpochs} valid R@20 ${e.validRecall20.toFixed(4)} · ${epochLine(current, runStart, e.epoch)}`);
+        },
+      });
+      if (current >= 0 && proxyEpochs > 0) eta.done(current, proxyEpochs);
+      variants = [choice.settings];
+      planned = [...proxyRuns, ...mainRuns(variants)];
+      eta.replace(planned);
+      await writePartial();
+    }
+    if (auto && choice !== undefined && !args.quiet) say(`auto: ${choice.reason}`);
+    if (variants === null) throw new Error('no variants planned');
+    const chosenVariants = variants;
+    index = proxyRuns.length;
+
     const runVariant = async (name: string, make: (seed: number) => ReturnType<typeof loaderFor>): Promise<RunResult[]> => {
       const out: RunResult[] = [];
       for (const seed of seeds) {
+        const i = index++;
+        const kept = done.get(runKey(name, seed));
+        if (kept !== undefined) {
+          const { perUserTestRecall, ...run } = kept;
+          runs.push(run);
+          partialRuns.push(kept);
+          out.push({ ...run, perUserTestRecall: Float32Array.from(perUserTestRecall, (x) => x ?? NaN), history: [] });
+          eta.done(i, run.epochs);
+          continue;
+        }
+        const runStart = performance.now();
         const r = await runOnce(data, train, seed, make(seed), (e) =>
-          progress(`${args.model} ${name} seed ${seed}/${seeds.length} epoch ${e.epoch} loss ${e.loss.toFixed(4)} valid R@20 ${e.validRecall20.toFixed(4)} (${e.trainSeconds.toFixed(1)} s)`),
+          progress(
+            `run ${i + 1}/${total()} ${args.model} ${name} seed ${seed}/${seeds.length} epoch ${e.epoch}/${args.maxEpochs} loss ${e.loss.toFixed(4)} valid R@20 ${e.validRecall20.toFixed(4)} (${e.trainSeconds.toFixed(1)} s) · ${epochLine(i, runStart, e.epoch)}`,
+          ),
           signal,
         );
         // A run cut short by a signal is not a result: keep only the finished ones.
         stopIfAborted();
+        eta.done(i, r.epochs);
         out.push(r);
-        runs.push({ variant: name, seed, test: r.test, valid: r.valid, bestEpoch: r.bestEpoch, epochs: r.epochs, secondsPerEpoch: r.secondsPerEpoch, pairsPerEpoch: r.pairsPerEpoch });
+        const run = { variant: name, seed, test: r.test, valid: r.valid, bestEpoch: r.bestEpoch, epochs: r.epochs, secondsPerEpoch: r.secondsPerEpoch, pairsPerEpoch: r.pairsPerEpoch };
+        runs.push(run);
+        partialRuns.push({ ...run, perUserTestRecall: Array.from(r.perUserTestRecall, (x) => (Number.isNaN(x) ? null : x)) });
         // Long experiments lose nothing when interrupted: the finished runs so far.
-        if (args.json !== undefined) await writeTextAtomic(`${args.json}.partial`, `${JSON.stringify({ complete: false, variants, runs }, null, 2)}\n`);
+        await writePartial();
       }
       return out;
     };
@@ -295,21 +346,27 @@ export async function evalCommand(argv: string[], io: EvalIo): Promise<number> {
     const baseline = { secondsPerEpoch: meanStd(baseRuns.map((r) => r.secondsPerEpoch)).mean, pairsPerEpoch: meanStd(baseRuns.map((r) => r.pairsPerEpoch)).mean };
     const variantOut: Array<EvalJson['variants'][number]> = [];
     let firstAugRuns: RunResult[] | undefined;
-    for (const s of variants) {
+    for (const s of chosenVariants) {
       if (s === null) {
         variantOut.push({ label: label(s), settings: null, augmentSeconds: 0, virtualPairs: 0, summary: baseSummary, ...baseline });
         firstAugRuns ??= baseRuns;
         continue;
       }
-      progress(`augment (${label(s)})`);
-      const result = await augmentFor(data, s, logger, backend);
-      const augRuns = await runVariant(label(s), (seed) => loaderFor(data, seed, { result, settings: s }));
+      const name = label(s);
+      let result: AugmentResult | undefined;
+      // A variant whose runs are all kept from --resume needs no augment.
+      if (augments[name] === undefined || seeds.some((seed) => !done.has(runKey(name, seed)))) {
+        progress(`augment (${name})`);
+        result = await augmentFor(data, s, logger, backend);
+        augments[name] ??= { augmentSeconds: result.summary.seconds.total, virtualPairs: result.summary.counts.virtualOnly };
+      }
+      const aug = result;
+      const augRuns = await runVariant(name, (seed) => loaderFor(data, seed, aug === undefined ? undefined : { result: aug, settings: s }));
       firstAugRuns ??= augRuns;
       variantOut.push({
-        label: label(s),
+        label: name,
         settings: s,
-        augmentSeconds: result.summary.seconds.total,
-        virtualPairs: result.summary.counts.virtualOnly,
+        ...augments[name],
         summary: summarise(augRuns),
         secondsPerEpoch: meanStd(augRuns.map((r) => r.secondsPerEpoch)).mean,
         pairsPerEpoch: meanStd(augRuns.map((r) => r.pairsPerEpoch)).mean,
@@ -338,7 +395,7 @@ export async function evalCommand(argv: string[], io: EvalIo): Promise<number> {
       augmented: groupMean(chosenRuns, g.users),
     }));
     const json: EvalJson = {
-      settings: { dataset: dataset.name, model: args.model, seeds: args.seeds, maxEpochs: args.maxEpochs, patience: args.patience, topK: data.evaluator.ks, mode: args.strategies === 'auto' ? 'auto' : 'manual', augment: variants },
+      settings: { dataset: dataset.name, model: args.model, seeds: args.seeds, maxEpochs: args.maxEpochs, patience: args.patience, topK: data.evaluator.ks, mode: auto ? 'auto' : 'manual', augment: chosenVariants },
       ...(choice === undefined ? {} : { choice }),
       summary: { baseline: baseSummary, augmented: chosenSummary },
       baseline,
@@ -378,7 +435,8 @@ export async function evalCommand(argv: string[], io: EvalIo): Promise<number> {
     if (io.isTTY && !args.quiet) io.stderr.write('\r\x1b[2K');
     if (isViMmrecError(e, 'ABORTED')) {
       const reason: unknown = signal?.reason;
-      const kept = args.json !== undefined && runs.length > 0 ? `; the ${runs.length} finished run(s) are in ${args.json}.partial` : '';
+      const what = `the ${runs.length} finished run(s)${auto && choice !== undefined ? " and auto mode's choice" : ''}`;
+      const kept = partialWritten ? `; ${what} are in ${args.json}.partial (continue with --resume ${args.json}.partial)` : '';
       io.stderr.write(`vi-mmrec eval: stopped by ${typeof reason === 'string' ? reason : 'abort'} after ${runs.length} finished run(s); no output was replaced${kept}\n`);
       return reason === 'SIGTERM' ? 143 : reason === 'SIGHUP' ? 129 : 130;
     }

@@ -8,7 +8,7 @@
  */
 export { evalCommand } from './command.js';
 export type { EvalIo, EvalJson } from './command.js';
-export { chooseSettings, confirmChoice, DEFAULT_CHOOSE, RECOMMENDED_SETTINGS } from './auto.js';
+export { candidateGrid, chooseSettings, confirmChoice, DEFAULT_CHOOSE, RECOMMENDED_SETTINGS } from './auto.js';
 export type { Candidate, Choice, ChooseOptions, Confirmation } from './auto.js';
 export { baselineLoader, csrFromPairs } from './loader.js';
 export type { BaselineLoaderOptions, PairBatch, SparseInteractions, TrainingLoader } from './loader.js';
@@ -17,8 +17,8 @@ export type { Metrics, SplitResult } from './metrics.js';
 export { BprMf, LightGcn, Vbpr, Freedom, createModel, DEFAULT_REG } from './models/models.js';
 export type { FreedomOptions } from './models/models.js';
 export type { ModelName, ModelOptions, ItemFeatures, DenseItemFeatures, NeighbourItemFeatures, Recommender } from './models/types.js';
-export { EarlyStopper, trainAndEvaluate } from './train.js';
-export type { EpochRecord, RunResult, TrainOptions } from './train.js';
+export { EarlyStopper, measureEpoch, trainAndEvaluate } from './train.js';
+export type { EpochCost, EpochRecord, RunResult, TrainOptions } from './train.js';
 export { prepareData, augmentFor, loaderFor, runOnce, meanStd, summarise } from './experiment.js';
 export type { AugmentSettings, TrainSettings, PreparedData } from './experiment.js';
 export { splitDataset } from './dataset.js';

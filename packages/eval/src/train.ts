@@ -88,6 +88,72 @@ function scorer(users: tf.Tensor2D, itemsT: tf.Tensor2D): (batch: Int32Array) =>
   };
 }
 
+/** Ranks every item for the evaluator's users with the model's current embeddings. */
+function evaluateModel(model: Recommender, evaluator: Evaluator): ReturnType<Evaluator['evaluate']> {
+  const emb = model.embeddings();
+  const itemsT = tf.transpose(emb.items);
+  try {
+    return evaluator.evaluate(scorer(emb.users, itemsT));
+  } finally {
+    emb.users.dispose();
+    emb.items.dispose();
+    itemsT.dispose();
+  }
+}
+
+/** What one epoch costs, measured by {@link measureEpoch}. */
+export interface EpochCost {
+  /** Seconds of the epoch's set-up (`beginEpoch`: e.g. FREEDOM's edge pruning). */
+  readonly beginSeconds: number;
+  /** Training seconds per pair (batches after a first, warm-up one). */
+  readonly secondsPerPair: number;
+  /** Seconds of one evaluation (full ranking of valid and test). */
+  readonly evaluationSeconds: number;
+}
+
+/**
+ * Measures an epoch's cost without training one: `beginEpoch`, one warm-up batch, then
+ * `batches` timed batches (fewer when the loader has fewer) and one evaluation. The model's
+ * weights move by those few steps: measure on a model that is then thrown away.
+ */
+export async function measureEpoch(model: Recommender, loader: TrainingLoader, evaluator: Evaluator, options: { batches?: number; seed?: number } = {}): Promise<EpochCost> {
+  const batches = options.batches ?? 3;
+  const optimizer = tf.train.adam(1e-3);
+  try {
+    const t0 = performance.now();
+    model.beginEpoch(loader, new Rng(options.seed ?? 0));
+    const beginSeconds = (performance.now() - t0) / 1000;
+    let seen = 0;
+    let pairs = 0;
+    let timed = 0;
+    let start = performance.now();
+    for await (const batch of loader) {
+      const lossT = optimizer.minimize(() => model.loss(batch), true, model.variables);
+      if (lossT !== null) {
+        await lossT.data();
+        lossT.dispose();
+      }
+      if (seen++ === 0) {
+        // The first batch pays for kernel set-up: timed only when it is the only one.
+        timed = (performance.now() - start) / 1000;
+        pairs = batch.users.length;
+        start = performance.now();
+        continue;
+      }
+      if (seen === 2) pairs = 0;
+      pairs += batch.users.length;
+      timed = (performance.now() - start) / 1000;
+      if (seen > batches) break;
+    }
+    const t1 = performance.now();
+    evaluateModel(model, evaluator);
+    const evaluationSeconds = (performance.now() - t1) / 1000;
+    return { beginSeconds, secondsPerPair: pairs === 0 ? 0 : timed / pairs, evaluationSeconds };
+  } finally {
+    optimizer.dispose();
+  }
+}
+
 /**
  * Trains `model` on `loader` with Adam (MMRec defaults: lr 1e-3), evaluates after every epoch
  * by full ranking, stops early on validation Recall@20, and reports the test metrics of the
@@ -120,12 +186,7 @@ export async function trainAndEvaluate(model: Recommender, loader: TrainingLoade
       const seconds = (performance.now() - t0) / 1000;
       trainSeconds += seconds;
       totalPairs += pairs;
-      const emb = model.embeddings();
-      const itemsT = tf.transpose(emb.items);
-      const result = evaluator.evaluate(scorer(emb.users, itemsT));
-      emb.users.dispose();
-      emb.items.dispose();
-      itemsT.dispose();
+      const result = evaluateModel(model, evaluator);
       const v20 = result.valid.metrics['recall@20']!;
       if (stopper.update(epoch, v20)) best = { valid: result.valid.metrics, test: result.test.metrics, per: result.test.perUserRecall };
       const record: EpochRecord = { epoch, loss: pairs === 0 ? 0 : lossSum / pairs, pairs, trainSeconds: seconds, validRecall20: v20 };

@@ -54,8 +54,8 @@ describe('evalCommand stops on a signal (Ctrl-C, SIGTERM)', () => {
         const line = String(c);
         chunks.push(line);
         // The signal lands during seed 2 of the baseline: seed 1 is finished.
-        if (line.includes('baseline seed 2/3 epoch 1 ') && !controller.signal.aborted) controller.abort(reason);
-        if (/ epoch \d+ loss /.test(line)) epochs++;
+        if (line.includes('baseline seed 2/3 epoch 1/') && !controller.signal.aborted) controller.abort(reason);
+        if (/ epoch \d+\/\d+ loss /.test(line)) epochs++;
         cb();
       },
     });
@@ -66,7 +66,7 @@ describe('evalCommand stops on a signal (Ctrl-C, SIGTERM)', () => {
     expect(result).toBe(code);
     // Seed 1 ran its 3 epochs; seed 2 stopped after the epoch in progress.
     expect(epochs).toBe(4);
-    expect(chunks.at(-1)).toBe(`vi-mmrec eval: stopped by ${reason} after 1 finished run(s); no output was replaced; the 1 finished run(s) are in ${json}.partial\n`);
+    expect(chunks.at(-1)).toBe(`vi-mmrec eval: stopped by ${reason} after 1 finished run(s); no output was replaced; the 1 finished run(s) are in ${json}.partial (continue with --resume ${json}.partial)\n`);
     expect(await readFile(json, 'utf8')).toBe('previous json');
     expect(await readFile(html, 'utf8')).toBe('previous html');
     const partial = JSON.parse(await readFile(`${json}.partial`, 'utf8'));
@@ -106,8 +106,8 @@ describe('evalCommand end to end', () => {
     expect(code).toBe(0);
     // Not a TTY: progress as plain lines, one per epoch of every run, and nothing else.
     const lines = err.text().split('\n').filter((l) => l !== '');
-    expect(lines.filter((l) => / epoch \d+ loss /.test(l))).toHaveLength(3 * 2 * 2);
-    expect(lines.every((l) => / epoch \d+ loss /.test(l) || l.startsWith('augment ('))).toBe(true);
+    expect(lines.filter((l) => / epoch \d+\/\d+ loss /.test(l))).toHaveLength(3 * 2 * 2);
+    expect(lines.every((l) => / epoch \d+\/\d+ loss /.test(l) || l.startsWith('augment (') || l.startsWith('measuring one lightgcn epoch') || l.startsWith('plan: ') || l.startsWith('  '))).toBe(true);
     expect(out.text()).toMatch(/recall@20/);
     const j = JSON.parse(await readFile(json, 'utf8'));
     // The per-run checkpoint is removed once the complete JSON is written.
@@ -166,7 +166,7 @@ describe('evalCommand end to end', () => {
       const out = sink();
       const err = sink();
       expect(await evalCommand([flag], { stdout: out.stream, stderr: err.stream, isTTY: false })).toBe(0);
-      expect(out.text()).toMatch(/^usage: vi-mmrec eval <datasetDir>/);
+      expect(out.text()).toMatch(/^Usage: vi-mmrec eval <datasetDir>/);
       expect(err.text()).toBe('');
     }
   });
