@@ -7,7 +7,7 @@ import { UsageError } from './errors.js';
 import { AUGMENT_HELP } from './help.js';
 import { Progress } from './progress.js';
 import { formatAutoReport, formatReport } from './report.js';
-import { type AugmentConfig, runAugment } from './run-augment.js';
+import { type AugmentConfig, runAugment, STDOUT } from './run-augment.js';
 
 const STRATEGIES: readonly (Strategy | 'auto')[] = ['overlay', 'synergistic', 'auto'];
 const OAVG: readonly OAvgMode[] = ['modality-mean', 'density'];
@@ -80,7 +80,8 @@ export function parseAugmentArgs(argv: readonly string[]): ParsedAugment | 'help
   }
   const out = values.out!;
   const summary = values.summary;
-  if (out === '') throw new UsageError('--out needs a file name', cmd);
+  if (out === '') throw new UsageError('--out needs a file name (or - for standard output)', cmd);
+  if (summary === STDOUT) throw new UsageError('--summary needs a file name (only --out takes -, for standard output)', cmd);
   if (summary !== undefined && resolve(summary) === resolve(out)) throw new UsageError('--summary and --out name the same file', cmd);
   let modalities: string[] | undefined;
   if (values.modalities !== undefined) {
@@ -136,13 +137,16 @@ export async function augmentCommand(argv: readonly string[], io: CliIo, evalMod
     return EXIT.ok;
   }
   const progress = new Progress(io.stderr, parsed.quiet);
+  // `--out -`: the matrix is standard output, so the report goes to stderr.
+  const toStdout = parsed.config.out === STDOUT;
+  const report = toStdout ? io.stderr : io.stdout;
   try {
     if (parsed.mode === 'auto') {
-      const outcome = await runAutoAugment(parsed.config, progress, io.signal, evalModule);
-      io.stdout.write(formatAutoReport(outcome));
+      const outcome = await runAutoAugment({ ...parsed.config, stdout: io.stdout }, progress, io.signal, evalModule);
+      report.write(formatAutoReport(outcome));
     } else {
-      const outcome = await runAugment(parsed.config, progress, io.signal);
-      io.stdout.write(formatReport(outcome));
+      const outcome = await runAugment({ ...parsed.config, stdout: io.stdout }, progress, io.signal);
+      report.write(formatReport(outcome));
     }
     if (io.signal?.aborted === true) {
       // The signal came after the outputs were committed: nothing is left to stop.
