@@ -2,7 +2,7 @@ import { stat } from 'node:fs/promises';
 import { AbortedError, isViMmrecError, type Backend, type Logger, type OAvgMode, type Strategy } from '@vi-mmrec/core';
 import { type Dataset, writeTextAtomic } from '@vi-mmrec/io';
 import { CliError } from './errors.js';
-import { importOptional } from './optional-module.js';
+import { importOptional, installHint } from './optional-module.js';
 import type { Progress } from './progress.js';
 import {
   type AugmentOutcome,
@@ -109,7 +109,7 @@ export async function loadChooser(specifier: string = EVAL_MODULE): Promise<Choo
   const explicit = 'or pass --strategy, --k and --lambda explicitly';
   const mod = await importOptional(specifier);
   if (mod === undefined) {
-    throw new CliError(`--strategy auto needs ${specifier}, which is not installed or not built; install it (npm install ${specifier}) ${explicit}.`);
+    throw new CliError(`--strategy auto needs ${specifier}, which is not installed or not built; install it (${installHint(specifier)}) ${explicit}.`);
   }
   if (typeof mod.chooseSettings !== 'function') {
     throw new CliError(`--strategy auto needs chooseSettings from ${specifier}, which this version lacks; update it to match @vi-mmrec/cli ${explicit}.`);
