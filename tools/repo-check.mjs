@@ -8,6 +8,14 @@
 //  3. nx.json `sharedGlobals` holds every root file a package's config extends or imports
 //     (tsconfig.base.json, vitest.shared.ts, …), so nx's cache sees their changes;
 //  4. no tracked file is one .gitignore ignores (scratch files, Python bytecode, build output).
+//  5. every doc that tells a user to install a @vi-mmrec package from the npm registry
+//     (`npm install …@vi-mmrec/…`, `npm i …`, `npx @vi-mmrec/…`) says which route applies: the
+//     same section (heading to heading) links to docs/guide/installing.md, which explains that
+//     the packages are not on the registry before the first release and how to install them
+//     from a clone. README.md, docs/**/*.md and packages/*/README.md are checked;
+//  6. the release workflow is the changesets one: .github/workflows/release.yml runs
+//     changesets/action with `publish: npm run release`, npm provenance and `id-token: write`,
+//     gated on the NPM_TOKEN secret, and package.json's `release` script publishes with changesets.
 // typedoc.json's entry points are checked by tools/docs/build.mjs (it builds the API reference).
 //
 //   node tools/repo-check.mjs
@@ -107,6 +115,64 @@ const built = pkgs.filter((p) => existsSync(join(p.dir, 'tsconfig.build.json')))
   const r = spawnSync('git', ['ls-files', '-z', '--cached', '--ignored', '--exclude-standard'], { cwd: root, encoding: 'utf8' });
   const problems = r.status !== 0 ? [`git ls-files failed: ${r.stderr.trim()}`] : r.stdout.split('\0').filter(Boolean).map((f) => `${f} is tracked but ignored (scratch, bytecode or build output?): git rm --cached it`);
   record('no tracked file is ignored by .gitignore', problems);
+}
+
+// 5. registry install lines carry the route note
+{
+  const ROUTES = 'docs/guide/installing.md';
+  const registryLine = /\bnpm\s+(?:install|i|add)\b[^\n]*?@vi-mmrec\/|\bnpx\s+(?:-\S+\s+)*@vi-mmrec\//;
+  const mdFiles = (dir) =>
+    readdirSync(join(root, dir), { withFileTypes: true, recursive: true })
+      .filter((e) => e.isFile() && e.name.endsWith('.md') && !e.name.startsWith('CHANGELOG'))
+      .map((e) => relative(root, join(e.parentPath, e.name)).split('\\').join('/'))
+      .filter((f) => !f.startsWith('docs/reference/api/'));
+  const files = ['README.md', ...mdFiles('docs'), ...pkgs.map((p) => `packages/${p.folder}/README.md`).filter((f) => existsSync(join(root, f)))];
+  const problems = [];
+  for (const file of files) {
+    const lines = readFileSync(join(root, file), 'utf8').split('\n');
+    // Sections: heading to heading (a `#` line outside fenced code).
+    let fence = false;
+    const section = [];
+    let n = 0;
+    for (const l of lines) {
+      if (/^(```|~~~)/.test(l)) fence = !fence;
+      if (!fence && /^#{1,6}\s/.test(l)) n += 1;
+      section.push(n);
+    }
+    const linksRoutes = new Set();
+    const target = relative(dirname(join(root, file)), join(root, ROUTES)).split('\\').join('/');
+    lines.forEach((l, i) => {
+      if (l.includes(`](${target}`) || (file === ROUTES && /\]\(#/.test(l))) linksRoutes.add(section[i]);
+    });
+    if (file === ROUTES) continue; // the page that explains the routes
+    lines.forEach((l, i) => {
+      if (registryLine.test(l) && !linksRoutes.has(section[i])) {
+        problems.push(`${file}:${i + 1}: '${l.trim()}' installs from the npm registry, which has no @vi-mmrec package before the first release; link [installing](${target}) in the same section (today's route from a clone)`);
+      }
+    });
+  }
+  record('docs that install @vi-mmrec packages from the registry link the install routes', problems);
+}
+
+// 6. the release workflow
+{
+  const file = '.github/workflows/release.yml';
+  const problems = [];
+  const text = existsSync(join(root, file)) ? readFileSync(join(root, file), 'utf8') : null;
+  if (text === null) problems.push(`${file} is missing`);
+  else {
+    const want = [
+      [/uses:\s*changesets\/action@v\d/, 'a step `uses: changesets/action@v1`'],
+      [/^\s*publish:\s*npm run release\s*$/m, '`publish: npm run release`'],
+      [/^\s*NPM_CONFIG_PROVENANCE:\s*true\s*$/m, '`NPM_CONFIG_PROVENANCE: true`'],
+      [/^\s*id-token:\s*write\b/m, '`id-token: write` in permissions'],
+      [/secrets\.NPM_TOKEN/, 'the NPM_TOKEN secret'],
+    ];
+    for (const [re, what] of want) if (!re.test(text)) problems.push(`${file}: needs ${what}`);
+  }
+  const release = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).scripts?.release ?? '';
+  if (!/changeset publish/.test(release)) problems.push(`package.json: the "release" script must run \`changeset publish\` (it is "${release}")`);
+  record('release workflow: changesets/action, npm run release, provenance, NPM_TOKEN', problems);
 }
 
 const passed = results.filter((r) => r.ok).length;

@@ -1,7 +1,11 @@
 #!/usr/bin/env node
 import { stripVTControlCharacters } from 'node:util';
-// Builds the docs and checks them:
-//  1. the API reference: TypeDoc (typedoc.json) into docs/reference/api/ (HTML, gitignored), entry
+// Builds the docs site and checks it (`npm run docs`):
+//  1. one site, guides and API reference in one navigation: TypeDoc (typedoc.json) into
+//     docs/reference/api/ (HTML, gitignored; open its index.html). Its home page is docs/index.md
+//     (`readme`), the guides are TypeDoc project documents (`projectDocuments`): every
+//     docs/**/*.md except docs/index.md and docs/reference/ must be one (checked: each gets its
+//     page under documents/). Entry
 //     points = every public package's exported entries (the `@vi-mmrec/source` targets of its
 //     `exports`, except side-effect-only entries such as `./register`); typedoc.json must list
 //     exactly those (checked, so `npx typedoc` alone stays right). Every TypeDoc warning is an
@@ -93,6 +97,19 @@ if (!noApi) {
     built && other.length === 0,
     built ? other.join('\n') : text.split('\n').slice(-20).join('\n'),
   );
+  // Every guide is a page of the site (typedoc.json projectDocuments), the home page is docs/index.md.
+  const guides = walk(join(root, 'docs'))
+    .map((f) => relative(root, f).split('\\').join('/'))
+    .filter((f) => f !== 'docs/index.md' && !f.startsWith('docs/reference/'));
+  const pageOf = (f) => join(root, API_OUT, 'documents', `${f.slice('docs/'.length, -'.md'.length).replaceAll('/', '_')}.html`);
+  const notInSite = guides.filter((f) => !existsSync(pageOf(f)));
+  if (built) {
+    record(
+      `docs site: home = docs/index.md, ${guides.length - notInSite.length}/${guides.length} guides beside the API in one navigation`,
+      config.readme === 'docs/index.md' && notInSite.length === 0,
+      [config.readme === 'docs/index.md' ? '' : `typedoc.json: "readme" must be "docs/index.md" (it is ${JSON.stringify(config.readme)})`, ...notInSite.map((f) => `${f}: not in the site; add it to typedoc.json "projectDocuments"`)].filter(Boolean).join('\n'),
+    );
+  }
   record(`TSDoc on every export (${exportsMissing.length} missing)`, exportsMissing.length === 0, exportsMissing.map((m) => `${m[1]} (${m[2]}) in ${m[3]}`).join('\n'));
   const byPackage = new Map();
   for (const m of membersMissing) {

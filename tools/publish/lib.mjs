@@ -96,13 +96,15 @@ export function codeBlocks(markdown) {
 }
 
 /**
- * What the publish test needs from the getting-started page: the install command (the `sh` block
- * with `npm install`), the user script (the `js` block whose info string names `quickstart.mjs`)
+ * What the publish test needs from the getting-started page: the registry install command (the
+ * first `sh` line `npm install @vi-mmrec/…`), the packages of its route from a clone (the `sh`
+ * line `npm run pack -- <package>…`), the user script (the `js` block whose info string names `quickstart.mjs`)
  * and the expected output (the `text` block whose info string says `output`).
  */
 export function extractQuickstart(markdown, page = 'docs/guide/getting-started.md') {
   const blocks = codeBlocks(markdown);
-  const install = blocks.find((b) => ['sh', 'bash', 'shell'].includes(b.lang) && /\bnpm install\b/.test(b.code));
+  // The registry route: the first `npm install` of package names (not tarball paths).
+  const install = blocks.find((b) => ['sh', 'bash', 'shell'].includes(b.lang) && /^\s*npm install( @vi-mmrec\/[\w-]+)+\s*(#.*)?$/m.test(b.code));
   const script = blocks.find((b) => b.lang === 'js' && /\bquickstart\.mjs\b/.test(b.info));
   const output = blocks.find((b) => b.lang === 'text' && /\boutput\b/.test(b.info));
   const missing = [
@@ -111,11 +113,18 @@ export function extractQuickstart(markdown, page = 'docs/guide/getting-started.m
     output ? null : 'a ```text output block',
   ].filter(Boolean);
   if (missing.length > 0) throw new Error(`${page}: cannot find ${missing.join(', ')}`);
-  const line = install.code.split('\n').find((l) => /^\s*npm install\b/.test(l));
+  const line = install.code.split('\n').find((l) => /^\s*npm install @vi-mmrec\//.test(l)).replace(/#.*$/, '');
   const packages = line
     .trim()
     .split(/\s+/)
     .slice(2)
     .filter((a) => !a.startsWith('-'));
-  return { packages, script: script.code, expected: output.code };
+  // The route from a clone: `npm run pack -- <package>…` in a ```sh block.
+  const packLine = blocks
+    .filter((b) => ['sh', 'bash', 'shell'].includes(b.lang))
+    .flatMap((b) => b.code.split('\n'))
+    .find((l) => /^\s*npm run pack\b/.test(l));
+  if (packLine === undefined) throw new Error(`${page}: cannot find the route from a clone, a \`\`\`sh line \`npm run pack -- <package>…\``);
+  const packNames = packLine.replace(/#.*$/, '').trim().split(/\s+/).slice(3).filter((a) => a !== '--' && !a.startsWith('-'));
+  return { packages, packNames, script: script.code, expected: output.code };
 }

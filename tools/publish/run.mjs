@@ -25,7 +25,13 @@
 //     helpers of `@vi-mmrec/core/backend` (its imports must be docs/contributing/writing-a-backend.md's,
 //     word for word) and the getting-started journey in TypeScript; zero errors, and the
 //     `@ts-expect-error` misuses in it only hold while the published types are not `any`;
-//  8. stop the registry (its whole process group), even on failure or SIGINT/SIGTERM, and verify
+//  8. the route from a clone, for before the first release: `npm run pack` (tools/release/pack.mjs)
+//     in the copy, for the packages the page's `npm run pack -- …` line names plus the CLI; in
+//     another empty project, `npm install` of the tarballs it prints (--prefer-offline; the
+//     @vi-mmrec scope points at a closed port, so every @vi-mmrec package must come from a
+//     tarball), then `npx vi-mmrec --version`, `vi-mmrec demo` data augmented with `vi-mmrec
+//     augment`, and the page's quickstart.mjs again (it imports integration-loader);
+//  9. stop the registry (its whole process group), even on failure or SIGINT/SIGTERM, and verify
 //     that no process of that group is left and the port is closed; remove the temp dir.
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync, openSync, closeSync } from 'node:fs';
 import { spawn } from 'node:child_process';
@@ -34,6 +40,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { extractQuickstart, freePort, killChildren, run, workspacePackages } from './lib.mjs';
+import { installSet } from '../release/lib.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const argv = process.argv.slice(2);
@@ -173,6 +180,8 @@ const npmCache = join(tmp, 'npm-cache');
 let publicPkgs = [];
 let published = new Map(); // name -> version
 let quickstart = null;
+let upstream = null; // the npm registry npm is configured with
+const tarballDir = join(tmp, 'tarball-project');
 
 async function main() {
   await step('read the getting-started page', async () => {
@@ -236,7 +245,7 @@ async function main() {
     (await step('start the local registry', async () => {
       const port = await freePort();
       const url = `http://127.0.0.1:${port}/`;
-      const upstream = (await must('npm config get registry', 'npm', ['config', 'get', 'registry'], { cwd: root, env: baseEnv })).stdout.trim();
+      upstream = (await must('npm config get registry', 'npm', ['config', 'get', 'registry'], { cwd: root, env: baseEnv })).stdout.trim();
       const dir = join(tmp, 'registry');
       mkdirSync(join(dir, 'storage'), { recursive: true });
       writeFileSync(
@@ -343,8 +352,65 @@ async function main() {
       const r = await run(join(userDir, 'node_modules/.bin/tsc'), ['-p', 'tsconfig.json', '--pretty', 'false'], { cwd: userDir, env: baseEnv });
       if (r.code !== 0 || `${r.stdout}${r.stderr}`.trim() !== '') fail(`tsc exited with ${r.code}`, r);
       return `${tools.join(' ')}: ${files.filter((f) => f.endsWith('.ts')).join(', ')} compile with 0 errors`;
-    }));
+    })) &&
+    (await tarballRoute());
   return ok;
+}
+
+/** Step 8: `npm run pack`, then the tarballs it prints in an empty project, without any registry for @vi-mmrec. */
+async function tarballRoute() {
+  const names = [...new Set([...quickstart.packNames, 'cli'])];
+  let pack = null;
+  return (
+    (await step(`npm run pack -- ${names.join(' ')} (tarballs of the public packages)`, async () => {
+      const json = join(tmp, 'pack.json');
+      const r = await must('pack', process.execPath, ['tools/release/pack.mjs', ...names, '--no-build', `--out=${join(tmp, 'dist-packages')}`, `--json=${json}`], { cwd: copy, env: baseEnv });
+      pack = JSON.parse(readFileSync(json, 'utf8'));
+      const printed = r.stdout.split('\n').find((l) => /^\s*npm install /.test(l))?.trim();
+      if (printed !== `npm install ${pack.install.join(' ')}`) fail(`the printed install line is not the tarballs' one:\n${printed}`, r);
+      const want = installSet(workspacePackages(copy), names).map((p) => `${p.name}@${p.version}`);
+      return `${pack.packages.length} tarballs; the install line has ${pack.install.length}: ${want.join(' ')}`;
+    })) &&
+    (await step('install the tarballs in an empty project (no registry serves @vi-mmrec)', async () => {
+      mkdirSync(tarballDir, { recursive: true });
+      writeFileSync(join(tarballDir, 'package.json'), `${JSON.stringify({ name: 'vi-mmrec-from-tarballs', private: true, type: 'module' }, null, 2)}\n`);
+      // A closed port for the scope: a @vi-mmrec package not among the tarballs cannot be found.
+      writeFileSync(join(tarballDir, '.npmrc'), `registry=${upstream}\n@vi-mmrec:registry=http://127.0.0.1:${await freePort()}/\nfetch-retries=0\n`);
+      const env = { ...baseEnv, npm_config_userconfig: join(tmp, 'user.npmrc'), npm_config_update_notifier: 'false', npm_config_audit: 'false', npm_config_fund: 'false' };
+      await must('npm install <tarballs>', 'npm', ['install', '--prefer-offline', ...pack.install], { cwd: tarballDir, env });
+      await must('npm ls --all', 'npm', ['ls', '--all'], { cwd: tarballDir, env });
+      const lock = JSON.parse(readFileSync(join(tarballDir, 'package-lock.json'), 'utf8'));
+      const ours = Object.entries(lock.packages).filter(([k]) => k.includes('node_modules/@vi-mmrec/'));
+      const versions = new Map(pack.packages.map((p) => [p.name, p.version]));
+      const bad = ours.filter(([k, v]) => !v.resolved?.startsWith('file:') || v.version !== versions.get(k.slice(k.lastIndexOf('@vi-mmrec/'))));
+      if (bad.length > 0 || ours.length !== pack.install.length) {
+        throw new Error(`@vi-mmrec packages not installed from the tarballs (${ours.length} installed, ${pack.install.length} tarballs): ${bad.map(([k, v]) => `${k} ${v.version} ${v.resolved}`).join('; ')}`);
+      }
+      return `${ours.map(([k, v]) => `${k.slice(k.lastIndexOf('@vi-mmrec/') + 10)}@${v.version}`).join(', ')} from file: tarballs`;
+    })) &&
+    (await step('from the tarballs: npx vi-mmrec --version, demo data, augment', async () => {
+      const env = { ...baseEnv, npm_config_userconfig: join(tmp, 'user.npmrc'), npm_config_update_notifier: 'false' };
+      const version = (await must('npx vi-mmrec --version', 'npx', ['--no-install', 'vi-mmrec', '--version'], { cwd: tarballDir, env })).stdout.trim();
+      const cli = pack.packages.find((p) => p.name === '@vi-mmrec/cli');
+      if (version !== cli.version) throw new Error(`vi-mmrec --version printed '${version}', the tarball is ${cli.version}`);
+      await must('vi-mmrec demo', 'npx', ['--no-install', 'vi-mmrec', 'demo', '--out-dir', 'demo', '--backend', 'cpu', '--quiet'], { cwd: tarballDir, env });
+      await must('vi-mmrec augment', 'npx', ['--no-install', 'vi-mmrec', 'augment', 'demo/demo', '--strategy', 'overlay', '--k', '3', '--lambda', '0.1', '--out', 'out.tsv', '--summary', 'out.json', '--quiet'], { cwd: tarballDir, env });
+      const rows = readFileSync(join(tarballDir, 'out.tsv'), 'utf8').trimEnd().split('\n');
+      const summary = JSON.parse(readFileSync(join(tarballDir, 'out.json'), 'utf8'));
+      if (rows[0] !== 'userID\titemID\tweight' || rows.length - 1 !== summary.counts.total || !(summary.counts.virtualOnly > 0)) {
+        throw new Error(`out.tsv has ${rows.length - 1} rows (header '${rows[0]}'), the summary counts ${JSON.stringify(summary.counts)}`);
+      }
+      return `vi-mmrec ${version}; augment wrote ${rows.length - 1} rows (${summary.counts.virtualOnly} virtual-only)`;
+    })) &&
+    (await step('from the tarballs: quickstart.mjs from the page (imports integration-loader)', async () => {
+      writeFileSync(join(tarballDir, 'quickstart.mjs'), quickstart.script);
+      const r = await run(process.execPath, ['quickstart.mjs'], { cwd: tarballDir, env: baseEnv, timeoutMs: 120_000 });
+      if (r.code !== 0) fail(`node quickstart.mjs exited with ${r.code}`, r);
+      const norm = (t) => t.replace(/\r\n/g, '\n').split('\n').map((l) => l.trimEnd()).join('\n').trim();
+      if (norm(r.stdout) !== norm(quickstart.expected)) fail(`its output differs from the page's output block.\n--- actual\n${norm(r.stdout)}`);
+      return `exit 0, ${norm(r.stdout).split('\n').length} output lines match the page`;
+    }))
+  );
 }
 
 /** npm's environment in the user's project: its own .npmrc only, our temp cache, no noise. */

@@ -78,6 +78,16 @@ export interface WarnLogger {
   warn(message: string): void;
 }
 
+/**
+ * onnxruntime-node 1.30's Linux build starts a telemetry client with the first session: it
+ * creates an empty `/tmp/mat-debug-<pid>.log` per process and a store under
+ * `~/.cache/Microsoft/DeveloperTools/`. `ORT_DISABLE_TELEMETRY=1`, read when that first session
+ * is created, turns it off; a value the user set is kept. @internal
+ */
+export function disableOrtTelemetry(env: NodeJS.ProcessEnv = process.env): void {
+  env['ORT_DISABLE_TELEMETRY'] ??= '1';
+}
+
 async function probe(ort: Ort, providers: readonly ExecutionProvider[], options: OrtSessionOptions): Promise<void> {
   const bytes = buildChunkModel({
     columns: 2,
@@ -108,6 +118,7 @@ export async function resolveProviders(
   options: OrtSessionOptions,
   logger: WarnLogger | undefined,
 ): Promise<ResolvedProviders> {
+  disableOrtTelemetry(); // before the probe, the process's first session
   const explicit = requested !== undefined && requested.length > 0;
   const wanted: readonly ExecutionProvider[] = explicit ? requested : ['cuda', 'cpu'];
   const note = (message: string): void => (explicit ? logger?.warn(message) : logger?.info(message));

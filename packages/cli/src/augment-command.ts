@@ -7,7 +7,7 @@ import { UsageError } from './errors.js';
 import { AUGMENT_HELP } from './help.js';
 import { Progress } from './progress.js';
 import { formatAutoReport, formatReport } from './report.js';
-import { type AugmentConfig, type OutputFormat, runAugment } from './run-augment.js';
+import { type AugmentConfig, type OutputFormat, runAugment, STDOUT } from './run-augment.js';
 
 const STRATEGIES: readonly (Strategy | 'auto')[] = ['overlay', 'synergistic', 'auto'];
 const OAVG: readonly OAvgMode[] = ['modality-mean', 'density'];
@@ -82,11 +82,13 @@ export function parseAugmentArgs(argv: readonly string[]): ParsedAugment | 'help
   }
   const out = values.out!;
   const summary = values.summary;
-  if (out === '') throw new UsageError('--out needs a file name', cmd);
+  if (out === '') throw new UsageError('--out needs a file name (or - for standard output)', cmd);
+  if (summary === STDOUT) throw new UsageError('--summary needs a file name (only --out takes -, for standard output)', cmd);
   const format = choiceOption(cmd, '--format', values.format ?? 'tsv', FORMATS);
   if (format !== 'tsv' && /\.parquet$/i.test(out)) {
     throw new UsageError(`--format ${format} writes TSV, but --out ${out} ends in .parquet; name the output .tsv, or use --format tsv for Parquet`, cmd);
   }
+  if (format !== 'tsv' && out === STDOUT) throw new UsageError(`--format ${format} writes a file; --out - streams the tsv format only`, cmd);
   if (summary !== undefined && resolve(summary) === resolve(out)) throw new UsageError('--summary and --out name the same file', cmd);
   let modalities: string[] | undefined;
   if (values.modalities !== undefined) {
@@ -143,13 +145,16 @@ export async function augmentCommand(argv: readonly string[], io: CliIo, evalMod
     return EXIT.ok;
   }
   const progress = new Progress(io.stderr, parsed.quiet);
+  // `--out -`: the matrix is standard output, so the report goes to stderr.
+  const toStdout = parsed.config.out === STDOUT;
+  const report = toStdout ? io.stderr : io.stdout;
   try {
     if (parsed.mode === 'auto') {
-      const outcome = await runAutoAugment(parsed.config, progress, io.signal, evalModule);
-      io.stdout.write(formatAutoReport(outcome));
+      const outcome = await runAutoAugment({ ...parsed.config, stdout: io.stdout }, progress, io.signal, evalModule);
+      report.write(formatAutoReport(outcome));
     } else {
-      const outcome = await runAugment(parsed.config, progress, io.signal);
-      io.stdout.write(formatReport(outcome));
+      const outcome = await runAugment({ ...parsed.config, stdout: io.stdout }, progress, io.signal);
+      report.write(formatReport(outcome));
     }
     if (io.signal?.aborted === true) {
       // The signal came after the outputs were committed: nothing is left to stop.

@@ -1,9 +1,8 @@
 import { stat } from 'node:fs/promises';
-import { resolve } from 'node:path';
 import { AbortedError, isViMmrecError, type Backend, type Logger, type OAvgMode, type Strategy } from '@vi-mmrec/core';
 import { type Dataset, writeTextAtomic } from '@vi-mmrec/io';
 import { CliError } from './errors.js';
-import { importOptional } from './optional-module.js';
+import { importOptional, installHint } from './optional-module.js';
 import type { Progress } from './progress.js';
 import {
   type AugmentOutcome,
@@ -13,6 +12,7 @@ import {
   checkOutputs,
   datasetInfo,
   loadInput,
+  STDOUT,
   throwIfAborted,
 } from './run-augment.js';
 import { toolVersion } from './version.js';
@@ -109,7 +109,7 @@ export async function loadChooser(specifier: string = EVAL_MODULE): Promise<Choo
   const explicit = 'or pass --strategy, --k and --lambda explicitly';
   const mod = await importOptional(specifier);
   if (mod === undefined) {
-    throw new CliError(`--strategy auto needs ${specifier}, which is not installed or not built; install it (npm install ${specifier}) ${explicit}.`);
+    throw new CliError(`--strategy auto needs ${specifier}, which is not installed or not built; install it (${installHint(specifier)}) ${explicit}.`);
   }
   if (typeof mod.chooseSettings !== 'function') {
     throw new CliError(`--strategy auto needs chooseSettings from ${specifier}, which this version lacks; update it to match @vi-mmrec/cli ${explicit}.`);
@@ -171,7 +171,7 @@ export async function runAutoAugment(config: AutoAugmentConfig, progress: Progre
     logger,
     // Ctrl-C stops the proxy run after its current epoch (and between two proxy runs).
     ...(signal === undefined ? {} : { signal }),
-    backend: input.backend,
+    ...(input.backend === undefined ? {} : { backend: input.backend }),
     onCandidate: (i, n, s) => {
       if (signal?.aborted === true) throw new AbortedError();
       progress.update(`auto: proxy run ${i + 1}/${n} (${describeSettings(s)})`, 0, 1);
@@ -199,7 +199,7 @@ export async function runAutoAugment(config: AutoAugmentConfig, progress: Progre
   }
 
   // No augmentation: the matrix would be R+ itself; writing it would suggest otherwise.
-  if ((await stat(files.out).catch(() => undefined)) !== undefined) {
+  if (files.out !== STDOUT && (await stat(files.out).catch(() => undefined)) !== undefined) {
     progress.warn(`${config.out} exists from an earlier run and was left unchanged; this run chose no augmentation and wrote no matrix`);
   }
   const { clock } = input;
@@ -225,6 +225,6 @@ export async function runAutoAugment(config: AutoAugmentConfig, progress: Progre
     dataset: input.dataset,
     seconds,
     files: files.summary === undefined ? {} : { summary: files.summary },
-    out: resolve(config.out),
+    out: files.out,
   };
 }

@@ -17,6 +17,13 @@ function onSignal(signal: NodeJS.Signals): void {
   process.exit(signalExitCode(signal));
 }
 for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(s, onSignal);
+// `--out - | head`: the reader closed the pipe. Stop quietly, as a CLI killed by SIGPIPE would
+// (exit 141), leaving no temporary file; other stdout errors stay errors.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code !== 'EPIPE') throw e;
+  removeTemporaryFiles();
+  process.exit(141);
+});
 
 process.exitCode = await main(process.argv.slice(2), {
   stdout: process.stdout,

@@ -1,5 +1,5 @@
 import { EXIT, type CliIo } from './cli-io.js';
-import { importOptional } from './optional-module.js';
+import { importOptional, installHint } from './optional-module.js';
 
 /** The module that implements `vi-mmrec eval`; resolved at run time (an optional package). */
 const EVAL_MODULE = '@vi-mmrec/eval';
@@ -17,7 +17,7 @@ type EvalCommand = (
 export async function runEval(argv: readonly string[], io: CliIo, specifier: string = EVAL_MODULE): Promise<number> {
   const mod = await importOptional(specifier);
   if (mod === undefined) {
-    io.stderr.write(`vi-mmrec: eval is unavailable: ${specifier} is not installed or not built; install it (npm install ${specifier}).\n`);
+    io.stderr.write(`vi-mmrec: eval is unavailable: ${specifier} is not installed or not built; install it (${installHint(specifier)}).\n`);
     return EXIT.failure;
   }
   if (typeof mod.evalCommand !== 'function') {

@@ -40,6 +40,7 @@ Required (--k and --lambda not with --strategy auto):
   --k <int>           neighbours per item (≥ 1), e.g. 10
   --lambda <number>   strength λ ≥ 0 of virtual interactions, e.g. 0.1
   -o, --out <file>    enriched matrix to write (atomically): TSV, or Parquet when <file> ends in .parquet
+                      - writes the TSV to standard output (the report then goes to stderr)
 
 Options:
   --o-avg <mode>      modality-mean (default) or density: what group overlaps are divided by

@@ -5,12 +5,14 @@ import {
   checkOutputFile,
   createOutputTransaction,
   readDataset,
+  streamEnrichedMatrix,
   writeEnrichedMatrix,
   writeSummary,
   type Dataset,
 } from '@vi-mmrec/io';
 import { exportForMmrec } from '@vi-mmrec/integration-mmrec';
 import { checkBackendChoice, selectBackend } from './backends.js';
+import type { OutputStream } from './cli-io.js';
 import { CliError, UsageError } from './errors.js';
 import { internalPause } from './internal-pause.js';
 import type { Progress } from './progress.js';
@@ -23,8 +25,10 @@ export interface InputConfig {
   readonly backend: string;
   /** `--exact`: exact search at any catalogue size (no approximate backend). */
   readonly exact?: boolean;
-  /** Enriched matrix path. */
+  /** Enriched matrix path (TSV or Parquet), or {@link STDOUT} for a TSV on {@link InputConfig.stdout}. */
   readonly out: string;
+  /** Where `--out -` streams the TSV (the command's standard output). */
+  readonly stdout?: OutputStream;
   /**
    * `--format`: `tsv` (default; `userID itemID weight`, or Parquet for a `.parquet` name),
    * `sidecar` (`userID itemID weight real`) or `labelled` (a copy of the `.inter` with a
@@ -40,6 +44,9 @@ export interface InputConfig {
 
 /** The values of `--format`. */
 export type OutputFormat = 'tsv' | 'sidecar' | 'labelled';
+
+/** `--out -`: the enriched matrix goes to standard output as TSV (no file, no transaction). */
+export const STDOUT = '-';
 
 /** Everything `vi-mmrec augment` needs, validated. */
 export interface AugmentConfig extends InputConfig {
@@ -73,9 +80,17 @@ export interface AugmentOutcome {
  * the dataset is read first (its size chooses the backend), then the backend resolved.
  */
 export interface LoadedInput {
-  readonly backend: Backend;
+  /** Undefined when no dense modality is read: neighbour lists need no backend. */
+  readonly backend: Backend | undefined;
   readonly dataset: Dataset;
   readonly clock: { readonly start: number; readonly read: number; readonly backend: number };
+}
+
+/** Writes one chunk to a stream, waiting for `'drain'` when the stream asks to (a pipe that is full). */
+async function writeChunk(stream: OutputStream, chunk: string | Uint8Array): Promise<void> {
+  const flowing = stream.write(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
+  const once = (stream as { once?: (event: string, listener: () => void) => unknown }).once;
+  if (flowing === false && typeof once === 'function') await new Promise<void>((r) => once.call(stream, 'drain', r));
 }
 
 export function throwIfAborted(signal: AbortSignal | undefined): void {
@@ -97,11 +112,13 @@ async function checkOutput(option: string, file: string, datasetDir: string): Pr
  * non-regular files; returns their absolute paths.
  */
 export async function checkOutputs(config: InputConfig): Promise<{ readonly out: string; readonly summary?: string }> {
-  const out = resolve(config.out);
+  const toStdout = config.out === STDOUT;
+  const out = toStdout ? STDOUT : resolve(config.out);
   const summary = config.summary === undefined ? undefined : resolve(config.summary);
-  await checkOutput('--out', out, config.datasetDir);
+  if (!toStdout) await checkOutput('--out', out, config.datasetDir);
   if (summary !== undefined) {
     await checkOutput('--summary', summary, config.datasetDir);
+    if (toStdout) return { out, summary };
     // The same file through a symbolic-linked folder or a hard link: one would overwrite the other.
     const [a, b] = await Promise.all([out, summary].map(async (f) => join(await realpath(dirname(f)), basename(f))));
     const [sa, sb] = await Promise.all([a!, b!].map(async (f) => stat(f).catch(() => undefined)));
@@ -112,12 +129,21 @@ export async function checkOutputs(config: InputConfig): Promise<{ readonly out:
   return summary === undefined ? { out } : { out, summary };
 }
 
+/** A missing dataset folder fails at once, before any backend is looked for. */
+async function checkDatasetFolder(dir: string): Promise<void> {
+  const s = await stat(dir).catch(() => undefined);
+  if (s === undefined) throw new CliError(`${dir}: no such folder; check the path (the dataset folder holds one .inter file and the modality files).`);
+  if (!s.isDirectory()) throw new CliError(`${dir} is not a folder; give the dataset folder (one .inter file and the modality files).`);
+}
+
 /**
- * Reads the dataset folder (with progress), then resolves the backend: `auto` chooses by the
- * number of items (exact search at or below core's crossover, approximate above, unless
- * `--exact`).
+ * Checks the dataset folder exists and `--backend` names something installed, reads the
+ * dataset (with progress), then resolves the backend when a dense modality needs a neighbour
+ * search (neighbour lists alone need none): `auto` chooses by the number of items (exact
+ * search at or below core's crossover, approximate above, unless `--exact`).
  */
 export async function loadInput(config: InputConfig, progress: Progress, signal: AbortSignal | undefined, start: number): Promise<LoadedInput> {
+  await checkDatasetFolder(config.datasetDir);
   await checkBackendChoice(config.backend, progress);
   const dataset = await readDataset(config.datasetDir, {
     ...(config.modalities === undefined ? {} : { modalities: config.modalities }),
@@ -126,7 +152,8 @@ export async function loadInput(config: InputConfig, progress: Progress, signal:
   progress.finish();
   const tRead = performance.now();
   throwIfAborted(signal);
-  const backend = await selectBackend(config.backend, progress, signal, { numItems: dataset.numItems, exact: config.exact === true });
+  const dense = dataset.modalities.some((m) => m.kind === 'dense');
+  const backend = dense ? await selectBackend(config.backend, progress, signal, { numItems: dataset.numItems, exact: config.exact === true }) : undefined;
   const tBackend = performance.now();
   return { backend, dataset, clock: { start, read: tRead, backend: tBackend } };
 }
@@ -167,7 +194,7 @@ export async function augmentAndWrite(
   auto?: AutoExtras,
 ): Promise<AugmentOutcome> {
   const { backend, dataset, clock } = input;
-  const out = resolve(config.out);
+  const out = config.out === STDOUT ? STDOUT : resolve(config.out);
   const summaryFile = config.summary === undefined ? undefined : resolve(config.summary);
   const result = await augment(
     { numUsers: dataset.numUsers, numItems: dataset.numItems, train: dataset.train, modalities: dataset.modalities },
@@ -176,7 +203,7 @@ export async function augmentAndWrite(
       k: config.k,
       lambda: config.lambda,
       oAvg: config.oAvg,
-      backend,
+      ...(backend === undefined ? {} : { backend }),
       logger: progress,
       ...(signal === undefined ? {} : { signal }),
       onProgress: (e) => progress.update(e.label, e.done, e.total),
@@ -189,11 +216,17 @@ export async function augmentAndWrite(
   const tx = createOutputTransaction(signal === undefined ? {} : { signal });
   try {
     await internalPause('after-augment', signal);
-    const onProgress = (done: number, total: number): void => progress.update(`writing ${config.out}`, done, total);
+    const onProgress = (done: number, total: number): void => progress.update(`writing ${out === STDOUT ? 'to stdout' : config.out}`, done, total);
     const format = config.format ?? 'tsv';
-    if (format === 'tsv') await writeEnrichedMatrix(out, result.matrix, { transaction: tx, onProgress });
-    // MMRec's formats: the one implementation of @vi-mmrec/integration-mmrec, staged in this transaction.
-    else await exportForMmrec(config.datasetDir, result, { format, path: out, transaction: tx, onProgress });
+    if (out === STDOUT) {
+      const stdout = config.stdout ?? process.stdout;
+      await streamEnrichedMatrix(async (chunk) => writeChunk(stdout, chunk), result.matrix, onProgress);
+    } else if (format === 'tsv') {
+      await writeEnrichedMatrix(out, result.matrix, { transaction: tx, onProgress });
+    } else {
+      // MMRec's formats: the one implementation of @vi-mmrec/integration-mmrec, staged in this transaction.
+      await exportForMmrec(config.datasetDir, result, { format, path: out, transaction: tx, onProgress });
+    }
     progress.finish();
     await internalPause('staged-matrix', signal);
     const tWrite = performance.now();
@@ -212,7 +245,7 @@ export async function augmentAndWrite(
         {
           ...(auto === undefined ? {} : { augmented: true }),
           dataset: datasetInfo(dataset, config.datasetDir),
-          output: { matrix: out },
+          output: { matrix: out === STDOUT ? 'stdout' : out },
           run: { tool: '@vi-mmrec/cli', version: toolVersion(), seconds },
           ...auto?.summary,
         },
@@ -225,9 +258,9 @@ export async function augmentAndWrite(
     return {
       dataset,
       result,
-      backend: backend.name,
+      backend: result.summary.options.backend,
       seconds,
-      files: { matrix: out, ...(summaryFile === undefined ? {} : { summary: summaryFile }) },
+      files: { matrix: out === STDOUT ? 'standard output (TSV)' : out, ...(summaryFile === undefined ? {} : { summary: summaryFile }) },
     };
   } finally {
     // Removes the temporary files unless the commit happened.

@@ -120,7 +120,7 @@ describe('augment --strategy auto without @vi-mmrec/eval', () => {
       const code = await runAugmentCommand(['no/such/dataset', '--strategy', 'auto', '--out', join(out.dir, 'o.tsv'), '--summary', join(out.dir, 's.json')], io, '@vi-mmrec/no-such-package');
       expect(code).toBe(1);
       expect(io.err()).toBe(
-        'vi-mmrec: --strategy auto needs @vi-mmrec/no-such-package, which is not installed or not built; install it (npm install @vi-mmrec/no-such-package) or pass --strategy, --k and --lambda explicitly.\n',
+        'vi-mmrec: --strategy auto needs @vi-mmrec/no-such-package, which is not installed or not built; install it (npm install @vi-mmrec/no-such-package; before its first release on the npm registry, \'npm run pack -- no-such-package\' in a clone of vi-mmrec, see docs/guide/installing.md) or pass --strategy, --k and --lambda explicitly.\n',
       );
       expect(io.out()).toBe('');
       expect(out.files()).toEqual([]);

@@ -33,7 +33,7 @@ describe('vi-mmrec eval', () => {
     const io = memoryIo();
     expect(await runEval(['--help'], io, '@vi-mmrec/no-such-package')).toBe(1);
     expect(lines(io.err())).toEqual([
-      'vi-mmrec: eval is unavailable: @vi-mmrec/no-such-package is not installed or not built; install it (npm install @vi-mmrec/no-such-package).',
+      'vi-mmrec: eval is unavailable: @vi-mmrec/no-such-package is not installed or not built; install it (npm install @vi-mmrec/no-such-package; before its first release on the npm registry, \'npm run pack -- no-such-package\' in a clone of vi-mmrec, see docs/guide/installing.md).',
     ]);
   });
 });

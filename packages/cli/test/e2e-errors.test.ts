@@ -104,7 +104,8 @@ describe('vi-mmrec augment on bad input (subprocess)', () => {
     [['augment', '--strategy', 'overlay'], /^vi-mmrec: missing <datasetDir>/],
     [['augment', 'x', '--strategy', 'overlay', '--k', 'ten', '--lambda', '0.1', '--out', 'o.tsv'], /^vi-mmrec: --k must be an integer ≥ 1, got 'ten'; run 'vi-mmrec augment --help' for usage$/],
     [['augment', 'x', '--strategy', 'overlay', '--k', '3', '--lambda', '0.1', '--out', 'o.tsv', '--bogus'], /^vi-mmrec: unknown option '--bogus' for 'augment'; run 'vi-mmrec augment --help' for usage$/],
-    [['augment', 'x', '--strategy', 'overlay', '--k', '3', '--lambda', '0.1', '--out', 'o.tsv', '--backend', 'warp-drive'], /^vi-mmrec: unknown backend 'warp-drive'/],
+    // The dataset folder is checked first (it exists here, and is read only after --backend).
+    [['augment', tmp.dir, '--strategy', 'overlay', '--k', '3', '--lambda', '0.1', '--out', 'o.tsv', '--backend', 'warp-drive'], /^vi-mmrec: unknown backend 'warp-drive'/],
     [['transmogrify'], /^vi-mmrec: unknown command 'transmogrify'; run 'vi-mmrec --help' for usage$/],
   ])('usage error %j → exit 2, one line', (args, pattern) => {
     const out = tempDir('vi-mmrec-out-');
@@ -122,7 +123,7 @@ describe('vi-mmrec augment on bad input (subprocess)', () => {
   it('a missing dataset folder and a missing output folder → exit 1, one line naming the path', () => {
     const r1 = runCli(['augment', join(tmp.dir, 'nowhere'), '--strategy', 'overlay', '--k', '2', '--lambda', '0.1', '--out', join(tmp.dir, 'o.tsv'), '-q']);
     expect(r1.code).toBe(1);
-    expect(r1.stderr).toMatch(/^vi-mmrec: .*nowhere: cannot read \(no such file or directory, ENOENT\); check the path\.\n$/);
+    expect(r1.stderr).toMatch(/^vi-mmrec: .*nowhere: no such folder; check the path \(the dataset folder holds one \.inter file and the modality files\)\.\n$/);
     const data = folder({ 'd.inter': INTER, 'image_feat.npy': FEAT });
     const r2 = runCli(['augment', data, '--strategy', 'overlay', '--k', '2', '--lambda', '0.1', '--out', join(tmp.dir, 'no', 'o.tsv'), '-q']);
     expect(r2.code).toBe(1);

@@ -99,13 +99,17 @@ describe('vi-mmrec augment --format', () => {
     expect(readdirSync(tmp.dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
   });
 
-  it('refuses a .parquet --out with sidecar/labelled and an unknown format, in one line, before any work', () => {
+  it('refuses a .parquet --out or --out - with sidecar/labelled, and an unknown format, in one line, before any work', () => {
     const a = runCli(['augment', data, ...OPTS, '--format', 'sidecar', '--out', join(tmp.dir, 'x.parquet')]);
     expect(a.code).toBe(2);
     expect(a.stderr).toMatch(/^vi-mmrec: --format sidecar writes TSV, but --out .*x\.parquet ends in \.parquet;.*\n$/);
     const b = runCli(['augment', data, ...OPTS, '--format', 'csv', '--out', join(tmp.dir, 'x.tsv')]);
     expect(b.code).toBe(2);
     expect(b.stderr).toMatch(/--format must be tsv, sidecar or labelled, got 'csv'/);
+    const c = runCli(['augment', data, ...OPTS, '--format', 'labelled', '--out', '-']);
+    expect(c.code).toBe(2);
+    expect(c.stdout).toBe('');
+    expect(c.stderr).toMatch(/^vi-mmrec: --format labelled writes a file; --out - streams the tsv format only.*\n$/);
     expect(existsSync(join(tmp.dir, 'x.parquet')) || existsSync(join(tmp.dir, 'x.tsv'))).toBe(false);
   });
 });

@@ -13,7 +13,7 @@ export type { LabelledInteractions } from './inter.js';
 export { readNpy } from './npy.js';
 export type { NpyArray } from './npy.js';
 export { readNeighbourList } from './knn.js';
-export { writeEnrichedMatrix, writeSummary, writeTextAtomic, formatWeight } from './write.js';
+export { writeEnrichedMatrix, streamEnrichedMatrix, writeSummary, writeTextAtomic, formatWeight } from './write.js';
 export type { WriteMatrixOptions, WriteTextOptions } from './write.js';
 export { checkOutputFile } from './output-check.js';
 export type { CheckOutputOptions } from './output-check.js';

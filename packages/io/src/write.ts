@@ -1,7 +1,7 @@
 import { InvalidDataError, type AugmentSummary, type EnrichedMatrix } from '@vi-mmrec/core';
 import { ChunkedWriter, atomicWrite } from './fs-utils.js';
 import { isParquet, writeEnrichedMatrixParquet } from './parquet.js';
-import type { OutputTransaction } from './transaction.js';
+import type { OutputTransaction, WriteChunk } from './transaction.js';
 
 /**
  * Formats a number with 9 significant digits, trailing zeros trimmed (`1`, `0.1`,
@@ -60,30 +60,38 @@ export interface WriteTextOptions {
  */
 export async function writeEnrichedMatrix(file: string, matrix: EnrichedMatrix, options: WriteMatrixOptions = {}): Promise<void> {
   if (isParquet(file)) return writeEnrichedMatrixParquet(file, matrix, checkEntry, options.onProgress, options.transaction);
+  await atomicWrite(file, async (write) => streamEnrichedMatrix(write, matrix, options.onProgress), options.transaction);
+}
+
+/**
+ * Streams the enriched matrix R̄ as {@link writeEnrichedMatrix}'s TSV (same header, rows, order
+ * and weight format) through `write`, in chunks of about 1 MiB, awaiting each: e.g. to standard
+ * output. Not atomic: a failure leaves what was written. Rejects with `InvalidDataError` on an
+ * unsorted row or a non-finite weight, and with whatever `write` rejects with.
+ */
+export async function streamEnrichedMatrix(write: WriteChunk, matrix: EnrichedMatrix, onProgress?: (doneRows: number, totalRows: number) => void): Promise<void> {
   const { numUsers, rowPtr, items, weights } = matrix;
   const total = rowPtr[numUsers] ?? 0;
-  await atomicWrite(file, async (write) => {
-    const out = new ChunkedWriter(write);
-    out.append('userID\titemID\tweight\n');
-    for (let u = 0; u < numUsers; u++) {
-      const end = rowPtr[u + 1]!;
-      let prev = -1;
-      const prefix = `${u}\t`;
-      for (let p = rowPtr[u]!; p < end; p++) {
-        const item = items[p]!;
-        const w = weights[p]!;
-        checkEntry(u, item, prev, w);
-        prev = item;
-        out.append(`${prefix}${item}\t${formatWeight(w)}\n`);
-      }
-      if (out.full) {
-        await out.flush();
-        options.onProgress?.(end, total);
-      }
+  const out = new ChunkedWriter(write);
+  out.append('userID\titemID\tweight\n');
+  for (let u = 0; u < numUsers; u++) {
+    const end = rowPtr[u + 1]!;
+    let prev = -1;
+    const prefix = `${u}\t`;
+    for (let p = rowPtr[u]!; p < end; p++) {
+      const item = items[p]!;
+      const w = weights[p]!;
+      checkEntry(u, item, prev, w);
+      prev = item;
+      out.append(`${prefix}${item}\t${formatWeight(w)}\n`);
     }
-    await out.flush();
-    options.onProgress?.(total, total);
-  }, options.transaction);
+    if (out.full) {
+      await out.flush();
+      onProgress?.(end, total);
+    }
+  }
+  await out.flush();
+  onProgress?.(total, total);
 }
 
 /**
