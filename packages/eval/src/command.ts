@@ -18,7 +18,7 @@ import {
   summarise,
 } from './experiment.js';
 import type { ModelName } from './models/types.js';
-import { renderReport } from './report.js';
+import { type EvalMeta, renderReport, runMeta } from './report.js';
 import type { RunResult } from './train.js';
 
 /** Streams and terminal facts `evalCommand` writes to. */
@@ -82,6 +82,8 @@ export interface EvalJson {
     readonly pairsPerEpoch: number;
   }>;
   readonly activityGroups: ReadonlyArray<{ readonly label: string; readonly users: number; readonly baseline: number; readonly augmented: number }>;
+  /** How the result was made: versions, date, command line, backend (absent in older files). */
+  readonly meta?: EvalMeta;
 }
 
 class UsageError extends Error {}
@@ -345,6 +347,7 @@ export async function evalCommand(argv: string[], io: EvalIo): Promise<number> {
       variants: variantOut,
       runs,
       activityGroups: groups,
+      meta: runMeta(argv, { backend: backend.name }),
     };
     if (!args.quiet) {
       say(`dataset ${dataset.name} (${dataset.numUsers} users, ${dataset.numItems} items), model ${args.model}, ${args.seeds} seed(s), test metrics at the best validation epoch`);
