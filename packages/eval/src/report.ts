@@ -170,19 +170,18 @@ function lineChart(id: string, caption: string, xLabel: string, points: Readonly
   const right = 40;
   const top = 28;
   const bottom = 44;
-  const xs = points.map((p) => p.x);
   const ys = points.map((p) => p.y).concat(baseline === undefined ? [] : [baseline]);
-  const [x0, x1] = [Math.min(...xs), Math.max(...xs)];
   let [y0, y1] = [Math.min(...ys), Math.max(...ys)];
   const pad = (y1 - y0 || Math.abs(y1) || 1) * 0.1;
   [y0, y1] = [y0 - pad, y1 + pad];
-  const px = (x: number): number => left + ((x - x0) / (x1 - x0 || 1)) * (w - left - right);
+  // Grid values as evenly spaced categories: close values (λ 0.01, 0.05) keep their labels apart.
+  const px = (i: number): number => left + (points.length === 1 ? 0.5 : i / (points.length - 1)) * (w - left - right);
   const py = (y: number): number => top + (1 - (y - y0) / (y1 - y0)) * (h - top - bottom);
-  const path = points.map((p, i) => `${i === 0 ? 'M' : 'L'}${px(p.x).toFixed(1)},${py(p.y).toFixed(1)}`).join(' ');
+  const path = points.map((p, i) => `${i === 0 ? 'M' : 'L'}${px(i).toFixed(1)},${py(p.y).toFixed(1)}`).join(' ');
   const dots = points
     .map(
-      (p) =>
-        `<circle cx="${px(p.x).toFixed(1)}" cy="${py(p.y).toFixed(1)}" r="3" fill="#1c7ed6"/><text class="tick" x="${px(p.x).toFixed(1)}" y="${h - bottom + 16}" font-size="11" text-anchor="middle">${p.x}</text><text class="value" x="${px(p.x).toFixed(1)}" y="${(py(p.y) - 8).toFixed(1)}" font-size="10" text-anchor="middle">${num(p.y)}</text>`,
+      (p, i) =>
+        `<circle cx="${px(i).toFixed(1)}" cy="${py(p.y).toFixed(1)}" r="3" fill="#1c7ed6"/><text class="tick" x="${px(i).toFixed(1)}" y="${h - bottom + 16}" font-size="11" text-anchor="middle">${p.x}</text><text class="value" x="${px(i).toFixed(1)}" y="${(py(p.y) - 8).toFixed(1)}" font-size="10" text-anchor="middle">${num(p.y)}</text>`,
     )
     .join('');
   const base = baseline === undefined ? '' : `<line x1="${left}" x2="${w - right}" y1="${py(baseline).toFixed(1)}" y2="${py(baseline).toFixed(1)}" stroke="#868e96" stroke-dasharray="4 3"/>`;

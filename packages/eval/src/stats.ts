@@ -44,19 +44,24 @@ function betaFraction(x: number, a: number, b: number): number {
   return h;
 }
 
-/** The regularised incomplete beta function I_x(a, b), a, b > 0, 0 ≤ x ≤ 1. */
-export function incompleteBeta(x: number, a: number, b: number): number {
+/**
+ * The regularised incomplete beta function I_x(a, b), a, b > 0, 0 ≤ x ≤ 1; `y` = 1 − x when
+ * the caller knows it more precisely than 1 − x rounds to.
+ */
+export function incompleteBeta(x: number, a: number, b: number, y: number = 1 - x): number {
   if (x <= 0) return 0;
-  if (x >= 1) return 1;
-  const front = Math.exp(lnGamma(a + b) - lnGamma(a) - lnGamma(b) + a * Math.log(x) + b * Math.log1p(-x));
-  return x < (a + 1) / (a + b + 2) ? (front * betaFraction(x, a, b)) / a : 1 - (front * betaFraction(1 - x, b, a)) / b;
+  if (y <= 0) return 1;
+  const front = Math.exp(lnGamma(a + b) - lnGamma(a) - lnGamma(b) + a * Math.log(x) + b * Math.log(y));
+  return x < (a + 1) / (a + b + 2) ? (front * betaFraction(x, a, b)) / a : 1 - (front * betaFraction(y, b, a)) / b;
 }
 
 /** Two-sided tail P(|T| ≥ |t|) of Student's t distribution with `df` degrees of freedom. */
 export function studentTwoSidedP(t: number, df: number): number {
   if (Number.isNaN(t)) return NaN;
   if (!Number.isFinite(t)) return 0;
-  return incompleteBeta(df / (df + t * t), df / 2, 0.5);
+  // x = df / (df + t²) and 1 − x = t² / (df + t²), each computed directly (no cancellation).
+  const t2 = t * t;
+  return incompleteBeta(df / (df + t2), df / 2, 0.5, t2 / (df + t2));
 }
 
 /** The quantile q with P(T ≤ q) = `prob` (0.5 < prob < 1) of Student's t with `df` degrees of freedom. */
