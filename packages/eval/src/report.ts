@@ -375,10 +375,10 @@ function resultSection(r: EvalJson, index: number, source: string | undefined): 
   }
   let chart = 0;
   for (const [key, pts] of byK) {
-    if (pts.length > 1) out.push(lineChart(`k-${index + 1}-${++chart}`, `${esc(name)}: test Recall@20 against k, variant ${esc(key)} (mean over seeds).`, 'k', [...pts].sort((a, b) => a.x - b.x), base));
+    if (pts.length > 1) out.push(lineChart(`k-${index + 1}-${++chart}`, `${esc(name)}: test Recall@20 vs k, variant ${esc(key)} (mean over seeds).`, 'k', [...pts].sort((a, b) => a.x - b.x), base));
   }
   for (const [key, pts] of byL) {
-    if (pts.length > 1) out.push(lineChart(`lambda-${index + 1}-${++chart}`, `${esc(name)}: test Recall@20 against λ, variant ${esc(key)} (mean over seeds).`, 'λ', [...pts].sort((a, b) => a.x - b.x), base));
+    if (pts.length > 1) out.push(lineChart(`lambda-${index + 1}-${++chart}`, `${esc(name)}: test Recall@20 vs λ, variant ${esc(key)} (mean over seeds).`, 'λ', [...pts].sort((a, b) => a.x - b.x), base));
   }
 
   // Gain by user activity, for the variant the JSON's activity groups were computed on.
