@@ -200,12 +200,13 @@ export type RunStatus = 'converged' | 'not converged' | 'stopped at cap';
 
 /**
  * `not converged` when the best validation epoch is the epoch cap (still improving when
- * stopped), `stopped at cap` when it ran to the cap without exhausting its patience, else
+ * stopped); `stopped at cap` when it ran to the cap before `patience` epochs without
+ * improvement (when `patience` is given; otherwise whenever it ran to the cap); else
  * `converged` (early stopping ended it).
  */
-export function runStatus(run: Pick<Run, 'bestEpoch' | 'epochs'>, maxEpochs: number): RunStatus {
+export function runStatus(run: Pick<Run, 'bestEpoch' | 'epochs'>, maxEpochs: number, patience?: number): RunStatus {
   if (run.bestEpoch >= maxEpochs) return 'not converged';
-  if (run.epochs >= maxEpochs) return 'stopped at cap';
+  if (run.epochs >= maxEpochs && (patience === undefined || run.epochs - run.bestEpoch < patience)) return 'stopped at cap';
   return 'converged';
 }
 
@@ -319,7 +320,7 @@ function choiceBlock(r: EvalJson, unconverged: readonly Run[]): string {
 
 function resultSection(r: EvalJson, index: number, source: string | undefined): string {
   const name = `${r.settings.dataset} · ${modelName(r.settings.model)}`;
-  const statuses = r.runs.map((x) => ({ run: x, status: runStatus(x, r.settings.maxEpochs) }));
+  const statuses = r.runs.map((x) => ({ run: x, status: runStatus(x, r.settings.maxEpochs, r.settings.patience) }));
   const unconverged = statuses.filter((x) => x.status === 'not converged').map((x) => x.run);
   const atCap = statuses.filter((x) => x.status === 'stopped at cap').map((x) => x.run);
   const out: string[] = [`<section id="result-${index + 1}"><h2>${esc(name)}</h2>`, settingsList(r, source)];

@@ -91,6 +91,9 @@ describe('runStatus', () => {
     expect(runStatus({ bestEpoch: 100, epochs: 100 }, 100)).toBe('not converged');
     expect(runStatus({ bestEpoch: 1, epochs: 1 }, 1)).toBe('not converged');
     expect(runStatus({ bestEpoch: 90, epochs: 100 }, 100)).toBe('stopped at cap');
+    expect(runStatus({ bestEpoch: 90, epochs: 100 }, 100, 20)).toBe('stopped at cap');
+    // Early stopping that fires exactly at the cap is convergence.
+    expect(runStatus({ bestEpoch: 80, epochs: 100 }, 100, 20)).toBe('converged');
   });
 });
 
