@@ -64,16 +64,16 @@ const FONT = `'Liberation Sans', Arial, Helvetica, 'DejaVu Sans', sans-serif`;
 const NARROW = new Set([...`iljtfI.,:;'|!()[] `]);
 const WIDE = new Set([...'mwMW@%']);
 
-/** Estimated width in px of `s` at `size` px: generous (sans-serif metrics, +15 %). */
+/** Estimated width in px of `s` at `size` px: generous (sans-serif metrics, +8 %). */
 export function textWidth(s: string, size: number): number {
   let em = 0;
   for (const ch of s) {
-    if (NARROW.has(ch)) em += 0.3;
-    else if (WIDE.has(ch)) em += 0.9;
-    else if (/[A-Z]/.test(ch)) em += 0.7;
-    else em += 0.6;
+    if (NARROW.has(ch)) em += 0.28;
+    else if (WIDE.has(ch)) em += 0.86;
+    else if (/[A-Z]/.test(ch)) em += 0.68;
+    else em += 0.56;
   }
-  return Math.ceil(em * size * 1.15);
+  return Math.ceil(em * size * 1.08);
 }
 
 /** Splits `s` at spaces into lines of at most `maxWidth` px (a longer word gets its own line). */
@@ -111,7 +111,7 @@ const LINE = 15;
 
 function gainBars(id: string, caption: string, rows: readonly Bar[]): string {
   if (rows.length === 0) return '';
-  const maxLabel = 320;
+  const maxLabel = 380;
   const labels = rows.map((r) => wrapText(r.label, FS, maxLabel));
   const labelW = Math.min(maxLabel, Math.max(...labels.flat().map((l) => textWidth(l, FS)))) + 10;
   const valueText = (r: Bar): string => `${pct(r.value)}${r.note === undefined ? '' : ` (${r.note})`}${r.warn === true ? ' ⚠' : ''}`;
@@ -341,9 +341,12 @@ function resultSection(r: EvalJson, index: number, source: string | undefined): 
   const comparisons = r.variants.filter((v) => v.settings !== null).flatMap((v) => metrics.map((m) => compare(r, v.label, m)).filter((c): c is Comparison => c !== undefined));
   if (comparisons.length > 0) {
     const rows = comparisons
-      .map((c) => {
+      .map((c, i) => {
         const warn = bad.has(c.variant) || bad.has('baseline');
-        return `<tr${warn ? ' class="bad"' : ''}><td>${esc(c.variant)}</td><td>${esc(c.metric)}</td><td class="num">${stat(c.base, c.n)}</td><td class="num">${stat(c.aug, c.n)}</td><td class="num">${pct(c.gain)}${warn ? ' ⚠ not converged' : ''}</td><td class="num">${testCell(c)}</td><td class="num">${c.test === null ? '–' : `${num(c.test.ci95[0])} … ${num(c.test.ci95[1])}`}</td></tr>`;
+        // One variant cell spans its metrics' rows.
+        const first = i === 0 || comparisons[i - 1]!.variant !== c.variant;
+        const span = comparisons.filter((x) => x.variant === c.variant).length;
+        return `<tr${warn ? ' class="bad"' : ''}>${first ? `<td rowspan="${span}">${esc(c.variant)}</td>` : ''}<td>${esc(c.metric)}</td><td class="num">${stat(c.base, c.n)}</td><td class="num">${stat(c.aug, c.n)}</td><td class="num">${pct(c.gain)}${warn ? ' ⚠ not converged' : ''}</td><td class="num">${testCell(c)}</td><td class="num">${c.test === null ? '–' : `${num(c.test.ci95[0])} … ${num(c.test.ci95[1])}`}</td></tr>`;
       })
       .join('');
     out.push(

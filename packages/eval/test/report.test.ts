@@ -23,7 +23,7 @@ describe('renderReport', () => {
       const a = r.runs.filter((x) => x.variant === v.label).map((x) => x.test['recall@20']!);
       const b = r.runs.filter((x) => x.variant === 'baseline').map((x) => x.test['recall@20']!);
       const t = pairedTTest(a, b)!;
-      expect(html).toContain(`${v.label} recall@20`);
+      expect(html).toContain(`${v.label} ndcg@10`);
       expect(html).toContain(`t = ${t.t.toFixed(2)}, df = 4, p = `);
     }
     // A large gain with small noise is significant; the table marks it.
