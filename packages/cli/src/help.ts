@@ -10,12 +10,14 @@ Usage:
   vi-mmrec augment <datasetDir> --strategy auto --out <file.tsv> [options]   (needs @vi-mmrec/eval)
   vi-mmrec demo [--out-dir <dir>] [--quiet]
   vi-mmrec eval <datasetDir> [--model m] [--quick] [--dry-run] [options]   (needs @vi-mmrec/eval)
+  vi-mmrec report a.json ... --out report.html   merge saved eval results into one HTML report
   vi-mmrec backends            list installed compute backends
 
 Commands:
   augment    compute the enriched matrix R̄ = R+ + λ Σ_g w^g R^g of a dataset folder (MMRec layout)
   demo       generate a small synthetic dataset and augment it (a few seconds)
   eval       evaluate recommenders with and without virtual interactions
+  report     merge 'eval --json' results into one HTML report (needs @vi-mmrec/eval)
   backends   show the backends found and the one --backend auto picks
 
 Options:

@@ -3,7 +3,7 @@ import { backendsCommand } from './backends-command.js';
 import { EXIT, type CliIo } from './cli-io.js';
 import { demoCommand } from './demo-command.js';
 import { UsageError, reportError } from './errors.js';
-import { runEval } from './eval-command.js';
+import { runEval, runReport } from './eval-command.js';
 import { MAIN_HELP } from './help.js';
 import { toolVersion } from './version.js';
 
@@ -34,6 +34,8 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
         return await demoCommand(rest, io);
       case 'eval':
         return await runEval(rest, io);
+      case 'report':
+        return await runReport(rest, io);
       case 'backends':
         return await backendsCommand(rest, io);
       default:

@@ -38,6 +38,29 @@ describe('vi-mmrec eval', () => {
   });
 });
 
+describe('vi-mmrec report', () => {
+  it('hands argv and io to @vi-mmrec/eval reportCommand and returns its exit code', async () => {
+    const reportCommand = vi.fn(async () => 2);
+    vi.doMock('@vi-mmrec/eval', () => ({ reportCommand }));
+    const { main } = await import('../src/index.js');
+    const io = memoryIo();
+    expect(await main(['report', 'a.json', '--out', 'r.html'], io)).toBe(2);
+    expect(reportCommand).toHaveBeenCalledWith(['a.json', '--out', 'r.html'], { stdout: io.stdout, stderr: io.stderr });
+  });
+
+  it('says report is unavailable when the package is missing or too old', async () => {
+    const { runReport } = await import('../src/eval-command.js');
+    const io = memoryIo();
+    expect(await runReport(['a.json'], io, '@vi-mmrec/no-such-package')).toBe(1);
+    expect(lines(io.err())).toEqual(['vi-mmrec: report is unavailable: @vi-mmrec/no-such-package is not installed or not built; install it (npm install @vi-mmrec/no-such-package).']);
+    vi.doMock('@vi-mmrec/eval', () => ({ reportCommand: undefined }));
+    const { main } = await import('../src/index.js');
+    const io2 = memoryIo();
+    expect(await main(['report', 'a.json'], io2)).toBe(1);
+    expect(lines(io2.err())).toEqual(['vi-mmrec: report is unavailable: this version of @vi-mmrec/eval has no reportCommand; update it to match @vi-mmrec/cli.']);
+  });
+});
+
 describe('all-or-nothing outputs', () => {
   it('removes the written matrix when writing the summary fails', async () => {
     vi.doMock('@vi-mmrec/io', async (importOriginal) => ({

@@ -19,7 +19,7 @@ import {
 import type { ModelName } from './models/types.js';
 import { EVAL_HELP, type EvalArgs, UsageError, parseEvalArgs, resultOptions } from './options.js';
 import { Eta, type PlannedRun, boundSeconds, formatDuration, measureModel } from './plan.js';
-import { renderReport } from './report.js';
+import { type EvalMeta, renderReport, runMeta } from './report.js';
 import type { RunResult } from './train.js';
 
 /** Streams and terminal facts `evalCommand` writes to. */
@@ -80,6 +80,8 @@ export interface EvalJson {
     readonly pairsPerEpoch: number;
   }>;
   readonly activityGroups: ReadonlyArray<{ readonly label: string; readonly users: number; readonly baseline: number; readonly augmented: number }>;
+  /** How the result was made: versions, date, command line, backend (absent in older files). */
+  readonly meta?: EvalMeta;
 }
 
 const label = (s: AugmentSettings | null): string => (s === null ? 'no augmentation' : `${s.strategy} k=${s.k} λ=${s.lambda} ${s.negatives} ${s.inject}`);
@@ -402,6 +404,7 @@ export async function evalCommand(argv: string[], io: EvalIo): Promise<number> {
       variants: variantOut,
       runs,
       activityGroups: groups,
+      meta: runMeta(argv, { backend: backend.name }),
     };
     if (!args.quiet) {
       say(`dataset ${dataset.name} (${dataset.numUsers} users, ${dataset.numItems} items), model ${args.model}, ${args.seeds} seed(s), test metrics at the best validation epoch`);

@@ -23,5 +23,10 @@ export { prepareData, augmentFor, loaderFor, runOnce, meanStd, summarise } from 
 export type { AugmentSettings, TrainSettings, PreparedData } from './experiment.js';
 export { splitDataset } from './dataset.js';
 export type { EvalDataset, Splits } from './dataset.js';
-export { renderReport } from './report.js';
+export { renderReport, runStatus } from './report.js';
+export type { EvalMeta, ReportOptions, RunStatus } from './report.js';
+export { reportCommand } from './report-command.js';
+export type { ReportIo } from './report-command.js';
+export { pairedTTest } from './stats.js';
+export type { PairedTTest } from './stats.js';
 export { initTf } from './tf-backend.js';
