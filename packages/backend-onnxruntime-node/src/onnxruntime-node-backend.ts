@@ -4,15 +4,12 @@ import { AbortedError, BackendDisposedError, BackendInitError, InvalidArgumentEr
 import {
   type Backend,
   type BackendCapabilities,
-  type FeatureBlock,
   type NeighbourSearchRequest,
   type NeighbourTable,
   type SearchOptions,
   emptyNeighbourTable,
-  outputValidity,
   throwIfAborted,
   validateNeighbourRequest,
-  writeNormalizedRows,
 } from '@vi-mmrec/core/backend';
 import {
   type ExecutionProvider,
@@ -23,8 +20,7 @@ import {
   providerName,
   resolveProviders,
 } from './runtime.js';
-import { buildChunkModel, chunkGraphNames } from './similarity-graph.js';
-import type { InferenceSession, Tensor } from 'onnxruntime-node';
+import { chunkedSearch } from './chunked-search.js';
 
 /** Options of {@link onnxruntimeNodeBackend}. */
 export interface OnnxruntimeNodeBackendOptions {
@@ -38,12 +34,16 @@ export interface OnnxruntimeNodeBackendOptions {
   /** Threads of onnxruntime's intra-op pool (default: the number of CPU cores). */
   readonly intraOpNumThreads?: number;
   /**
-   * Rows per block. Default: adaptive, so that one block takes about
-   * {@link OnnxruntimeNodeBackendOptions.targetBlockMs} (onnxruntime blocks the event loop
-   * while a block runs).
+   * Rows per block. Default: square tiles as wide as a column chunk (at most 1,024 rows), or
+   * adaptive with {@link OnnxruntimeNodeBackendOptions.targetBlockMs}. onnxruntime blocks the
+   * event loop while a product runs.
    */
   readonly blockRows?: number;
-  /** Target wall time of one block in milliseconds when `blockRows` is not set (default 100). */
+  /**
+   * When set (and `blockRows` is not), the rows per block adapt so that one block takes about
+   * this many milliseconds of wall time. Unset by default: on a loaded machine wall-time
+   * blocks shrink to sizes where the products run inefficiently.
+   */
   readonly targetBlockMs?: number;
   /**
    * Largest size in bytes of the normalised features baked into one onnxruntime session
@@ -64,12 +64,7 @@ export interface OnnxruntimeNodeBackendOptions {
 }
 
 const NAME = 'onnxruntime-node';
-const DEFAULT_TARGET_MS = 100;
 const DEFAULT_MAX_CHUNK_BYTES = 64 * 2 ** 20;
-/** Throughput assumed for the first block before any measurement (flop/s). */
-const ASSUMED_FLOPS = 100e9;
-const MIN_BLOCK_ROWS = 32;
-const MAX_BLOCK_ROWS = 4096;
 
 /** A positive integer option, or undefined. */
 function positiveInteger(option: string, value: number | undefined): number | undefined {
@@ -78,17 +73,6 @@ function positiveInteger(option: string, value: number | undefined): number | un
     throw new InvalidArgumentError(option, `${option} must be a positive integer, got ${String(value)}.`);
   }
   return value;
-}
-
-interface Chunk {
-  readonly start: number;
-  readonly end: number;
-  /** Absent when no output has a valid column in the chunk. */
-  readonly session: InferenceSession | undefined;
-  /** Per output: how many columns the chunk returns (0 when the output is skipped). */
-  readonly topK: readonly number[];
-  /** Per output: index of the output in this chunk's graph, or -1. */
-  readonly slot: readonly number[];
 }
 
 class OnnxruntimeNodeBackend implements Backend {
@@ -100,14 +84,14 @@ class OnnxruntimeNodeBackend implements Backend {
   private disposed = false;
   private readonly threads: number;
   private readonly blockRows: number | undefined;
-  private readonly targetMs: number;
+  private readonly targetMs: number | undefined;
   private readonly maxChunkBytes: number;
 
   constructor(private readonly options: OnnxruntimeNodeBackendOptions) {
     this.threads = positiveInteger('intraOpNumThreads', options.intraOpNumThreads) ?? Math.max(1, availableParallelism());
     this.blockRows = positiveInteger('blockRows', options.blockRows);
-    this.targetMs = options.targetBlockMs ?? DEFAULT_TARGET_MS;
-    if (!(this.targetMs > 0) || !Number.isFinite(this.targetMs)) {
+    this.targetMs = options.targetBlockMs;
+    if (this.targetMs !== undefined && (!(this.targetMs > 0) || !Number.isFinite(this.targetMs))) {
       throw new InvalidArgumentError('targetBlockMs', `targetBlockMs must be a positive number, got ${String(options.targetBlockMs)}.`);
     }
     this.maxChunkBytes = positiveInteger('maxChunkBytes', options.maxChunkBytes) ?? DEFAULT_MAX_CHUNK_BYTES;
@@ -132,6 +116,9 @@ class OnnxruntimeNodeBackend implements Backend {
       interOpNumThreads: 1,
       executionMode: 'sequential',
       graphOptimizationLevel: 'all',
+      // One arena per session would keep each session's largest intermediates (a few MB per
+      // product) for the whole search: with 16 column chunks that is over 1 GB at Clothing.
+      enableCpuMemArena: false,
       logSeverityLevel: 3,
       ...(spin ? {} : { extra: { session: { intra_op: { allow_spinning: '0' } } } }),
     };
@@ -193,154 +180,22 @@ class OnnxruntimeNodeBackend implements Backend {
     await this.init(signal);
     const ort = this.ort!;
     const { numItems, outputs } = request;
-    const tables = outputs.map((o) => emptyNeighbourTable(numItems, o.k));
-    if (numItems === 0 || outputs.length === 0) return tables;
-
-    // Parts used by some output, in first-use order; outputs re-expressed over them.
-    const used: number[] = [];
-    for (const o of outputs) for (const p of o.parts) if (!used.includes(p)) used.push(p);
-    const blocks: FeatureBlock[] = used.map((p) => request.parts[p]!);
-    const outParts = outputs.map((o) => [...new Set(o.parts)].map((p) => used.indexOf(p)));
-    const dims = blocks.map((b) => b.dim);
-    const totalDim = dims.reduce((a, b) => a + b, 0);
-
-    const chunks: Chunk[] = [];
-    try {
-      const nonzero = blocks.map(() => new Uint8Array(numItems));
-      const columnsPerChunk = Math.max(1, Math.floor(this.maxChunkBytes / (4 * totalDim)));
-      const spin = this.options.allowSpinning ?? false;
-      // Scratch reused by every chunk (onnxruntime copies the model bytes while creating a
-      // session), so the JavaScript side holds one chunk at a time, not garbage of each.
-      const scratch = {
-        rows: new Float32Array(Math.min(numItems, columnsPerChunk) * totalDim),
-        bytes: new Uint8Array(0),
-      };
-      for (let start = 0; start < numItems; start += columnsPerChunk) {
-        this.checkLive(signal);
-        const end = Math.min(numItems, start + columnsPerChunk);
-        chunks.push(await this.createChunk(ort, blocks, outParts, outputs, start, end, nonzero, spin, scratch));
-      }
-      const valid = outParts.map((parts) => outputValidity(nonzero, parts, numItems));
-      await this.runBlocks(ort, request, blocks, chunks, valid, tables, signal, onProgress);
-    } finally {
-      await Promise.all(chunks.map(async (c) => c.session?.release()));
-    }
-    return tables;
+    if (numItems === 0 || outputs.length === 0) return outputs.map((o) => emptyNeighbourTable(numItems, o.k));
+    return chunkedSearch(request, {
+      ort,
+      sessionOptions: { ...this.sessionOptions(this.options.allowSpinning ?? false), executionProviders: this.providers },
+      maxChunkBytes: this.maxChunkBytes,
+      blockRows: this.blockRows,
+      targetMs: this.targetMs,
+      checkLive: () => this.checkLive(signal),
+      yieldBetweenBlocks: async () => yieldToEventLoop(),
+      onProgress,
+    });
   }
 
   private checkLive(signal: AbortSignal | undefined): void {
     if (this.disposed) throw new BackendDisposedError(NAME);
     throwIfAborted(signal);
-  }
-
-  /** Normalises the chunk's rows of every used part and creates its session. */
-  private async createChunk(
-    ort: Ort,
-    blocks: readonly FeatureBlock[],
-    outParts: readonly number[][],
-    outputs: NeighbourSearchRequest['outputs'],
-    start: number,
-    end: number,
-    nonzero: Uint8Array[],
-    spin: boolean,
-    scratch: { rows: Float32Array; bytes: Uint8Array },
-  ): Promise<Chunk> {
-    const columns = end - start;
-    let offset = 0;
-    const parts = blocks.map((b, p) => {
-      const rows = scratch.rows.subarray(offset, offset + columns * b.dim);
-      offset += columns * b.dim;
-      const nz = writeNormalizedRows({ data: b.data.subarray(start * b.dim, end * b.dim), dim: b.dim }, columns, rows);
-      nonzero[p]!.set(nz, start);
-      return { dim: b.dim, rows };
-    });
-    const chunkNonzero = parts.map((_, p) => nonzero[p]!.subarray(start, end));
-    const topK: number[] = [];
-    const slot: number[] = [];
-    const graphOutputs: Array<{ parts: number[]; topK: number; bias?: Float32Array }> = [];
-    outputs.forEach((o, oi) => {
-      const colValid = outputValidity(chunkNonzero, outParts[oi]!, columns);
-      let validCount = 0;
-      for (let c = 0; c < columns; c++) validCount += colValid[c]!;
-      if (validCount === 0) {
-        topK.push(0);
-        slot.push(-1);
-        return;
-      }
-      // k + 1: the row's own item may be among the best and is dropped afterwards.
-      const k = Math.min(o.k + 1, validCount);
-      let bias: Float32Array | undefined;
-      if (validCount < columns) {
-        bias = new Float32Array(columns);
-        for (let c = 0; c < columns; c++) if (colValid[c] === 0) bias[c] = -Infinity;
-      }
-      topK.push(k);
-      slot.push(graphOutputs.length);
-      graphOutputs.push({ parts: outParts[oi]!, topK: k, ...(bias === undefined ? {} : { bias }) });
-    });
-    if (graphOutputs.length === 0) return { start, end, session: undefined, topK, slot };
-    const bytes = buildChunkModel({ columns, parts, outputs: graphOutputs }, scratch.bytes);
-    if (bytes.buffer !== scratch.bytes.buffer) scratch.bytes = new Uint8Array(bytes.buffer);
-    const session = await ort.InferenceSession.create(bytes, {
-      ...this.sessionOptions(spin),
-      executionProviders: this.providers,
-    });
-    return { start, end, session, topK, slot };
-  }
-
-  private async runBlocks(
-    ort: Ort,
-    request: NeighbourSearchRequest,
-    blocks: readonly FeatureBlock[],
-    chunks: readonly Chunk[],
-    valid: readonly Uint8Array[],
-    tables: NeighbourTable[],
-    signal: AbortSignal | undefined,
-    onProgress: SearchOptions['onProgress'],
-  ): Promise<void> {
-    const { numItems, outputs } = request;
-    const names = chunks.map((c) => chunkGraphNames(blocks.length, c.slot.filter((s) => s >= 0).length));
-    const flopsPerRow = 2 * numItems * blocks.reduce((a, b) => a + b.dim, 0);
-    const clampRows = (r: number): number => Math.max(MIN_BLOCK_ROWS, Math.min(MAX_BLOCK_ROWS, Math.round(r)));
-    let rows = this.blockRows ?? clampRows((this.targetMs / 1000) * (ASSUMED_FLOPS / flopsPerRow));
-    let buffers = blocks.map(() => new Float32Array(0));
-    // Results of the current block, per chunk and output.
-    const values: Float32Array[][] = chunks.map(() => []);
-    const indices: Int32Array[][] = chunks.map(() => []);
-    let r0 = 0;
-    while (r0 < numItems) {
-      this.checkLive(signal);
-      const t0 = performance.now();
-      const r1 = Math.min(numItems, r0 + rows);
-      const n = r1 - r0;
-      if (buffers[0]!.length < n * blocks[0]!.dim) buffers = blocks.map((b) => new Float32Array(n * b.dim));
-      const feeds: Record<string, Tensor> = {};
-      blocks.forEach((b, p) => {
-        const target = buffers[p]!.subarray(0, n * b.dim);
-        writeNormalizedRows({ data: b.data.subarray(r0 * b.dim, r1 * b.dim), dim: b.dim }, n, target);
-        feeds[`a${p}`] = new ort.Tensor('float32', target, [n, b.dim]);
-      });
-      for (let g = 0; g < chunks.length; g++) {
-        this.checkLive(signal);
-        const chunk = chunks[g]!;
-        if (chunk.session === undefined) continue;
-        const result = await chunk.session.run(feeds);
-        const nm = names[g]!;
-        chunk.slot.forEach((s, o) => {
-          if (s < 0) return;
-          values[g]![o] = result[nm.values[s]!]!.data as Float32Array;
-          indices[g]![o] = result[nm.indices[s]!]!.data as Int32Array;
-        });
-      }
-      outputs.forEach((o, oi) => mergeBlock(o.k, r0, r1, chunks, values, indices, oi, valid[oi]!, tables[oi]!));
-      onProgress?.(r1, numItems);
-      const elapsed = performance.now() - t0;
-      if (this.blockRows === undefined && elapsed > 0) {
-        rows = clampRows(Math.min(2 * n, Math.max(n / 2, (n * this.targetMs) / elapsed)));
-      }
-      r0 = r1;
-      await yieldToEventLoop();
-    }
   }
 
   async dispose(): Promise<void> {
@@ -350,62 +205,6 @@ class OnnxruntimeNodeBackend implements Backend {
 
   async [Symbol.asyncDispose](): Promise<void> {
     await this.dispose();
-  }
-}
-
-/**
- * Merges the chunks' sorted candidate lists of rows `[r0, r1)` for output `oi` into the
- * table: the `k` best valid candidates other than the row itself, by score descending and
- * smaller item id first on equal scores.
- */
-function mergeBlock(
-  k: number,
-  r0: number,
-  r1: number,
-  chunks: readonly Chunk[],
-  values: readonly Float32Array[][],
-  indices: readonly Int32Array[][],
-  oi: number,
-  valid: Uint8Array,
-  table: NeighbourTable,
-): void {
-  const G = chunks.length;
-  const pos = new Int32Array(G);
-  for (let r = r0; r < r1; r++) {
-    if (valid[r] === 0) continue;
-    pos.fill(0);
-    const out = r * k;
-    let n = 0;
-    while (n < k) {
-      let best = -1;
-      let bestV = -Infinity;
-      let bestJ = 0;
-      for (let g = 0; g < G; g++) {
-        const K = chunks[g]!.topK[oi]!;
-        if (K === 0) continue;
-        const v = values[g]![oi]!;
-        const ix = indices[g]![oi]!;
-        const base = (r - r0) * K;
-        const start = chunks[g]!.start;
-        let p = pos[g]!;
-        // Skip the row itself and invalid columns (bias -inf).
-        while (p < K && (start + ix[base + p]! === r || valid[start + ix[base + p]!] === 0)) p++;
-        pos[g] = p;
-        if (p === K) continue;
-        const val = v[base + p]!;
-        const j = start + ix[base + p]!;
-        if (best < 0 || val > bestV || (val === bestV && j < bestJ)) {
-          best = g;
-          bestV = val;
-          bestJ = j;
-        }
-      }
-      if (best < 0) break;
-      table.indices[out + n] = bestJ;
-      table.scores[out + n] = bestV;
-      pos[best]!++;
-      n++;
-    }
   }
 }
 
