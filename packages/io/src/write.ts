@@ -35,6 +35,17 @@ export interface WriteMatrixOptions {
 export async function writeEnrichedMatrix(file: string, matrix: EnrichedMatrix, options: WriteMatrixOptions = {}): Promise<void> {
   const { numUsers, rowPtr, items, weights } = matrix;
   const total = rowPtr[numUsers] ?? 0;
+  // R̄'s weights take few distinct values (1 + λ·Σ w^g over a subset of the groups): format
+  // each once.
+  const formatted = new Map<number, string>();
+  const format = (w: number): string => {
+    let text = formatted.get(w);
+    if (text === undefined) {
+      text = formatWeight(w);
+      if (formatted.size < 4096) formatted.set(w, text);
+    }
+    return text;
+  };
   await atomicWrite(file, async (write) => {
     const out = new ChunkedWriter(write);
     out.append('userID\titemID\tweight\n');
@@ -50,7 +61,7 @@ export async function writeEnrichedMatrix(file: string, matrix: EnrichedMatrix, 
         }
         if (!Number.isFinite(w)) throw new InvalidDataError('enriched matrix', `weight of (user ${u}, item ${item}) is ${w}.`);
         prev = item;
-        out.append(`${prefix}${item}\t${formatWeight(w)}\n`);
+        out.append(`${prefix}${item}\t${format(w)}\n`);
       }
       if (out.full) {
         await out.flush();
