@@ -62,13 +62,17 @@ function parseArgs(argv) {
     else if (a === '--numpy-python') opts.numpyPython = next();
     else if (a === '--faiss-python') opts.faissPython = next();
     else if (a === '--no-write') opts.write = false;
-    else if (a === '--k') opts.k = Number(next());
+    else if (a === '--at') {
+      // Only these implementations at that shape, e.g. --at clothing=onnxruntime-node,faiss
+      const [shape, list] = next().split('=');
+      opts.at = { ...opts.at, [shape]: list.split(',') };
+    } else if (a === '--k') opts.k = Number(next());
     else if (a === '--lambda') opts.lambda = Number(next());
     else if (a === '--data-dir') opts.dataDir = next();
     else {
       console.log(`usage: node tools/bench/run.mjs [--shapes baby,clothing] [--strategies overlay,synergistic]
   [--backends ${BACKENDS.map((b) => b.name).join(',')}] [--reps N | --reps baby:N,clothing:M] [--no-numpy] [--no-faiss]
-  [--numpy-python python3] [--faiss-python /usr/bin/python3] [--no-write] [--k 10] [--lambda 0.5] [--data-dir DIR]
+  [--numpy-python python3] [--faiss-python /usr/bin/python3] [--at SHAPE=IMPL,IMPL] [--no-write] [--k 10] [--lambda 0.5] [--data-dir DIR]
 Default reps: 5 for Baby, 3 for Clothing. Writes docs/benchmarks.md unless --no-write.`);
       process.exit(a === '--help' ? 0 : 1);
     }
@@ -218,6 +222,7 @@ async function main() {
           run: () => runChild(p.python, [path.join(HERE, 'python_peer.py'), 'augment', dir, strategy, String(opts.k), String(opts.lambda), p.search], peerEnv()),
         })),
       ];
+      if (opts.at?.[shape] !== undefined) impls.splice(0, impls.length, ...impls.filter((i) => opts.at[shape].includes(i.label)));
       const samples = new Map(impls.map((i) => [i.label, []]));
       for (let r = 0; r < reps; r++) {
         for (const impl of impls) {
