@@ -34,7 +34,7 @@ export interface OnnxruntimeNodeBackendOptions {
   /** Threads of onnxruntime's intra-op pool (default: the number of CPU cores). */
   readonly intraOpNumThreads?: number;
   /**
-   * Rows per block. Default: up to 512 rows, never straddling a column chunk, or
+   * Rows per block. Default: up to 256 rows, never straddling a column chunk, or
    * adaptive with {@link OnnxruntimeNodeBackendOptions.targetBlockMs}. onnxruntime blocks the
    * event loop while a product runs.
    */
