@@ -4,13 +4,20 @@
  * The items are split into column chunks `[c0, c1)`; each chunk is one model whose
  * initializers are the chunk's L2-normalised rows of every used part, `X_p[c0:c1]`. A run
  * feeds one row block `A_p` (B × d_p, normalised) per part and returns, per output o, the
- * `min(k_o + 1, c1 - c0)` best columns of the block:
+ * `min(k_o + 1, c1 - c0)` best columns of every row of the block, and (with
+ * `columnOutputs`) the `kc_o` best rows of the block for every column of the chunk:
  *
  * ```
- * S_p = Gemm(A_p, X_p, transB = 1)            B × (c1 - c0), one per used part
- * T_o = Σ_{p ∈ o} S_p (+ bias_o)              bias: 0 for valid columns, -inf otherwise
- * V_o, I_o = TopK(T_o, K_o, largest, sorted)  I_o cast to int32, local to the chunk
+ * S_p = Gemm(A_p, X_p, transB = 1)                  B × (c1 - c0), one per used part
+ * T_o = Σ_{p ∈ o} S_p (+ bias_o)                    bias: 0 for valid columns, -inf otherwise
+ * V_o, I_o = TopK(T_o, K_o, largest, sorted)        best columns per row
+ * U_o = Transpose(T_o (+ rowbias_o))                rowbias (B × 1, fed): -inf for invalid rows
+ * CV_o, CI_o = TopK(U_o, kc_o, largest, sorted)     best rows per column (kc_o fed)
  * ```
+ *
+ * Indices are cast to int32, local to the chunk (rows: local to the block). Since S is
+ * symmetric, a search runs each row block only against the chunks at and after its own and
+ * takes the other half of S from the column outputs (see chunked-search.ts).
  *
  * Keeping `X_p` as an initializer lets onnxruntime's CPU provider pre-pack it once for its
  * GEMM kernel (about 1.7× faster than feeding it every run) and keeps it on the device for
@@ -31,6 +38,8 @@ export interface ChunkGraphSpec {
     /** `columns` values: 0 for valid columns, -Infinity for invalid ones; omitted when all are valid. */
     readonly bias?: Float32Array;
   }>;
+  /** Also return the best rows of the block per column (inputs `kc{o}`, `rowbias{o}`). */
+  readonly columnOutputs?: boolean;
 }
 
 /** Names of a chunk model's inputs (one per used part) and outputs (values/indices per output). @internal */
@@ -38,6 +47,12 @@ export interface ChunkGraphNames {
   readonly inputs: readonly string[];
   readonly values: readonly string[];
   readonly indices: readonly string[];
+  /** Fed K of the column outputs (int64, shape [1]). */
+  readonly columnK: readonly string[];
+  /** Fed row bias of the column outputs (float, rows × 1). */
+  readonly rowBias: readonly string[];
+  readonly columnValues: readonly string[];
+  readonly columnIndices: readonly string[];
 }
 
 const OPSET = 17;
@@ -49,7 +64,23 @@ export function chunkGraphNames(numParts: number, numOutputs: number): ChunkGrap
     inputs: Array.from({ length: numParts }, (_, p) => `a${p}`),
     values: Array.from({ length: numOutputs }, (_, o) => `values${o}`),
     indices: Array.from({ length: numOutputs }, (_, o) => `indices${o}`),
+    columnK: Array.from({ length: numOutputs }, (_, o) => `kc${o}`),
+    rowBias: Array.from({ length: numOutputs }, (_, o) => `rowbias${o}`),
+    columnValues: Array.from({ length: numOutputs }, (_, o) => `cvalues${o}`),
+    columnIndices: Array.from({ length: numOutputs }, (_, o) => `cindices${o}`),
   };
+}
+
+/** Appends `TopK(scores, k)` (largest, sorted, last axis) with its indices cast to int32. */
+function topKNodes(nodes: OnnxNode[], name: string, scores: string, k: string, values: string, indices: string): void {
+  nodes.push({
+    opType: 'TopK',
+    name,
+    inputs: [scores, k],
+    outputs: [values, `${name}_idx64`],
+    attributes: { axis: { kind: 'int', value: -1 }, largest: { kind: 'int', value: 1 }, sorted: { kind: 'int', value: 1 } },
+  });
+  nodes.push({ opType: 'Cast', inputs: [`${name}_idx64`], outputs: [indices], attributes: { to: { kind: 'int', value: OnnxDataType.INT32 } } });
 }
 
 /** Encodes the chunk model described by `spec` as ONNX bytes (into `into` when it fits). @internal */
@@ -88,21 +119,17 @@ export function buildChunkModel(spec: ChunkGraphSpec, into?: Uint8Array): Uint8A
     }
     const topK = Math.min(out.topK, columns);
     initializers.push({ name: `k${o}`, dataType: OnnxDataType.INT64, dims: [1], data: BigInt64Array.of(BigInt(topK)) });
-    nodes.push({
-      opType: 'TopK',
-      name: `topk${o}`,
-      inputs: [scores, `k${o}`],
-      outputs: [names.values[o]!, `idx64_${o}`],
-      attributes: { axis: { kind: 'int', value: -1 }, largest: { kind: 'int', value: 1 }, sorted: { kind: 'int', value: 1 } },
-    });
-    nodes.push({
-      opType: 'Cast',
-      inputs: [`idx64_${o}`],
-      outputs: [names.indices[o]!],
-      attributes: { to: { kind: 'int', value: OnnxDataType.INT32 } },
-    });
+    topKNodes(nodes, `topk${o}`, scores, `k${o}`, names.values[o]!, names.indices[o]!);
     outputs.push({ name: names.values[o]!, elemType: OnnxDataType.FLOAT, dims: ['rows', topK] });
     outputs.push({ name: names.indices[o]!, elemType: OnnxDataType.INT32, dims: ['rows', topK] });
+    if (spec.columnOutputs !== true) return;
+    inputs.push({ name: names.rowBias[o]!, elemType: OnnxDataType.FLOAT, dims: ['rows', 1] });
+    nodes.push({ opType: 'Add', inputs: [scores, names.rowBias[o]!], outputs: [`rowbiased${o}`] });
+    nodes.push({ opType: 'Transpose', inputs: [`rowbiased${o}`], outputs: [`transposed${o}`], attributes: { perm: { kind: 'ints', value: [1, 0] } } });
+    inputs.push({ name: names.columnK[o]!, elemType: OnnxDataType.INT64, dims: [1] });
+    topKNodes(nodes, `ctopk${o}`, `transposed${o}`, names.columnK[o]!, names.columnValues[o]!, names.columnIndices[o]!);
+    outputs.push({ name: names.columnValues[o]!, elemType: OnnxDataType.FLOAT, dims: [columns, `kc${o}`] });
+    outputs.push({ name: names.columnIndices[o]!, elemType: OnnxDataType.INT32, dims: [columns, `kc${o}`] });
   });
 
   return encodeOnnxModel({

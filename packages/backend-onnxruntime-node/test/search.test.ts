@@ -80,6 +80,24 @@ describe('searchNeighbours: fixed cases', () => {
     }
   });
 
+  it('uses the symmetry of S with the default chunking (several chunks, square tiles) and still matches', async () => {
+    // 1,100 items: split into two column chunks by default, so half the pairs of each item
+    // come from the column outputs (best rows per column) of earlier row blocks.
+    const rand = lcg(23);
+    const n = 1100;
+    const a = Float32Array.from({ length: n * 5 }, () => rand() - 0.5);
+    const b = Float32Array.from({ length: n * 3 }, () => rand() - 0.5);
+    for (const i of [0, 550, 551, 1099]) a.fill(0, i * 5, i * 5 + 5);
+    for (const i of [3, 551, 800]) b.fill(0, i * 3, i * 3 + 3);
+    for (const i of [10, 600, 1050]) a.set(a.subarray(700 * 5, 701 * 5), i * 5); // duplicates across chunks
+    const request: NeighbourSearchRequest = {
+      numItems: n,
+      parts: [{ data: a, dim: 5 }, { data: b, dim: 3 }],
+      outputs: [{ parts: [0], k: 7 }, { parts: [1], k: 3 }, { parts: [0, 1], k: 12 }],
+    };
+    expectMatchesReference(request, await make().searchNeighbours(request));
+  }, 60_000);
+
   it('returns empty tables for zero items and no tables for no outputs', async () => {
     const b = make();
     const [t] = await b.searchNeighbours({ numItems: 0, parts: [{ data: new Float32Array(0), dim: 3 }], outputs: [{ parts: [0], k: 2 }] });

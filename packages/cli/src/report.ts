@@ -97,7 +97,7 @@ export function formatReport(o: AugmentOutcome, auto?: { head: string[]; candida
     '',
     `entries      ${int(s.counts.total)} = ${int(s.counts.real)} real + ${int(s.counts.virtualOnly)} virtual-only`,
     `weights      real ≥ ${Number.isFinite(rMin) ? num(rMin) : '-'}; virtual-only ${Number.isFinite(vMin) ? `${num(vMin)} … ${num(vMax)}` : '-'}`,
-    `time         backend ${secs(o.seconds.backend)}, read ${secs(o.seconds.read)}, ${o.seconds.choose === undefined ? '' : `choose ${secs(o.seconds.choose)}, `}similarity ${secs(s.seconds.similarity)}, augment ${secs(o.seconds.augment)}, write ${secs(o.seconds.write)}; total ${secs(o.seconds.total)}`,
+    `time         read ${secs(o.seconds.read)}, backend ${secs(o.seconds.backend)}, ${o.seconds.choose === undefined ? '' : `choose ${secs(o.seconds.choose)}, `}similarity ${secs(o.seconds.similarity)}, R̄ ${secs(o.seconds.virtual)}, write ${secs(o.seconds.write)}; total ${secs(o.seconds.total)}`,
     `output       ${o.files.matrix}`,
   ];
   if (o.files.summary !== undefined) lines.push(`summary      ${o.files.summary}`);

@@ -56,12 +56,20 @@ export interface AugmentConfig extends InputConfig {
   readonly oAvg: OAvgMode;
 }
 
-/** Seconds per phase of a run (`choose` only with `--strategy auto`). */
+/**
+ * Wall seconds per phase of a run, disjoint and in order (`choose` only with `--strategy
+ * auto`): `read` reads the dataset folder; `backend` loads the backend package (its size
+ * chooses `auto`'s backend); `similarity` is the neighbour search with the backend's own set-up and the normalisation
+ * (core's `summary.seconds.similarity`); `virtual` builds R̄ (core's
+ * `summary.seconds.virtual`); `write` writes the matrix; `total` is the whole run. The
+ * progress lines time the same phases.
+ */
 export interface PhaseSeconds {
-  readonly backend: number;
   readonly read: number;
+  readonly backend: number;
   readonly choose?: number;
-  readonly augment: number;
+  readonly similarity: number;
+  readonly virtual: number;
   readonly write: number;
   readonly total: number;
 }
@@ -145,6 +153,7 @@ async function checkDatasetFolder(dir: string): Promise<void> {
 export async function loadInput(config: InputConfig, progress: Progress, signal: AbortSignal | undefined, start: number): Promise<LoadedInput> {
   await checkDatasetFolder(config.datasetDir);
   await checkBackendChoice(config.backend, progress);
+  progress.update(`reading ${config.datasetDir}`, 0, 1);
   const dataset = await readDataset(config.datasetDir, {
     ...(config.modalities === undefined ? {} : { modalities: config.modalities }),
     onProgress: (e) => progress.update(`reading ${config.datasetDir}`, e.done, e.total),
@@ -218,6 +227,7 @@ export async function augmentAndWrite(
     await internalPause('after-augment', signal);
     const onProgress = (done: number, total: number): void => progress.update(`writing ${out === STDOUT ? 'to stdout' : config.out}`, done, total);
     const format = config.format ?? 'tsv';
+    onProgress(0, result.matrix.items.length);
     if (out === STDOUT) {
       const stdout = config.stdout ?? process.stdout;
       await streamEnrichedMatrix(async (chunk) => writeChunk(stdout, chunk), result.matrix, onProgress);
@@ -234,7 +244,8 @@ export async function augmentAndWrite(
       read: (clock.read - clock.start) / 1000,
       backend: (clock.backend - clock.read) / 1000,
       ...(auto === undefined ? {} : { choose: (auto.chosenAt - clock.backend) / 1000 }),
-      augment: (tAugment - (auto?.chosenAt ?? clock.backend)) / 1000,
+      similarity: result.summary.seconds.similarity,
+      virtual: result.summary.seconds.virtual,
       write: (tWrite - tAugment) / 1000,
       total: (tWrite - clock.start) / 1000,
     };

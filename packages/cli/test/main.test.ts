@@ -97,6 +97,14 @@ describe('main: augment in-process', () => {
     expect(io.out()).toContain(`output       ${out}`);
     expect(io.err()).toMatch(/reading .*: done in/);
     expect(io.err()).toMatch(/similarity \(cpu\)/);
+    // One definition of the phases: disjoint, in order, the same in the summary, the report and core's summary.
+    const sec = s.run.seconds as Record<string, number>;
+    expect(Object.keys(sec)).toEqual(['read', 'backend', 'similarity', 'virtual', 'write', 'total']);
+    expect(sec.similarity).toBe(s.seconds.similarity);
+    expect(sec.virtual).toBe(s.seconds.virtual);
+    expect(sec.backend! + sec.read! + sec.similarity! + sec.virtual! + sec.write!).toBeLessThanOrEqual(sec.total! + 1e-9);
+    expect(io.out()).toMatch(/^time {9}read [\d.]+ s, backend [\d.]+ s, similarity [\d.]+ s, R̄ [\d.]+ s, write [\d.]+ s; total [\d.]+ s$/m);
+    expect(io.err()).toMatch(/similarity \(cpu\)…\n(.*\n)*vi-mmrec: similarity \(cpu\): done in .*\nvi-mmrec: virtual interactions…\n(.*\n)*vi-mmrec: virtual interactions: done in .*\nvi-mmrec: writing /);
   });
 
   it('--out *.parquet writes the same rows as the TSV, weights as float32', async () => {

@@ -160,8 +160,13 @@ export interface AugmentSummary {
     /** All non-zero entries of R̄. */
     readonly total: number;
   };
-  /** Seconds spent in the similarity phase and in total. */
-  readonly seconds: { readonly similarity: number; readonly total: number };
+  /**
+   * Wall seconds per phase: `similarity` = the neighbour search (backend start if not yet
+   * started, normalisation, the backend's own set-up such as sessions, products, top-k);
+   * `virtual` = everything after it (virtual interactions, overlaps, weights, R̄); `total` =
+   * the whole call. The `onProgress` events of each phase start when its clock starts.
+   */
+  readonly seconds: { readonly similarity: number; readonly virtual: number; readonly total: number };
 }
 
 /** Result of {@link augment}. */

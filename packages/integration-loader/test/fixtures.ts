@@ -55,7 +55,7 @@ export function resultFromDense(d: DenseRbar): AugmentResult {
       modalityOverlaps: {},
       groups: [],
       counts: { users: d.numUsers, items: d.numItems, real: nReal, virtualOnly: items.length - nReal, total: items.length },
-      seconds: { similarity: 0, total: 0 },
+      seconds: { similarity: 0, virtual: 0, total: 0 },
     },
   };
 }

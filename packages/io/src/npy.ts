@@ -175,7 +175,8 @@ const BLOCK_BYTES = 1 << 24;
  * in: float16 and float64 are converted to float32 (float64 values are rounded to nearest).
  * The header is read and checked against the file size before anything is allocated, then
  * the data are read in blocks of whole rows, so files larger than 2 GiB are read with memory
- * for the float32 array plus one 16 MiB block. Rejects with `InvalidDataError` naming the file
+ * for the float32 array (float32 data are read straight into it; float16 and float64 data
+ * through one 16 MiB block). Rejects with `InvalidDataError` naming the file
  * and what to do for a bad magic, an unsupported dtype, byte order, memory order or rank, a
  * truncated file, and an array too large to allocate.
  */
@@ -196,11 +197,18 @@ export async function readNpyInBlocks(file: string, blockBytes: number): Promise
     const [rows, cols] = header.shape;
     const rowBytes = cols * header.size;
     const blockRows = rowBytes === 0 ? rows : Math.max(1, Math.floor(blockBytes / rowBytes));
-    const block = new Uint8Array(Math.min(rows, blockRows) * rowBytes);
+    // float32 is read straight into the array (no copy, no block buffer); other types go
+    // through one block buffer and are converted.
+    const block = header.size === 4 ? undefined : new Uint8Array(Math.min(rows, blockRows) * rowBytes);
     for (let r = 0; r < rows && rowBytes > 0; r += blockRows) {
       const n = Math.min(blockRows, rows - r);
+      const position = header.dataStart + r * rowBytes;
+      if (block === undefined) {
+        await readFully(fh, new Uint8Array(data.buffer, data.byteOffset + r * rowBytes, n * rowBytes), position, source);
+        continue;
+      }
       const bytes = block.subarray(0, n * rowBytes);
-      await readFully(fh, bytes, header.dataStart + r * rowBytes, source);
+      await readFully(fh, bytes, position, source);
       decodeInto(data, r * cols, bytes, header.size);
     }
     return { data, shape: [rows, cols], dtype: header.dtype };

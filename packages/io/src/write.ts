@@ -72,6 +72,17 @@ export async function writeEnrichedMatrix(file: string, matrix: EnrichedMatrix, 
 export async function streamEnrichedMatrix(write: WriteChunk, matrix: EnrichedMatrix, onProgress?: (doneRows: number, totalRows: number) => void): Promise<void> {
   const { numUsers, rowPtr, items, weights } = matrix;
   const total = rowPtr[numUsers] ?? 0;
+  // R̄'s weights take few distinct values (1 + λ·Σ w^g over a subset of the groups): format
+  // each once.
+  const formatted = new Map<number, string>();
+  const format = (w: number): string => {
+    let text = formatted.get(w);
+    if (text === undefined) {
+      text = formatWeight(w);
+      if (formatted.size < 4096) formatted.set(w, text);
+    }
+    return text;
+  };
   const out = new ChunkedWriter(write);
   out.append('userID\titemID\tweight\n');
   for (let u = 0; u < numUsers; u++) {
@@ -83,7 +94,7 @@ export async function streamEnrichedMatrix(write: WriteChunk, matrix: EnrichedMa
       const w = weights[p]!;
       checkEntry(u, item, prev, w);
       prev = item;
-      out.append(`${prefix}${item}\t${formatWeight(w)}\n`);
+      out.append(`${prefix}${item}\t${format(w)}\n`);
     }
     if (out.full) {
       await out.flush();

@@ -144,7 +144,7 @@ describe('writeSummary', () => {
       { name: 'text', modalities: ['text'], overlap: 0.3, weight: 1.2, virtualPairs: 10, virtualNotReal: 7 },
     ],
     counts: { users: 3, items: 5, real: 5, virtualOnly: 9, total: 14 },
-    seconds: { similarity: 0.5, total: 1 },
+    seconds: { similarity: 0.5, virtual: 0.25, total: 1 },
   };
 
   it('writes pretty JSON: summary fields first, then extra fields it does not override', async () => {

@@ -52,7 +52,7 @@ function asAugmentResult(r: ReferenceAugmentResult): AugmentResult {
       modalityOverlaps: r.summary.modalityOverlaps,
       groups: r.summary.groups,
       counts: { users: r.numUsers, items: r.numItems, real: 0, virtualOnly: 0, total: items.length },
-      seconds: { similarity: 0, total: 0 },
+      seconds: { similarity: 0, virtual: 0, total: 0 },
     },
   };
 }
