@@ -37,9 +37,9 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-/** The JSON without wall-clock fields (they differ between any two runs). */
+/** The JSON without wall-clock fields and `meta` (date, command line): they differ between any two runs. */
 function stable(text: string): unknown {
-  return JSON.parse(text, (k, v: unknown) => (k === 'secondsPerEpoch' || k === 'augmentSeconds' ? undefined : v));
+  return JSON.parse(text, (k, v: unknown) => (k === 'secondsPerEpoch' || k === 'augmentSeconds' || k === 'meta' ? undefined : v));
 }
 
 async function run(argv: string[], signal?: AbortSignal, onErr?: (line: string) => void): Promise<{ code: number; out: string; err: string }> {
