@@ -171,7 +171,7 @@ export async function runAutoAugment(config: AutoAugmentConfig, progress: Progre
     logger,
     // Ctrl-C stops the proxy run after its current epoch (and between two proxy runs).
     ...(signal === undefined ? {} : { signal }),
-    backend: input.backend,
+    ...(input.backend === undefined ? {} : { backend: input.backend }),
     onCandidate: (i, n, s) => {
       if (signal?.aborted === true) throw new AbortedError();
       progress.update(`auto: proxy run ${i + 1}/${n} (${describeSettings(s)})`, 0, 1);

@@ -1,11 +1,22 @@
 import { realpath, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import { AbortedError, augment, type AugmentResult, type Backend, type OAvgMode, type Strategy } from '@vi-mmrec/core';
+import {
+  AbortedError,
+  augmentStream,
+  searchNeighbourTables,
+  tablesNeeded,
+  type AugmentSummary,
+  type Backend,
+  type EnrichedBlock,
+  type NeighbourTables,
+  type OAvgMode,
+  type Strategy,
+} from '@vi-mmrec/core';
 import {
   checkOutputFile,
   createOutputTransaction,
   readDataset,
-  writeEnrichedMatrix,
+  writeEnrichedBlocks,
   writeSummary,
   type Dataset,
 } from '@vi-mmrec/io';
@@ -13,6 +24,7 @@ import { checkBackendChoice, selectBackend } from './backends.js';
 import { CliError, UsageError } from './errors.js';
 import { internalPause } from './internal-pause.js';
 import type { Progress } from './progress.js';
+import { type ShardSpec, partComment, readNeighbourStore, shardRange } from './shard.js';
 import { toolVersion } from './version.js';
 
 /** The options of `augment` that do not depend on the augmentation settings. */
@@ -28,6 +40,8 @@ export interface InputConfig {
   readonly summary?: string;
   /** Only these modalities, if given. */
   readonly modalities?: readonly string[];
+  /** `--neighbours`: read the neighbour tables from this store instead of searching (no backend). */
+  readonly neighbours?: string;
 }
 
 /** Everything `vi-mmrec augment` needs, validated. */
@@ -36,6 +50,8 @@ export interface AugmentConfig extends InputConfig {
   readonly k: number;
   readonly lambda: number;
   readonly oAvg: OAvgMode;
+  /** `--shard i/n`: write only shard i's users, as a part file for `vi-mmrec merge`. */
+  readonly shard?: ShardSpec;
 }
 
 /** Seconds per phase of a run (`choose` only with `--strategy auto`). */
@@ -48,13 +64,74 @@ export interface PhaseSeconds {
   readonly total: number;
 }
 
+/** Smallest real and smallest/largest purely virtual weight written (±Infinity when none). */
+export interface WeightRange {
+  readonly realMin: number;
+  readonly virtualMin: number;
+  readonly virtualMax: number;
+}
+
 /** What a run produced, for the report. */
 export interface AugmentOutcome {
   readonly dataset: Dataset;
-  readonly result: AugmentResult;
+  /** The summary and the range of the weights written (R̄ itself is streamed, never held). */
+  readonly result: { readonly summary: AugmentSummary; readonly weights: WeightRange };
   readonly backend: string;
   readonly seconds: PhaseSeconds;
   readonly files: { readonly matrix: string; readonly summary?: string };
+}
+
+/** Widens `range` by the weights of a block. */
+function trackWeights(block: EnrichedBlock, range: { realMin: number; virtualMin: number; virtualMax: number }): void {
+  const { weights, real } = block;
+  for (let p = 0; p < weights.length; p++) {
+    const w = weights[p]!;
+    if (real[p] === 1) range.realMin = Math.min(range.realMin, w);
+    else {
+      range.virtualMin = Math.min(range.virtualMin, w);
+      range.virtualMax = Math.max(range.virtualMax, w);
+    }
+  }
+}
+
+/** The neighbour tables of a run: searched on the backend, or read from `--neighbours`. */
+async function neighbourTables(config: AugmentConfig, input: LoadedInput, progress: Progress, signal: AbortSignal | undefined): Promise<NeighbourTables> {
+  const { dataset, backend } = input;
+  if (config.neighbours !== undefined) {
+    progress.update(`reading neighbour tables from ${config.neighbours}`, 0, 1);
+    return readNeighbourStore(config.neighbours, {
+      numItems: dataset.numItems,
+      modalities: dataset.modalities.map((m) => m.name),
+      datasetDir: config.datasetDir,
+    });
+  }
+  return searchNeighbourTables(
+    { numItems: dataset.numItems, modalities: dataset.modalities },
+    {
+      ...tablesNeeded(config.strategy, config.oAvg),
+      k: config.k,
+      ...(backend === undefined ? {} : { backend }),
+      logger: progress,
+      ...(signal === undefined ? {} : { signal }),
+      onProgress: (e) => progress.update(e.label, e.done, e.total),
+    },
+  );
+}
+
+/** What the parts of one `merge` must share: the settings and the data they came from. */
+function partSettings(config: AugmentConfig, dataset: Dataset, tables: NeighbourTables, k: number): object {
+  return {
+    strategy: config.strategy,
+    k,
+    lambda: config.lambda,
+    oAvg: config.oAvg,
+    dataset: dataset.name,
+    users: dataset.numUsers,
+    items: dataset.numItems,
+    train: dataset.train.users.length,
+    modalities: tables.modalities,
+    backend: tables.backend,
+  };
 }
 
 /**
@@ -62,7 +139,8 @@ export interface AugmentOutcome {
  * the dataset is read first (its size chooses the backend), then the backend resolved.
  */
 export interface LoadedInput {
-  readonly backend: Backend;
+  /** Undefined with `--neighbours` (no search, no backend). */
+  readonly backend: Backend | undefined;
   readonly dataset: Dataset;
   readonly clock: { readonly start: number; readonly read: number; readonly backend: number };
 }
@@ -115,7 +193,8 @@ export async function loadInput(config: InputConfig, progress: Progress, signal:
   progress.finish();
   const tRead = performance.now();
   throwIfAborted(signal);
-  const backend = await selectBackend(config.backend, progress, signal, { numItems: dataset.numItems, exact: config.exact === true });
+  const backend =
+    config.neighbours === undefined ? await selectBackend(config.backend, progress, signal, { numItems: dataset.numItems, exact: config.exact === true }) : undefined;
   const tBackend = performance.now();
   return { backend, dataset, clock: { start, read: tRead, backend: tBackend } };
 }
@@ -158,30 +237,39 @@ export async function augmentAndWrite(
   const { backend, dataset, clock } = input;
   const out = resolve(config.out);
   const summaryFile = config.summary === undefined ? undefined : resolve(config.summary);
-  const result = await augment(
-    { numUsers: dataset.numUsers, numItems: dataset.numItems, train: dataset.train, modalities: dataset.modalities },
-    {
-      strategy: config.strategy,
-      k: config.k,
-      lambda: config.lambda,
-      oAvg: config.oAvg,
-      backend,
-      logger: progress,
-      ...(signal === undefined ? {} : { signal }),
-      onProgress: (e) => progress.update(e.label, e.done, e.total),
-    },
-  );
+  if (dataset.train.users.length === 0) {
+    progress.warn('the training split is empty (no training interaction): the enriched matrix will be empty; check the x_label column (0 = train).');
+  }
+  const tables = await neighbourTables(config, input, progress, signal);
   progress.finish();
+  const stream = augmentStream({ numUsers: dataset.numUsers, numItems: dataset.numItems, train: dataset.train }, tables, {
+    strategy: config.strategy,
+    k: config.k,
+    lambda: config.lambda,
+    oAvg: config.oAvg,
+    ...(signal === undefined ? {} : { signal }),
+  });
   const tAugment = performance.now();
 
   // Outputs are one transaction: both files are replaced together at the end, or neither.
   const tx = createOutputTransaction(signal === undefined ? {} : { signal });
   try {
     await internalPause('after-augment', signal);
-    await writeEnrichedMatrix(out, result.matrix, {
+    const users = shardRange(config.shard, dataset.numUsers);
+    const weights = { realMin: Infinity, virtualMin: Infinity, virtualMax: -Infinity };
+    // R̄ is computed user block by user block while it is written: never held whole.
+    const blocks = function* (): Generator<EnrichedBlock> {
+      for (const block of stream.blocks({ userStart: users.start, userEnd: users.end })) {
+        trackWeights(block, weights);
+        progress.update('virtual interactions', block.userStart + block.rowPtr.length - 1 - users.start, users.end - users.start);
+        yield block;
+      }
+    };
+    await writeEnrichedBlocks(out, blocks(), {
       transaction: tx,
-      onProgress: (done, total) => progress.update(`writing ${config.out}`, done, total),
+      ...(config.shard === undefined ? {} : { comment: partComment(config.shard, users, partSettings(config, dataset, tables, stream.summary().options.k)) }),
     });
+    const result = { summary: stream.summary(), weights };
     progress.finish();
     await internalPause('staged-matrix', signal);
     const tWrite = performance.now();
@@ -200,7 +288,7 @@ export async function augmentAndWrite(
         {
           ...(auto === undefined ? {} : { augmented: true }),
           dataset: datasetInfo(dataset, config.datasetDir),
-          output: { matrix: out },
+          output: { matrix: out, ...(config.shard === undefined ? {} : { shard: [config.shard.index, config.shard.count] }) },
           run: { tool: '@vi-mmrec/cli', version: toolVersion(), seconds },
           ...auto?.summary,
         },
@@ -213,7 +301,7 @@ export async function augmentAndWrite(
     return {
       dataset,
       result,
-      backend: backend.name,
+      backend: backend?.name ?? result.summary.options.backend,
       seconds,
       files: { matrix: out, ...(summaryFile === undefined ? {} : { summary: summaryFile }) },
     };
