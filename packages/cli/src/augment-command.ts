@@ -8,6 +8,7 @@ import { AUGMENT_HELP } from './help.js';
 import { Progress } from './progress.js';
 import { formatAutoReport, formatReport } from './report.js';
 import { type AugmentConfig, runAugment } from './run-augment.js';
+import { parseShard } from './shard.js';
 
 const STRATEGIES: readonly (Strategy | 'auto')[] = ['overlay', 'synergistic', 'auto'];
 const OAVG: readonly OAvgMode[] = ['modality-mean', 'density'];
@@ -64,6 +65,8 @@ export function parseAugmentArgs(argv: readonly string[]): ParsedAugment | 'help
     'proxy-model': { type: 'string' },
     seed: { type: 'string' },
     'min-gain': { type: 'string' },
+    neighbours: { type: 'string' },
+    shard: { type: 'string' },
     quiet: { type: 'boolean', short: 'q' },
     help: { type: 'boolean', short: 'h' },
   });
@@ -78,9 +81,22 @@ export function parseAugmentArgs(argv: readonly string[]): ParsedAugment | 'help
     const autoOnly = AUTO_ONLY.filter((o) => values[o] !== undefined).map((o) => `--${o}`);
     if (autoOnly.length > 0) throw new UsageError(`${autoOnly.join(', ')} only appl${autoOnly.length > 1 ? 'y' : 'ies'} with --strategy auto`, cmd);
   }
+  if (auto) {
+    const fixedOnly = (['neighbours', 'shard'] as const).filter((o) => values[o] !== undefined).map((o) => `--${o}`);
+    if (fixedOnly.length > 0) throw new UsageError(`${fixedOnly.join(', ')} only appl${fixedOnly.length > 1 ? 'y' : 'ies'} with fixed settings, not --strategy auto`, cmd);
+  }
+  const shard = values.shard === undefined ? undefined : parseShard(cmd, values.shard);
+  const neighbours = values.neighbours;
+  if (neighbours === '') throw new UsageError('--neighbours needs the folder that vi-mmrec neighbours --out-dir wrote', cmd);
+  if (neighbours !== undefined && (values.backend !== undefined || values.exact === true)) {
+    throw new UsageError('--backend and --exact do not apply with --neighbours (the tables are already computed)', cmd);
+  }
   const out = values.out!;
   const summary = values.summary;
   if (out === '') throw new UsageError('--out needs a file name', cmd);
+  if (shard !== undefined && /\.parquet$/i.test(out)) {
+    throw new UsageError(`--shard writes a TSV part for 'vi-mmrec merge', not Parquet; name --out <part>.tsv`, cmd);
+  }
   if (summary !== undefined && resolve(summary) === resolve(out)) throw new UsageError('--summary and --out name the same file', cmd);
   let modalities: string[] | undefined;
   if (values.modalities !== undefined) {
@@ -98,6 +114,7 @@ export function parseAugmentArgs(argv: readonly string[]): ParsedAugment | 'help
     out,
     ...(summary === undefined ? {} : { summary }),
     ...(modalities === undefined ? {} : { modalities }),
+    ...(neighbours === undefined ? {} : { neighbours }),
   });
   const quiet = values.quiet === true;
   if (auto) {
@@ -121,7 +138,7 @@ export function parseAugmentArgs(argv: readonly string[]): ParsedAugment | 'help
   const strategy = choiceOption(cmd, '--strategy', values.strategy!, STRATEGIES) as Strategy; // not 'auto' here
   const k = intOption(cmd, '--k', values.k!, 1);
   const lambda = numberOption(cmd, '--lambda', values.lambda!, 0);
-  const config: AugmentConfig = { ...common(), strategy, k, lambda };
+  const config: AugmentConfig = { ...common(), strategy, k, lambda, ...(shard === undefined ? {} : { shard }) };
   return { mode: 'fixed', config, quiet };
 }
 
