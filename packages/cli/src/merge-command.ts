@@ -56,23 +56,24 @@ export function orderParts(parts: readonly Part[]): Part[] {
   const byIndex = new Map<number, Part>();
   for (const p of parts) {
     if (JSON.stringify(p.manifest.settings) !== settings || p.manifest.shard[1] !== count) {
-      throw new CliError(
+      throw new UsageError(
         `${p.file} and ${first.file} come from different runs (${p.manifest.shard[1] !== count ? `${p.manifest.shard[1]} vs ${count} shards` : 'settings or dataset differ'}); merge the parts of one 'vi-mmrec augment --shard i/n' setting.`,
+        'merge',
       );
     }
     const i = p.manifest.shard[0];
     const twin = byIndex.get(i);
-    if (twin !== undefined) throw new CliError(`${p.file} and ${twin.file} are both shard ${i}/${count}; give each part once.`);
+    if (twin !== undefined) throw new UsageError(`${p.file} and ${twin.file} are both shard ${i}/${count}; give each part once.`, 'merge');
     byIndex.set(i, p);
   }
   const missing = Array.from({ length: count }, (_, i) => i).filter((i) => !byIndex.has(i));
   if (missing.length > 0) {
-    throw new CliError(`missing part${missing.length > 1 ? 's' : ''} ${missing.map((i) => `${i}/${count}`).join(', ')} of ${count}; run 'vi-mmrec augment … --shard ${missing[0]}/${count}' and pass its --out too.`);
+    throw new UsageError(`missing part${missing.length > 1 ? 's' : ''} ${missing.map((i) => `${i}/${count}`).join(', ')} of ${count}; run 'vi-mmrec augment … --shard ${missing[0]}/${count}' and pass its --out too.`, 'merge');
   }
   const ordered = Array.from({ length: count }, (_, i) => byIndex.get(i)!);
   let next = 0;
   for (const p of ordered) {
-    if (p.manifest.users[0] !== next) throw new CliError(`${p.file}: starts at user ${p.manifest.users[0]}, expected ${next}; the parts do not fit together.`);
+    if (p.manifest.users[0] !== next) throw new UsageError(`${p.file}: starts at user ${p.manifest.users[0]}, expected ${next}; the parts do not fit together.`, 'merge');
     next = p.manifest.users[1];
   }
   return ordered;

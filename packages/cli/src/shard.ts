@@ -150,27 +150,28 @@ export async function readNeighbourStore(dir: string, expect: { numItems: number
     throw new CliError(`--neighbours ${dir}: cannot read the folder (${(e as { code?: string }).code ?? String(e)}); give the --out-dir of 'vi-mmrec neighbours'.`);
   });
   const found = names.filter((n) => MANIFEST_RE.test(n)).sort();
-  if (found.length === 0) throw new CliError(`--neighbours ${dir}: no neighbours.<i>-of-<n>.json manifest; run 'vi-mmrec neighbours <dir> --out-dir ${dir}' first.`);
+  if (found.length === 0) throw new UsageError(`--neighbours ${dir}: no neighbours.<i>-of-<n>.json manifest; run 'vi-mmrec neighbours <dir> --out-dir ${dir}' first.`, 'augment');
   const manifests = await Promise.all(found.map(async (n) => readManifestText(join(dir, n), await readFile(join(dir, n), 'utf8'))));
   const first = manifests[0]!;
   const count = first.shard[1];
   for (const [p, m] of manifests.entries()) {
     if (storeKey(m) !== storeKey(first)) {
-      throw new CliError(`--neighbours ${dir}: ${found[p]} and ${found[0]} come from different runs (items, k, dataset, modalities, backend or shard count differ); keep one run's files in a folder.`);
+      throw new UsageError(`--neighbours ${dir}: ${found[p]} and ${found[0]} come from different runs (items, k, dataset, modalities, backend or shard count differ); keep one run's files in a folder.`, 'augment');
     }
   }
   const byIndex = new Map(manifests.map((m) => [m.shard[0], m]));
   const missing = Array.from({ length: count }, (_, i) => i).filter((i) => !byIndex.has(i));
   if (missing.length > 0) {
-    throw new CliError(
+    throw new UsageError(
       `--neighbours ${dir}: missing ${missing.map((i) => `neighbours.${i}-of-${count}.json`).join(', ')}; run 'vi-mmrec neighbours … --shard ${missing[0]}/${count}' (and the other missing shards) first.`,
+      'augment',
     );
   }
   if (first.numItems !== expect.numItems) {
-    throw new CliError(`--neighbours ${dir}: the tables cover ${first.numItems} items, ${expect.datasetDir} has ${expect.numItems}; compute them from this dataset.`);
+    throw new UsageError(`--neighbours ${dir}: the tables cover ${first.numItems} items, ${expect.datasetDir} has ${expect.numItems}; compute them from this dataset.`, 'augment');
   }
   if (JSON.stringify(first.modalities) !== JSON.stringify(expect.modalities)) {
-    throw new CliError(`--neighbours ${dir}: the tables are of modalities ${first.modalities.join(', ')}, this run uses ${expect.modalities.join(', ')}; use the same --modalities as 'vi-mmrec neighbours'.`);
+    throw new UsageError(`--neighbours ${dir}: the tables are of modalities ${first.modalities.join(', ')}, this run uses ${expect.modalities.join(', ')}; use the same --modalities as 'vi-mmrec neighbours'.`, 'augment');
   }
   const { numItems, k } = first;
   const load = async (fileOf: (m: NeighboursManifest) => string): Promise<NeighbourTable> => {
@@ -180,7 +181,7 @@ export async function readNeighbourStore(dir: string, expect: { numItems: number
       const m = byIndex.get(i)!;
       const file = join(dir, fileOf(m));
       if ((await stat(file).catch(() => undefined)) === undefined) {
-        throw new CliError(`--neighbours ${dir}: missing ${fileOf(m)} (listed in neighbours.${i}-of-${count}.json); rerun 'vi-mmrec neighbours … --shard ${i}/${count}'.`);
+        throw new UsageError(`--neighbours ${dir}: missing ${fileOf(m)} (listed in neighbours.${i}-of-${count}.json); rerun 'vi-mmrec neighbours … --shard ${i}/${count}'.`, 'augment');
       }
       const list = await readNeighbourList(file, fileOf(m));
       const [start, end] = m.items;

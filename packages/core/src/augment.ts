@@ -509,7 +509,7 @@ export async function augment(input: AugmentInput, options: AugmentOptions): Pro
   checkModalities(numItems, modalities);
   const { signal, onProgress } = options;
   throwIfAborted(signal);
-  const { strategy, lambda, oAvg } = opts;
+  const { strategy, oAvg } = opts;
   // No item has more than numItems - 1 neighbours: cap k before any buffer is sized from it.
   const k = Math.min(opts.k, Math.max(1, numItems - 1));
   if (k < opts.k) {
