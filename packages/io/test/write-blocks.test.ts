@@ -61,15 +61,15 @@ describe('writeEnrichedBlocks', () => {
     const file = join(tmp.dir, 'comment.tsv');
     await writeEnrichedBlocks(file, split(m, []), { comment: '{"a":1}' });
     expect(readFileSync(file, 'utf8')).toBe('# {"a":1}\nuserID\titemID\tweight\n0\t2\t1\n');
-    expect((await rejection(() => writeEnrichedBlocks(join(tmp.dir, 'c.parquet'), split(m, []), { comment: 'x' }))).message).toMatch(/only be written to a TSV/);
-    expect((await rejection(() => writeEnrichedBlocks(join(tmp.dir, 'c2.tsv'), split(m, []), { comment: 'a\nb' }))).message).toMatch(/one line/);
+    expect((await rejection(async () => writeEnrichedBlocks(join(tmp.dir, 'c.parquet'), split(m, []), { comment: 'x' }))).message).toMatch(/only be written to a TSV/);
+    expect((await rejection(async () => writeEnrichedBlocks(join(tmp.dir, 'c2.tsv'), split(m, []), { comment: 'a\nb' }))).message).toMatch(/one line/);
   });
 
   it('rejects blocks that do not follow each other and leaves no file', async () => {
     const m: EnrichedMatrix = { numUsers: 3, numItems: 3, rowPtr: Int32Array.of(0, 1, 2, 3), items: Int32Array.of(0, 1, 2), weights: Float64Array.of(1, 1, 1), real: Uint8Array.of(1, 1, 1) };
     const [a, , c] = split(m, [1, 2]);
     const file = join(tmp.dir, 'gap.tsv');
-    expect((await rejection(() => writeEnrichedBlocks(file, [a!, c!]))).message).toMatch(/starts at user 2, expected 1/);
+    expect((await rejection(async () => writeEnrichedBlocks(file, [a!, c!]))).message).toMatch(/starts at user 2, expected 1/);
     expect(() => readFileSync(file)).toThrow();
   });
 });
