@@ -84,6 +84,28 @@ async function realFile(f: string): Promise<string> {
   return join(await realpath(dirname(f)).catch(() => dirname(f)), basename(f));
 }
 
+/** `merge`'s arguments, validated. */
+export interface MergeConfig {
+  readonly parts: readonly string[];
+  readonly out: string;
+}
+
+/** Parses and validates `merge`'s arguments; throws `UsageError`. */
+export function parseMergeArgs(argv: readonly string[]): MergeConfig | 'help' {
+  const cmd = 'merge';
+  const { values, positionals } = parseCommand(cmd, argv, {
+    out: { type: 'string', short: 'o' },
+    quiet: { type: 'boolean', short: 'q' },
+    help: { type: 'boolean', short: 'h' },
+  });
+  if (values.help === true) return 'help';
+  if (positionals.length === 0) throw new UsageError('missing <part…> (the --out files of vi-mmrec augment --shard i/n)', cmd);
+  const out = values.out;
+  if (out === undefined || out === '') throw new UsageError('missing required option --out', cmd);
+  if (/\.parquet$/i.test(out)) throw new UsageError('merge writes TSV (the parts are TSV); name --out <file>.tsv', cmd);
+  return { parts: positionals, out };
+}
+
 /**
  * `vi-mmrec merge <part…> --out FILE`: joins the parts of a sharded `augment` run into the
  * file a single run writes (byte for byte), after checking that they are every shard of one
@@ -91,19 +113,12 @@ async function realFile(f: string): Promise<string> {
  */
 export async function mergeCommand(argv: readonly string[], io: CliIo): Promise<number> {
   const cmd = 'merge';
-  const { values, positionals } = parseCommand(cmd, argv, {
-    out: { type: 'string', short: 'o' },
-    quiet: { type: 'boolean', short: 'q' },
-    help: { type: 'boolean', short: 'h' },
-  });
-  if (values.help === true) {
+  const parsed = parseMergeArgs(argv);
+  if (parsed === 'help') {
     io.stdout.write(MERGE_HELP);
     return EXIT.ok;
   }
-  if (positionals.length === 0) throw new UsageError('missing <part…> (the --out files of vi-mmrec augment --shard i/n)', cmd);
-  const outArg = values.out;
-  if (outArg === undefined || outArg === '') throw new UsageError('missing required option --out', cmd);
-  if (/\.parquet$/i.test(outArg)) throw new UsageError('merge writes TSV (the parts are TSV); name --out <file>.tsv', cmd);
+  const { parts: positionals, out: outArg } = parsed;
   const out = resolve(outArg);
   const outDir = await stat(dirname(out)).catch(() => undefined);
   if (outDir === undefined || !outDir.isDirectory()) throw new CliError(`cannot write ${out}: folder ${dirname(out)} does not exist; create it first.`);
