@@ -121,7 +121,7 @@ export async function neighboursCommand(argv: readonly string[], io: CliIo): Pro
       const { start: first, end } = shardRange(parsed.shard, dataset.numItems);
       const seconds = (performance.now() - start) / 1000;
       io.stdout.write(
-        `neighbours   shard ${parsed.shard.index}/${parsed.shard.count}: items ${first}…${end - 1} of ${dataset.numItems}, k ${tables.k}, ${tables.backend}, ${seconds.toFixed(2)} s\n` +
+        `neighbours   shard ${parsed.shard.index}/${parsed.shard.count}: ${end > first ? `items ${first}…${end - 1}` : 'no items'} of ${dataset.numItems}, k ${tables.k}, ${tables.backend}, ${seconds.toFixed(2)} s\n` +
           files.map((f) => `output       ${f}\n`).join(''),
       );
     } finally {
