@@ -4,7 +4,7 @@
  */
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { NeighbourTable, NeighbourTables } from '@vi-mmrec/core';
+import type { NeighbourTable, NeighbourTables, TableNeeds } from '@vi-mmrec/core';
 import { type OutputTransaction, formatWeight, readNeighbourList } from '@vi-mmrec/io';
 import { CliError, UsageError } from './errors.js';
 
@@ -145,7 +145,11 @@ const storeKey = (m: NeighboursManifest): string =>
  * shard's manifest and files are there and agree, then loads the tables. Throws a one-line
  * `CliError` naming what is missing or inconsistent.
  */
-export async function readNeighbourStore(dir: string, expect: { numItems: number; modalities: readonly string[]; datasetDir: string }): Promise<NeighbourTables> {
+export async function readNeighbourStore(
+  dir: string,
+  expect: { numItems: number; modalities: readonly string[]; datasetDir: string },
+  needs: TableNeeds,
+): Promise<NeighbourTables> {
   const names = await readdir(dir).catch((e: unknown) => {
     throw new CliError(`--neighbours ${dir}: cannot read the folder (${(e as { code?: string }).code ?? String(e)}); give the --out-dir of 'vi-mmrec neighbours'.`);
   });
@@ -172,6 +176,10 @@ export async function readNeighbourStore(dir: string, expect: { numItems: number
   }
   if (JSON.stringify(first.modalities) !== JSON.stringify(expect.modalities)) {
     throw new UsageError(`--neighbours ${dir}: the tables are of modalities ${first.modalities.join(', ')}, this run uses ${expect.modalities.join(', ')}; use the same --modalities as 'vi-mmrec neighbours'.`, 'augment');
+  }
+  const lacking = [needs.perModality && first.tables.perModality === undefined ? 'per-modality' : '', needs.fused && first.tables.fused === undefined ? 'fused' : ''].filter((x) => x !== '');
+  if (lacking.length > 0) {
+    throw new UsageError(`--neighbours ${dir}: these settings need the ${lacking.join(' and ')} tables, which the store lacks; run 'vi-mmrec neighbours' without --strategy overlay`, 'augment');
   }
   const { numItems, k } = first;
   const load = async (fileOf: (m: NeighboursManifest) => string): Promise<NeighbourTable> => {
@@ -201,11 +209,12 @@ export async function readNeighbourStore(dir: string, expect: { numItems: number
     return { k, indices, scores };
   };
   let perModality: Map<string, NeighbourTable> | undefined;
-  if (first.tables.perModality !== undefined) {
+  // Only the tables these settings use are loaded.
+  if (needs.perModality) {
     perModality = new Map();
     for (const name of first.modalities) perModality.set(name, await load((m) => m.tables.perModality![name]!));
   }
-  const fused = first.tables.fused === undefined ? undefined : await load((m) => m.tables.fused!);
+  const fused = needs.fused ? await load((m) => m.tables.fused!) : undefined;
   return {
     numItems,
     k,
