@@ -63,7 +63,7 @@ export function orderParts(parts: readonly Part[]): Part[] {
     }
     const i = p.manifest.shard[0];
     const twin = byIndex.get(i);
-    if (twin !== undefined) throw new UsageError(`${p.file} and ${twin.file} are both shard ${i}/${count}; give each part once.`, 'merge');
+    if (twin !== undefined) throw new UsageError(`${p.file} and ${twin.file} are both shard ${i}/${count}; give each part once`, 'merge');
     byIndex.set(i, p);
   }
   const missing = Array.from({ length: count }, (_, i) => i).filter((i) => !byIndex.has(i));
@@ -73,7 +73,7 @@ export function orderParts(parts: readonly Part[]): Part[] {
   const ordered = Array.from({ length: count }, (_, i) => byIndex.get(i)!);
   let next = 0;
   for (const p of ordered) {
-    if (p.manifest.users[0] !== next) throw new UsageError(`${p.file}: starts at user ${p.manifest.users[0]}, expected ${next}; the parts do not fit together.`, 'merge');
+    if (p.manifest.users[0] !== next) throw new UsageError(`${p.file}: starts at user ${p.manifest.users[0]}, expected ${next}; the parts do not fit together`, 'merge');
     next = p.manifest.users[1];
   }
   return ordered;

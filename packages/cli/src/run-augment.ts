@@ -103,6 +103,7 @@ async function neighbourTables(config: AugmentConfig, input: LoadedInput, progre
       numItems: dataset.numItems,
       modalities: dataset.modalities.map((m) => m.name),
       datasetDir: config.datasetDir,
+      k: config.k,
     }, tablesNeeded(config.strategy, config.oAvg));
   }
   return searchNeighbourTables(

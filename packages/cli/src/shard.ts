@@ -147,41 +147,44 @@ const storeKey = (m: NeighboursManifest): string =>
  */
 export async function readNeighbourStore(
   dir: string,
-  expect: { numItems: number; modalities: readonly string[]; datasetDir: string },
+  expect: { numItems: number; modalities: readonly string[]; datasetDir: string; k: number },
   needs: TableNeeds,
 ): Promise<NeighbourTables> {
   const names = await readdir(dir).catch((e: unknown) => {
     throw new CliError(`--neighbours ${dir}: cannot read the folder (${(e as { code?: string }).code ?? String(e)}); give the --out-dir of 'vi-mmrec neighbours'.`);
   });
   const found = names.filter((n) => MANIFEST_RE.test(n)).sort();
-  if (found.length === 0) throw new UsageError(`--neighbours ${dir}: no neighbours.<i>-of-<n>.json manifest; run 'vi-mmrec neighbours <dir> --out-dir ${dir}' first.`, 'augment');
+  if (found.length === 0) throw new UsageError(`--neighbours ${dir}: no neighbours.<i>-of-<n>.json manifest; run 'vi-mmrec neighbours <dir> --out-dir ${dir}' first`, 'augment');
   const manifests = await Promise.all(found.map(async (n) => readManifestText(join(dir, n), await readFile(join(dir, n), 'utf8'))));
   const first = manifests[0]!;
   const count = first.shard[1];
   for (const [p, m] of manifests.entries()) {
     if (storeKey(m) !== storeKey(first)) {
-      throw new UsageError(`--neighbours ${dir}: ${found[p]} and ${found[0]} come from different runs (items, k, dataset, modalities, backend or shard count differ); keep one run's files in a folder.`, 'augment');
+      throw new UsageError(`--neighbours ${dir}: ${found[p]} and ${found[0]} come from different runs (items, k, dataset, modalities, backend or shard count differ); keep one run's files in a folder`, 'augment');
     }
   }
   const byIndex = new Map(manifests.map((m) => [m.shard[0], m]));
   const missing = Array.from({ length: count }, (_, i) => i).filter((i) => !byIndex.has(i));
   if (missing.length > 0) {
     throw new UsageError(
-      `--neighbours ${dir}: missing ${missing.map((i) => `neighbours.${i}-of-${count}.json`).join(', ')}; run 'vi-mmrec neighbours … --shard ${missing[0]}/${count}' (and the other missing shards) first.`,
+      `--neighbours ${dir}: missing ${missing.map((i) => `neighbours.${i}-of-${count}.json`).join(', ')}; run 'vi-mmrec neighbours … --shard ${missing[0]}/${count}' (and the other missing shards) first`,
       'augment',
     );
   }
   if (first.numItems !== expect.numItems) {
-    throw new UsageError(`--neighbours ${dir}: the tables cover ${first.numItems} items, ${expect.datasetDir} has ${expect.numItems}; compute them from this dataset.`, 'augment');
+    throw new UsageError(`--neighbours ${dir}: the tables cover ${first.numItems} items, ${expect.datasetDir} has ${expect.numItems}; compute them from this dataset`, 'augment');
   }
   if (JSON.stringify(first.modalities) !== JSON.stringify(expect.modalities)) {
-    throw new UsageError(`--neighbours ${dir}: the tables are of modalities ${first.modalities.join(', ')}, this run uses ${expect.modalities.join(', ')}; use the same --modalities as 'vi-mmrec neighbours'.`, 'augment');
+    throw new UsageError(`--neighbours ${dir}: the tables are of modalities ${first.modalities.join(', ')}, this run uses ${expect.modalities.join(', ')}; use the same --modalities as 'vi-mmrec neighbours'`, 'augment');
   }
   const lacking = [needs.perModality && first.tables.perModality === undefined ? 'per-modality' : '', needs.fused && first.tables.fused === undefined ? 'fused' : ''].filter((x) => x !== '');
   if (lacking.length > 0) {
     throw new UsageError(`--neighbours ${dir}: these settings need the ${lacking.join(' and ')} tables, which the store lacks; run 'vi-mmrec neighbours' without --strategy overlay`, 'augment');
   }
   const { numItems, k } = first;
+  if (Math.min(expect.k, Math.max(1, numItems - 1)) > k) {
+    throw new UsageError(`--k ${expect.k} is more than the ${k} neighbours per item stored in ${dir}; use --k ${k} or less, or rerun 'vi-mmrec neighbours' with a larger --k`, 'augment');
+  }
   const load = async (fileOf: (m: NeighboursManifest) => string): Promise<NeighbourTable> => {
     const indices = new Int32Array(numItems * k).fill(-1);
     const scores = new Float32Array(numItems * k).fill(-Infinity);
@@ -189,7 +192,7 @@ export async function readNeighbourStore(
       const m = byIndex.get(i)!;
       const file = join(dir, fileOf(m));
       if ((await stat(file).catch(() => undefined)) === undefined) {
-        throw new UsageError(`--neighbours ${dir}: missing ${fileOf(m)} (listed in neighbours.${i}-of-${count}.json); rerun 'vi-mmrec neighbours … --shard ${i}/${count}'.`, 'augment');
+        throw new UsageError(`--neighbours ${dir}: missing ${fileOf(m)} (listed in neighbours.${i}-of-${count}.json); rerun 'vi-mmrec neighbours … --shard ${i}/${count}'`, 'augment');
       }
       const list = await readNeighbourList(file, fileOf(m));
       const [start, end] = m.items;

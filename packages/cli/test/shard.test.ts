@@ -135,9 +135,10 @@ describe('sharded runs: one-line errors, exit 2', () => {
     r = await run(['augment', data, '--strategy', 'overlay', '--k', '3', '--lambda', '0.1', '--neighbours', nb, '--out', out, '-q']);
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/missing modality\.text\.2-of-3\.tsv/);
+    expect((await run(['neighbours', data, '--k', '3', '--backend', 'cpu', '--shard', '2/3', '--out-dir', nb, '-q'])).code).toBe(0);
     r = await run(['augment', data, '--strategy', 'overlay', '--k', '4', '--lambda', '0.1', '--neighbours', nb, '--out', out, '-q']);
     expect(r.code).toBe(2);
-    expect(r.err).toMatch(/k = 4 is more than the 3 neighbours/);
+    expect(r.err).toMatch(/--k 4 is more than the 3 neighbours per item stored/);
     expect(existsSync(out)).toBe(false);
     // A store of per-modality tables only cannot serve the synergistic strategy.
     const nbOverlay = join(tmp.dir, 'nb-overlay');
@@ -146,6 +147,7 @@ describe('sharded runs: one-line errors, exit 2', () => {
     r = await run(['augment', data, '--strategy', 'synergistic', '--k', '3', '--lambda', '0.1', '--neighbours', nbOverlay, '--out', out, '-q']);
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/need the fused tables/);
+    expect(r.err.trim().split('\n')).toHaveLength(1);
     expect(existsSync(out)).toBe(false);
   });
 
