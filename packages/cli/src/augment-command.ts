@@ -8,6 +8,7 @@ import { AUGMENT_HELP } from './help.js';
 import { Progress } from './progress.js';
 import { formatAutoReport, formatReport } from './report.js';
 import { type AugmentConfig, type OutputFormat, runAugment, STDOUT } from './run-augment.js';
+import { parseShard } from './shard.js';
 
 const STRATEGIES: readonly (Strategy | 'auto')[] = ['overlay', 'synergistic', 'auto'];
 const OAVG: readonly OAvgMode[] = ['modality-mean', 'density'];
@@ -66,6 +67,8 @@ export function parseAugmentArgs(argv: readonly string[]): ParsedAugment | 'help
     'proxy-model': { type: 'string' },
     seed: { type: 'string' },
     'min-gain': { type: 'string' },
+    neighbours: { type: 'string' },
+    shard: { type: 'string' },
     quiet: { type: 'boolean', short: 'q' },
     help: { type: 'boolean', short: 'h' },
   });
@@ -80,6 +83,16 @@ export function parseAugmentArgs(argv: readonly string[]): ParsedAugment | 'help
     const autoOnly = AUTO_ONLY.filter((o) => values[o] !== undefined).map((o) => `--${o}`);
     if (autoOnly.length > 0) throw new UsageError(`${autoOnly.join(', ')} only appl${autoOnly.length > 1 ? 'y' : 'ies'} with --strategy auto`, cmd);
   }
+  if (auto) {
+    const fixedOnly = (['neighbours', 'shard'] as const).filter((o) => values[o] !== undefined).map((o) => `--${o}`);
+    if (fixedOnly.length > 0) throw new UsageError(`${fixedOnly.join(', ')} only appl${fixedOnly.length > 1 ? 'y' : 'ies'} with fixed settings, not --strategy auto`, cmd);
+  }
+  const shard = values.shard === undefined ? undefined : parseShard(cmd, values.shard);
+  const neighbours = values.neighbours;
+  if (neighbours === '') throw new UsageError('--neighbours needs the folder that vi-mmrec neighbours --out-dir wrote', cmd);
+  if (neighbours !== undefined && (values.backend !== undefined || values.exact === true)) {
+    throw new UsageError('--backend and --exact do not apply with --neighbours (the tables are already computed)', cmd);
+  }
   const out = values.out!;
   const summary = values.summary;
   if (out === '') throw new UsageError('--out needs a file name (or - for standard output)', cmd);
@@ -89,6 +102,9 @@ export function parseAugmentArgs(argv: readonly string[]): ParsedAugment | 'help
     throw new UsageError(`--format ${format} writes TSV, but --out ${out} ends in .parquet; name the output .tsv, or use --format tsv for Parquet`, cmd);
   }
   if (format !== 'tsv' && out === STDOUT) throw new UsageError(`--format ${format} writes a file; --out - streams the tsv format only`, cmd);
+  if (shard !== undefined && (/\.parquet$/i.test(out) || out === STDOUT || format !== 'tsv')) {
+    throw new UsageError(`--shard writes a TSV part file for 'vi-mmrec merge' (--format tsv, not Parquet or -); name --out <part>.tsv`, cmd);
+  }
   if (summary !== undefined && resolve(summary) === resolve(out)) throw new UsageError('--summary and --out name the same file', cmd);
   let modalities: string[] | undefined;
   if (values.modalities !== undefined) {
@@ -107,6 +123,7 @@ export function parseAugmentArgs(argv: readonly string[]): ParsedAugment | 'help
     ...(format === 'tsv' ? {} : { format }),
     ...(summary === undefined ? {} : { summary }),
     ...(modalities === undefined ? {} : { modalities }),
+    ...(neighbours === undefined ? {} : { neighbours }),
   });
   const quiet = values.quiet === true;
   if (auto) {
@@ -130,7 +147,7 @@ export function parseAugmentArgs(argv: readonly string[]): ParsedAugment | 'help
   const strategy = choiceOption(cmd, '--strategy', values.strategy!, STRATEGIES) as Strategy; // not 'auto' here
   const k = intOption(cmd, '--k', values.k!, 1);
   const lambda = numberOption(cmd, '--lambda', values.lambda!, 0);
-  const config: AugmentConfig = { ...common(), strategy, k, lambda };
+  const config: AugmentConfig = { ...common(), strategy, k, lambda, ...(shard === undefined ? {} : { shard }) };
   return { mode: 'fixed', config, quiet };
 }
 

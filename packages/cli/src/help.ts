@@ -8,6 +8,9 @@ export const MAIN_HELP = `vi-mmrec: add VI-MMRec virtual user-item interactions 
 Usage:
   vi-mmrec augment <datasetDir> --strategy overlay|synergistic --k <int> --lambda <number> --out <file.tsv> [options]
   vi-mmrec augment <datasetDir> --strategy auto --out <file.tsv> [options]   (needs @vi-mmrec/eval)
+  vi-mmrec neighbours <datasetDir> --out-dir <shared> [--k <int>] [--shard i/n] [options]
+  vi-mmrec augment <datasetDir> ... --neighbours <shared> [--shard i/n] --out <part.tsv>
+  vi-mmrec merge <part.tsv>... --out <file.tsv>
   vi-mmrec demo [--out-dir <dir>] [--quiet]
   vi-mmrec eval <datasetDir> [--model m] [--quick] [--dry-run] [options]   (needs @vi-mmrec/eval)
   vi-mmrec report a.json ... --out report.html   merge saved eval results into one HTML report
@@ -15,6 +18,8 @@ Usage:
 
 Commands:
   augment    compute the enriched matrix R̄ = R+ + λ Σ_g w^g R^g of a dataset folder (MMRec layout)
+  neighbours compute the neighbour tables once (or shard i of n of them) for later augment runs
+  merge      join the parts of a sharded augment run into the file a single run writes
   demo       generate a small synthetic dataset and augment it (a few seconds)
   eval       evaluate recommenders with and without virtual interactions
   report     merge 'eval --json' results into one HTML report (needs @vi-mmrec/eval)
@@ -60,6 +65,11 @@ Options:
                         labelled  a copy of the .inter with a weight column and the virtual pairs
                                   appended under x_label 3 (MMRec only; docs/integrations/mmrec.md)
   --summary <file>    also write a JSON summary (options, O_avg, overlaps, weights, counts)
+  --neighbours <dir>  read the neighbour tables that 'vi-mmrec neighbours --out-dir <dir>' wrote
+                      (every shard) instead of searching: no backend; reuse one search for
+                      several λ or --o-avg values (--k at most the stored k)
+  --shard <i/n>       write only users of shard i of n (0-based) as a TSV part with a manifest
+                      line, for 'vi-mmrec merge'; R̄'s weights still come from all users
   -q, --quiet         no progress or informational lines (warnings and errors still print)
   -h, --help          show this help
 
@@ -85,6 +95,50 @@ Examples:
   vi-mmrec augment data/baby --strategy overlay --k 10 --lambda 0.1 --out baby.enriched.tsv --summary baby.summary.json
   vi-mmrec augment data/baby --strategy auto --k 3,10 --out baby.auto.tsv --summary baby.auto.json
   vi-mmrec augment data/baby --strategy overlay --k 3 --lambda 0.1 --format sidecar --out baby.vi-mmrec.tsv
+  vi-mmrec augment data/baby --strategy overlay --k 10 --lambda 0.1 --neighbours nb --shard 0/4 --out part-0.tsv
+`;
+
+export const NEIGHBOURS_HELP = `Usage: vi-mmrec neighbours <datasetDir> --out-dir <shared> [--k <int>] [--strategy overlay|synergistic|all] [--shard i/n] [options]
+
+Computes the top-k neighbour tables of <datasetDir>'s items (one per modality, and the fused
+one unless --strategy overlay) and writes shard i's item rows of each into <shared> as
+neighbour-list TSV (itemID neighborID rank cosine), plus the shard's manifest
+neighbours.<i>-of-<n>.json, all replaced together. 'vi-mmrec augment --neighbours <shared>'
+reads every shard back. Without --shard: the whole tables (shard 0/1).
+
+Options:
+  --out-dir <dir>     folder shared by all shards (must exist; not the dataset folder)
+  --k <int>           neighbours per item (≥ 1, default 10); augment may use any k up to it
+  --strategy <s>      overlay (per-modality tables only) or synergistic/all (default: both
+                      per-modality and fused tables, enough for every augment setting)
+  --shard <i/n>       shard i of n (0-based): write items ⌊i·I/n⌋ … ⌊(i+1)·I/n⌋ - 1
+  --backend <x>       as for 'vi-mmrec augment' (auto, cpu, onnxruntime-node, usearch, ...)
+  --exact             exact neighbour search at any size
+  --modalities <list> comma-separated modality names to use (default: all found)
+  -q, --quiet         no progress or informational lines
+  -h, --help          show this help
+
+Each shard still searches the whole catalogue and writes its rows (the backends cannot yet
+search a subset of query rows); the sharded tables are identical to the unsharded ones.
+
+Example (3 shards, then one augment per λ):
+  for i in 0 1 2; do vi-mmrec neighbours data/baby --k 10 --shard $i/3 --out-dir nb; done
+  vi-mmrec augment data/baby --strategy overlay --k 10 --lambda 0.1 --neighbours nb --out baby.l01.tsv
+`;
+
+export const MERGE_HELP = `Usage: vi-mmrec merge <part.tsv>... --out <file.tsv>
+
+Joins the parts written by 'vi-mmrec augment ... --shard i/n --out <part.tsv>' (any order)
+into one enriched-matrix TSV, byte for byte the file a single augment run writes. Checks that
+the parts are every shard 0…n-1 of one run, each once (same settings and dataset, from their
+manifest lines); the output is written atomically and must not be one of the parts.
+
+Options:
+  -o, --out <file>    the merged TSV to write
+  -h, --help          show this help
+
+Example:
+  vi-mmrec merge part-0.tsv part-1.tsv part-2.tsv --out baby.enriched.tsv
 `;
 
 export const DEMO_HELP = `Usage: vi-mmrec demo [--out-dir <dir>] [--backend <x>] [--quiet]

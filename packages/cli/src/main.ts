@@ -5,6 +5,8 @@ import { demoCommand } from './demo-command.js';
 import { UsageError, reportError } from './errors.js';
 import { runEval, runReport } from './eval-command.js';
 import { MAIN_HELP } from './help.js';
+import { mergeCommand } from './merge-command.js';
+import { neighboursCommand } from './neighbours-command.js';
 import { toolVersion } from './version.js';
 
 /**
@@ -30,6 +32,10 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
         return EXIT.ok;
       case 'augment':
         return await augmentCommand(rest, io);
+      case 'neighbours':
+        return await neighboursCommand(rest, io);
+      case 'merge':
+        return await mergeCommand(rest, io);
       case 'demo':
         return await demoCommand(rest, io);
       case 'eval':

@@ -71,18 +71,7 @@ export function formatAutoReport(a: AutoOutcome): string {
 export function formatReport(o: AugmentOutcome, auto?: { head: string[]; candidates: string[] }): string {
   const { dataset: d, result } = o;
   const s = result.summary;
-  const m = result.matrix;
-  let vMin = Infinity;
-  let vMax = -Infinity;
-  let rMin = Infinity;
-  for (let p = 0; p < m.weights.length; p++) {
-    const w = m.weights[p]!;
-    if (m.real[p] === 1) rMin = Math.min(rMin, w);
-    else {
-      vMin = Math.min(vMin, w);
-      vMax = Math.max(vMax, w);
-    }
-  }
+  const { realMin: rMin, virtualMin: vMin, virtualMax: vMax } = result.weights;
   const lines: string[] = [
     datasetLine(d),
     `modalities   ${modalityList(d)}`,

@@ -1,12 +1,23 @@
 import { realpath, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import { AbortedError, augment, type AugmentResult, type Backend, type OAvgMode, type Strategy } from '@vi-mmrec/core';
+import {
+  AbortedError,
+  augmentStream,
+  searchNeighbourTables,
+  tablesNeeded,
+  type AugmentSummary,
+  type Backend,
+  type EnrichedBlock,
+  type NeighbourTables,
+  type OAvgMode,
+  type Strategy,
+} from '@vi-mmrec/core';
 import {
   checkOutputFile,
   createOutputTransaction,
   readDataset,
-  streamEnrichedMatrix,
-  writeEnrichedMatrix,
+  streamEnrichedBlocks,
+  writeEnrichedBlocks,
   writeSummary,
   type Dataset,
 } from '@vi-mmrec/io';
@@ -16,6 +27,7 @@ import type { OutputStream } from './cli-io.js';
 import { CliError, UsageError } from './errors.js';
 import { internalPause } from './internal-pause.js';
 import type { Progress } from './progress.js';
+import { type ShardSpec, partComment, readNeighbourStore, shardRange } from './shard.js';
 import { toolVersion } from './version.js';
 
 /** The options of `augment` that do not depend on the augmentation settings. */
@@ -40,6 +52,8 @@ export interface InputConfig {
   readonly summary?: string;
   /** Only these modalities, if given. */
   readonly modalities?: readonly string[];
+  /** `--neighbours`: read the neighbour tables from this store instead of searching (no backend). */
+  readonly neighbours?: string;
 }
 
 /** The values of `--format`. */
@@ -54,6 +68,8 @@ export interface AugmentConfig extends InputConfig {
   readonly k: number;
   readonly lambda: number;
   readonly oAvg: OAvgMode;
+  /** `--shard i/n`: write only shard i's users, as a part file for `vi-mmrec merge`. */
+  readonly shard?: ShardSpec;
 }
 
 /**
@@ -61,8 +77,9 @@ export interface AugmentConfig extends InputConfig {
  * auto`): `read` reads the dataset folder; `backend` loads the backend package (its size
  * chooses `auto`'s backend); `similarity` is the neighbour search with the backend's own set-up and the normalisation
  * (core's `summary.seconds.similarity`); `virtual` builds R̄ (core's
- * `summary.seconds.virtual`); `write` writes the matrix; `total` is the whole run. The
- * progress lines time the same phases.
+ * `summary.seconds.virtual`: R̄ is built block by block while it is written); `write` is the
+ * rest of that stretch; `total` is the whole run. The progress lines time read and similarity
+ * alike and show virtual + write as one line.
  */
 export interface PhaseSeconds {
   readonly read: number;
@@ -74,13 +91,75 @@ export interface PhaseSeconds {
   readonly total: number;
 }
 
+/** Smallest real and smallest/largest purely virtual weight written (±Infinity when none). */
+export interface WeightRange {
+  readonly realMin: number;
+  readonly virtualMin: number;
+  readonly virtualMax: number;
+}
+
 /** What a run produced, for the report. */
 export interface AugmentOutcome {
   readonly dataset: Dataset;
-  readonly result: AugmentResult;
+  /** The summary and the range of the weights written (R̄ itself is streamed, never held). */
+  readonly result: { readonly summary: AugmentSummary; readonly weights: WeightRange };
   readonly backend: string;
   readonly seconds: PhaseSeconds;
   readonly files: { readonly matrix: string; readonly summary?: string };
+}
+
+/** Widens `range` by the weights of a block. */
+function trackWeights(block: EnrichedBlock, range: { realMin: number; virtualMin: number; virtualMax: number }): void {
+  const { weights, real } = block;
+  for (let p = 0; p < weights.length; p++) {
+    const w = weights[p]!;
+    if (real[p] === 1) range.realMin = Math.min(range.realMin, w);
+    else {
+      range.virtualMin = Math.min(range.virtualMin, w);
+      range.virtualMax = Math.max(range.virtualMax, w);
+    }
+  }
+}
+
+/** The neighbour tables of a run: searched on the backend, or read from `--neighbours`. */
+async function neighbourTables(config: AugmentConfig, input: LoadedInput, progress: Progress, signal: AbortSignal | undefined): Promise<NeighbourTables> {
+  const { dataset, backend } = input;
+  if (config.neighbours !== undefined) {
+    progress.update(`reading neighbour tables from ${config.neighbours}`, 0, 1);
+    return readNeighbourStore(config.neighbours, {
+      numItems: dataset.numItems,
+      modalities: dataset.modalities.map((m) => m.name),
+      datasetDir: config.datasetDir,
+      k: config.k,
+    }, tablesNeeded(config.strategy, config.oAvg));
+  }
+  return searchNeighbourTables(
+    { numItems: dataset.numItems, modalities: dataset.modalities },
+    {
+      ...tablesNeeded(config.strategy, config.oAvg),
+      k: config.k,
+      ...(backend === undefined ? {} : { backend }),
+      logger: progress,
+      ...(signal === undefined ? {} : { signal }),
+      onProgress: (e) => progress.update(e.label, e.done, e.total),
+    },
+  );
+}
+
+/** What the parts of one `merge` must share: the settings and the data they came from. */
+function partSettings(config: AugmentConfig, dataset: Dataset, tables: NeighbourTables, k: number): object {
+  return {
+    strategy: config.strategy,
+    k,
+    lambda: config.lambda,
+    oAvg: config.oAvg,
+    dataset: dataset.name,
+    users: dataset.numUsers,
+    items: dataset.numItems,
+    train: dataset.train.users.length,
+    modalities: tables.modalities,
+    backend: tables.backend,
+  };
 }
 
 /**
@@ -88,7 +167,7 @@ export interface AugmentOutcome {
  * the dataset is read first (its size chooses the backend), then the backend resolved.
  */
 export interface LoadedInput {
-  /** Undefined when no dense modality is read: neighbour lists need no backend. */
+  /** Undefined with `--neighbours` (no search) or when no dense modality is read (neighbour lists need no backend). */
   readonly backend: Backend | undefined;
   readonly dataset: Dataset;
   readonly clock: { readonly start: number; readonly read: number; readonly backend: number };
@@ -161,8 +240,8 @@ export async function loadInput(config: InputConfig, progress: Progress, signal:
   progress.finish();
   const tRead = performance.now();
   throwIfAborted(signal);
-  const dense = dataset.modalities.some((m) => m.kind === 'dense');
-  const backend = dense ? await selectBackend(config.backend, progress, signal, { numItems: dataset.numItems, exact: config.exact === true }) : undefined;
+  const search = config.neighbours === undefined && dataset.modalities.some((m) => m.kind === 'dense');
+  const backend = search ? await selectBackend(config.backend, progress, signal, { numItems: dataset.numItems, exact: config.exact === true }) : undefined;
   const tBackend = performance.now();
   return { backend, dataset, clock: { start, read: tRead, backend: tBackend } };
 }
@@ -205,38 +284,59 @@ export async function augmentAndWrite(
   const { backend, dataset, clock } = input;
   const out = config.out === STDOUT ? STDOUT : resolve(config.out);
   const summaryFile = config.summary === undefined ? undefined : resolve(config.summary);
-  const result = await augment(
-    { numUsers: dataset.numUsers, numItems: dataset.numItems, train: dataset.train, modalities: dataset.modalities },
-    {
-      strategy: config.strategy,
-      k: config.k,
-      lambda: config.lambda,
-      oAvg: config.oAvg,
-      ...(backend === undefined ? {} : { backend }),
-      logger: progress,
-      ...(signal === undefined ? {} : { signal }),
-      onProgress: (e) => progress.update(e.label, e.done, e.total),
-    },
-  );
+  if (dataset.train.users.length === 0) {
+    progress.warn('the training split is empty (no training interaction): the enriched matrix will be empty; check the x_label column (0 = train).');
+  }
+  const tables = await neighbourTables(config, input, progress, signal);
   progress.finish();
+  // From here R̄ is built (core's clock: summary.seconds.virtual) while it is written.
   const tAugment = performance.now();
+  const stream = augmentStream({ numUsers: dataset.numUsers, numItems: dataset.numItems, train: dataset.train }, tables, {
+    strategy: config.strategy,
+    k: config.k,
+    lambda: config.lambda,
+    oAvg: config.oAvg,
+    ...(signal === undefined ? {} : { signal }),
+  });
 
   // Outputs are one transaction: both files are replaced together at the end, or neither.
   const tx = createOutputTransaction(signal === undefined ? {} : { signal });
   try {
     await internalPause('after-augment', signal);
-    const onProgress = (done: number, total: number): void => progress.update(`writing ${out === STDOUT ? 'to stdout' : config.out}`, done, total);
+    const users = shardRange(config.shard, dataset.numUsers);
+    const weights = { realMin: Infinity, virtualMin: Infinity, virtualMax: -Infinity };
+    const target = out === STDOUT ? 'to stdout' : config.out;
+    // R̄ is computed user block by user block while it is written: never held whole.
+    const blocks = function* (): Generator<EnrichedBlock> {
+      for (const block of stream.blocks({ userStart: users.start, userEnd: users.end })) {
+        trackWeights(block, weights);
+        progress.update(`virtual interactions, writing ${target}`, block.userStart + block.rowPtr.length - 1 - users.start, users.end - users.start);
+        yield block;
+      }
+    };
     const format = config.format ?? 'tsv';
-    onProgress(0, result.matrix.items.length);
     if (out === STDOUT) {
       const stdout = config.stdout ?? process.stdout;
-      await streamEnrichedMatrix(async (chunk) => writeChunk(stdout, chunk), result.matrix, onProgress);
+      await streamEnrichedBlocks(async (chunk) => writeChunk(stdout, chunk), blocks());
     } else if (format === 'tsv') {
-      await writeEnrichedMatrix(out, result.matrix, { transaction: tx, onProgress });
+      await writeEnrichedBlocks(out, blocks(), {
+        transaction: tx,
+        ...(config.shard === undefined ? {} : { comment: partComment(config.shard, users, partSettings(config, dataset, tables, stream.summary().options.k)) }),
+      });
     } else {
-      // MMRec's formats: the one implementation of @vi-mmrec/integration-mmrec, staged in this transaction.
-      await exportForMmrec(config.datasetDir, result, { format, path: out, transaction: tx, onProgress });
+      // MMRec's formats: the one implementation of @vi-mmrec/integration-mmrec, staged in this
+      // transaction. It needs R̄ whole (one block of every user).
+      const [all] = [...stream.blocks({ blockUsers: Math.max(1, dataset.numUsers) })];
+      const matrix = { numUsers: dataset.numUsers, numItems: dataset.numItems, ...(all ?? { rowPtr: new Int32Array(1), items: new Int32Array(0), weights: new Float64Array(0), real: new Uint8Array(0) }) };
+      trackWeights({ ...matrix, userStart: 0 }, weights);
+      await exportForMmrec(config.datasetDir, { matrix, summary: stream.summary() }, {
+        format,
+        path: out,
+        transaction: tx,
+        onProgress: (done, total) => progress.update(`writing ${target}`, done, total),
+      });
     }
+    const result = { summary: stream.summary(), weights };
     progress.finish();
     await internalPause('staged-matrix', signal);
     const tWrite = performance.now();
@@ -246,7 +346,7 @@ export async function augmentAndWrite(
       ...(auto === undefined ? {} : { choose: (auto.chosenAt - clock.backend) / 1000 }),
       similarity: result.summary.seconds.similarity,
       virtual: result.summary.seconds.virtual,
-      write: (tWrite - tAugment) / 1000,
+      write: Math.max(0, (tWrite - tAugment) / 1000 - result.summary.seconds.virtual),
       total: (tWrite - clock.start) / 1000,
     };
     if (summaryFile !== undefined) {
@@ -256,7 +356,7 @@ export async function augmentAndWrite(
         {
           ...(auto === undefined ? {} : { augmented: true }),
           dataset: datasetInfo(dataset, config.datasetDir),
-          output: { matrix: out === STDOUT ? 'stdout' : out },
+          output: { matrix: out === STDOUT ? 'stdout' : out, ...(config.shard === undefined ? {} : { shard: [config.shard.index, config.shard.count] }) },
           run: { tool: '@vi-mmrec/cli', version: toolVersion(), seconds },
           ...auto?.summary,
         },
@@ -269,7 +369,7 @@ export async function augmentAndWrite(
     return {
       dataset,
       result,
-      backend: result.summary.options.backend,
+      backend: backend?.name ?? result.summary.options.backend,
       seconds,
       files: { matrix: out === STDOUT ? 'standard output (TSV)' : out, ...(summaryFile === undefined ? {} : { summary: summaryFile }) },
     };

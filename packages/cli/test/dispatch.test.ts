@@ -52,7 +52,9 @@ describe('vi-mmrec report', () => {
     const { runReport } = await import('../src/eval-command.js');
     const io = memoryIo();
     expect(await runReport(['a.json'], io, '@vi-mmrec/no-such-package')).toBe(1);
-    expect(lines(io.err())).toEqual(['vi-mmrec: report is unavailable: @vi-mmrec/no-such-package is not installed or not built; install it (npm install @vi-mmrec/no-such-package).']);
+    expect(lines(io.err())).toEqual([
+      "vi-mmrec: report is unavailable: @vi-mmrec/no-such-package is not installed or not built; install it (npm install @vi-mmrec/no-such-package; before its first release on the npm registry, 'npm run pack -- no-such-package' in a clone of vi-mmrec, see docs/guide/installing.md).",
+    ]);
     vi.doMock('@vi-mmrec/eval', () => ({ reportCommand: undefined }));
     const { main } = await import('../src/index.js');
     const io2 = memoryIo();

@@ -3,7 +3,7 @@ import { resolveBackend } from './registry.js';
 import {
   type Csr,
   type WeightedCsr,
-  enrichedMatrix,
+  EnrichedRows,
   listTopK,
   mergeNeighbourLists,
   neighbourListCsr,
@@ -16,10 +16,15 @@ import type {
   AugmentInput,
   AugmentOptions,
   AugmentResult,
+  AugmentSummary,
   DenseModality,
+  EnrichedBlock,
   GroupSummary,
+  Interactions,
+  Logger,
   Modality,
   OAvgMode,
+  ProgressEvent,
   Strategy,
 } from './types.js';
 
@@ -63,19 +68,20 @@ export function resolveAugmentOptions(options: Pick<AugmentOptions, 'strategy' |
   return { strategy, k, lambda, oAvg };
 }
 
-function checkInput(input: AugmentInput): void {
-  const { numUsers, numItems, modalities } = input;
+function checkCount(name: 'numUsers' | 'numItems', n: number): void {
   // Ids are stored in Int32Array and `id + 1` must fit too.
-  if (!Number.isInteger(numUsers) || numUsers < 0 || numUsers > MAX_COUNT) {
-    throw new InvalidArgumentError('numUsers', `numUsers must be an integer in 0…${MAX_COUNT}, got ${String(numUsers)}.`);
+  if (!Number.isInteger(n) || n < 0 || n > MAX_COUNT) {
+    throw new InvalidArgumentError(name, `${name} must be an integer in 0…${MAX_COUNT}, got ${String(n)}.`);
   }
-  if (!Number.isInteger(numItems) || numItems < 0 || numItems > MAX_COUNT) {
-    throw new InvalidArgumentError('numItems', `numItems must be an integer in 0…${MAX_COUNT}, got ${String(numItems)}.`);
-  }
-  const { train } = input;
+}
+
+function checkTrain(train: Interactions): void {
   if (typeof train !== 'object' || train === null || !isIdArray(train.users) || !isIdArray(train.items)) {
     throw new InvalidArgumentError('train', 'train must be { users, items }, two arrays of integer ids (Int32Array).');
   }
+}
+
+function checkModalities(numItems: number, modalities: readonly Modality[]): void {
   const given: unknown = modalities;
   if (!Array.isArray(given) || given.length === 0) {
     throw new InvalidArgumentError('modalities', 'At least one modality (dense features or neighbour lists) is required.');
@@ -141,7 +147,7 @@ function densePairScorer(dense: readonly DenseModality[], numItems: number): { s
 async function withBackend<T>(
   choice: Backend | string | undefined,
   numItems: number,
-  options: AugmentOptions,
+  options: Pick<AugmentOptions, 'logger' | 'signal'>,
   fn: (b: Backend) => Promise<T>,
 ): Promise<T> {
   if (typeof choice === 'object') {
@@ -157,42 +163,85 @@ async function withBackend<T>(
   return fn(backend);
 }
 
-/**
- * Computes VI-MMRec's enriched interaction matrix R̄ = R+ + λ Σ_g w^g R^g (see
- * docs/algorithm.md): top-k similar items per item for each group (one per modality for
- * `'overlay'`, one fused for `'synergistic'`), the virtual interactions they induce from the
- * training interactions, and statistically informed group weights w^g = O^g / O_avg.
- *
- * Dense products run on the chosen backend in row blocks; the item×item similarity matrix is
- * never held in memory. Rejects with `InvalidArgumentError` / `InvalidDataError` on bad input
- * and `AbortedError` when `options.signal` aborts.
- */
-export async function augment(input: AugmentInput, options: AugmentOptions): Promise<AugmentResult> {
-  const t0 = performance.now();
-  const opts = resolveAugmentOptions(options);
-  checkInput(input);
-  const { signal, onProgress } = options;
-  throwIfAborted(signal);
-  const { numUsers, numItems, modalities } = input;
-  const { strategy, lambda, oAvg } = opts;
-  // No item has more than numItems - 1 neighbours: cap k before any buffer is sized from it.
-  const k = Math.min(opts.k, Math.max(1, numItems - 1));
-  if (k < opts.k) {
-    options.logger?.warn(`k = ${opts.k} is more than the ${Math.max(0, numItems - 1)} other items of ${numItems}; using k = ${k}.`);
-  }
-  const train: Csr = trainCsr(numUsers, numItems, input.train);
-  if (train.cols.length === 0) {
-    options.logger?.warn('the training split is empty (no training interaction): the enriched matrix will be empty; check the x_label column (0 = train).');
-  }
+/** Which neighbour tables a run needs: per modality and/or the fused one. */
+export interface TableNeeds {
+  /** One table per modality: the groups of `'overlay'`, and O^m for `oAvg: 'modality-mean'`. */
+  readonly perModality: boolean;
+  /** The fused table (sum of cosines over all modalities): the group of `'synergistic'`. */
+  readonly fused: boolean;
+}
 
+/** The neighbour tables a strategy and O_avg mode need. */
+export function tablesNeeded(strategy: Strategy, oAvg: OAvgMode = 'modality-mean'): TableNeeds {
+  return { perModality: strategy === 'overlay' || oAvg === 'modality-mean', fused: strategy === 'synergistic' };
+}
+
+/** Options of {@link searchNeighbourTables}. */
+export interface NeighbourTablesOptions extends TableNeeds {
+  /** Neighbours per item (integer ≥ 1); capped at `numItems - 1` with a warning. */
+  readonly k: number;
+  /** As {@link AugmentOptions.backend}. */
+  readonly backend?: Backend | string;
+  /** Cancels the search; the promise rejects with `AbortedError`. */
+  readonly signal?: AbortSignal;
+  /** Progress of the similarity phase. */
+  readonly onProgress?: (event: ProgressEvent) => void;
+  /** Diagnostics sink; silent by default. */
+  readonly logger?: Logger;
+}
+
+/**
+ * The top-k neighbour tables of a catalogue, per modality and/or fused: what
+ * {@link augmentStream} turns into R̄ for any λ and O_avg mode.
+ */
+export interface NeighbourTables {
+  /** Number of items (rows of every table). */
+  readonly numItems: number;
+  /** Neighbours per item, after capping at `numItems - 1`. */
+  readonly k: number;
+  /** Every modality's name, in input order. */
+  readonly modalities: readonly string[];
+  /** One table per modality (keyed and ordered like `modalities`), when computed. */
+  readonly perModality?: ReadonlyMap<string, NeighbourTable>;
+  /** The fused (synergistic) table, when computed. */
+  readonly fused?: NeighbourTable;
+  /** Name of the backend that computed the dense tables. */
+  readonly backend: string;
+  /** Seconds spent in the similarity phase. */
+  readonly seconds: number;
+}
+
+/**
+ * Computes the top-k neighbour tables VI-MMRec's groups are built from (docs/algorithm.md,
+ * steps 1, 2 and 4): one per modality and/or the fused one, dense products on the chosen
+ * backend in row blocks (the item×item matrix is never held), neighbour-list modalities in
+ * core. Rejects with `InvalidArgumentError` / `InvalidDataError` on bad input and
+ * `AbortedError` when `options.signal` aborts.
+ */
+export async function searchNeighbourTables(
+  input: Pick<AugmentInput, 'numItems' | 'modalities'>,
+  options: NeighbourTablesOptions,
+): Promise<NeighbourTables> {
+  const tSim = performance.now();
+  const { numItems, modalities } = input;
+  const { signal, onProgress } = options;
+  if (typeof options.k !== 'number' || !Number.isInteger(options.k) || options.k < 1) {
+    throw new InvalidArgumentError('k', `k must be an integer ≥ 1, got ${String(options.k)}.`);
+  }
+  checkCount('numItems', numItems);
+  checkModalities(numItems, modalities);
+  throwIfAborted(signal);
+  // No item has more than numItems - 1 neighbours: cap k before any buffer is sized from it.
+  const k = Math.min(options.k, Math.max(1, numItems - 1));
+  if (k < options.k) {
+    options.logger?.warn(`k = ${options.k} is more than the ${Math.max(0, numItems - 1)} other items of ${numItems}; using k = ${k}.`);
+  }
   const dense = modalities.filter((m): m is DenseModality => m.kind === 'dense');
   const lists = new Map<string, WeightedCsr>();
   for (const m of modalities) if (m.kind === 'neighbours') lists.set(m.name, neighbourListCsr(m, numItems));
 
-  // Which neighbour tables are needed: per modality (overlay groups, or O^m for modality-mean)
-  // and the fused one (synergistic).
-  const needPerModality = strategy === 'overlay' || oAvg === 'modality-mean';
-  const needFused = strategy === 'synergistic';
+  const needPerModality = options.perModality;
+  const needFused = options.fused;
   let maxListed = 0;
   if (needFused && lists.size > 0) {
     // Distinct listed neighbours per row over all list modalities (bounds the dense top list).
@@ -216,7 +265,6 @@ export async function augment(input: AugmentInput, options: AugmentOptions): Pro
   if (needPerModality) dense.forEach((_, p) => outputs.push({ parts: [p], k }));
   const fusedOutput = needFused && dense.length > 0 ? outputs.push({ parts: dense.map((_, p) => p), k: Math.min(k + maxListed, Math.max(1, numItems - 1)) }) - 1 : -1;
 
-  const tSim = performance.now();
   let backendName = 'none (neighbour lists only)';
   let denseTables: NeighbourTable[] = [];
   if (outputs.length > 0) {
@@ -229,34 +277,146 @@ export async function augment(input: AugmentInput, options: AugmentOptions): Pro
       return backend.searchNeighbours(request, { ...(signal === undefined ? {} : { signal }), onProgress: progress });
     });
   }
-  const tVirtual = performance.now();
-  const similaritySeconds = (tVirtual - tSim) / 1000;
   throwIfAborted(signal);
-  const virtualProgress = (done: number): void => onProgress?.({ phase: 'virtual', label: 'virtual interactions', done, total: numUsers });
-  virtualProgress(0);
 
   // Per-modality tables, in the modalities' order.
-  const perModality = new Map<string, NeighbourTable>();
+  let perModality: Map<string, NeighbourTable> | undefined;
   if (needPerModality) {
+    perModality = new Map();
     let d = 0;
     for (const m of modalities) {
       perModality.set(m.name, m.kind === 'dense' ? denseTables[d++]! : listTopK(numItems, k, lists.get(m.name)!));
     }
   }
-  // Groups.
-  const groups: Array<{ name: string; modalities: string[]; table: NeighbourTable }> = [];
-  if (strategy === 'overlay') {
-    for (const m of modalities) groups.push({ name: m.name, modalities: [m.name], table: perModality.get(m.name)! });
-  } else {
+  let fused: NeighbourTable | undefined;
+  if (needFused) {
     const listCsrs = [...lists.values()];
     const denseFused =
       fusedOutput >= 0 ? { table: denseTables[fusedOutput]!, ...densePairScorer(dense, numItems) } : undefined;
-    const table =
+    fused =
       listCsrs.length === 0 && denseFused !== undefined && maxListed === 0
         ? denseFused.table
         : mergeNeighbourLists(numItems, k, listCsrs, denseFused);
-    groups.push({ name: 'synergistic', modalities: modalities.map((m) => m.name), table });
   }
+  return {
+    numItems,
+    k,
+    modalities: modalities.map((m) => m.name),
+    ...(perModality === undefined ? {} : { perModality }),
+    ...(fused === undefined ? {} : { fused }),
+    backend: backendName,
+    seconds: (performance.now() - tSim) / 1000,
+  };
+}
+
+/** The first `k` neighbours of every row of a table with more. */
+function truncateTable(t: NeighbourTable, numItems: number, k: number): NeighbourTable {
+  if (t.k === k) return t;
+  const indices = new Int32Array(numItems * k);
+  const scores = new Float32Array(numItems * k);
+  for (let i = 0; i < numItems; i++) {
+    indices.set(t.indices.subarray(i * t.k, i * t.k + k), i * k);
+    scores.set(t.scores.subarray(i * t.k, i * t.k + k), i * k);
+  }
+  return { k, indices, scores };
+}
+
+/** What {@link augmentStream} works on: R+ without modalities (they are in the tables). */
+export type StreamInput = Omit<AugmentInput, 'modalities'>;
+
+/** Options of {@link augmentStream}. */
+export interface AugmentStreamOptions {
+  /** `'overlay'` or `'synergistic'`; the tables must hold what it needs ({@link tablesNeeded}). */
+  readonly strategy: Strategy;
+  /** Strength λ ≥ 0 of virtual interactions. */
+  readonly lambda: number;
+  /** Normaliser of the weights; default `'modality-mean'`. */
+  readonly oAvg?: OAvgMode;
+  /**
+   * Neighbours per item, at most the tables' k (default: the tables' k): each row's first k
+   * neighbours are used.
+   */
+  readonly k?: number;
+  /** Checked between blocks: iteration stops with `AbortedError`. */
+  readonly signal?: AbortSignal;
+}
+
+/** Options of {@link AugmentStream.blocks}. */
+export interface BlockOptions {
+  /** First user (default 0). */
+  readonly userStart?: number;
+  /** One past the last user (default `numUsers`). */
+  readonly userEnd?: number;
+  /** Users per block (default 65,536). Memory per block is about their entries of R̄. */
+  readonly blockUsers?: number;
+}
+
+/**
+ * R̄ computed user block by user block: the group weights are known when the stream is
+ * created (a first pass over the users that keeps only per-group counters), the rows are
+ * produced on demand by {@link AugmentStream.blocks}.
+ */
+export interface AugmentStream {
+  readonly numUsers: number;
+  readonly numItems: number;
+  /**
+   * Yields the rows of users `userStart … userEnd - 1` in blocks of `blockUsers` users, in
+   * order. Each block is new memory: keep only what you need of it.
+   */
+  blocks(options?: BlockOptions): Generator<EnrichedBlock>;
+  /** The summary; `counts.total`/`virtualOnly` count the entries of the blocks yielded so far. */
+  summary(): AugmentSummary;
+}
+
+/** Default users per block of {@link AugmentStream.blocks}. */
+const BLOCK_USERS = 65_536;
+
+/**
+ * Prepares R̄ = R+ + λ Σ_g w^g R^g (docs/algorithm.md, steps 3, 5 and 6) from neighbour tables
+ * computed by {@link searchNeighbourTables} (or read back from files): counts each group's
+ * virtual pairs in one pass over the users (per-group counters only) to get the weights
+ * w^g = O^g / O_avg, and returns a stream of user blocks of R̄. The same tables serve any λ,
+ * O_avg mode, and k up to theirs. Throws `InvalidArgumentError` on bad options or tables that
+ * lack what the strategy needs, `InvalidDataError` on bad interactions.
+ */
+export function augmentStream(input: StreamInput, tables: NeighbourTables, options: AugmentStreamOptions): AugmentStream {
+  const t0 = performance.now();
+  const { strategy, lambda, oAvg } = resolveAugmentOptions({ ...options, k: options.k ?? tables.k });
+  const { numUsers, numItems } = input;
+  checkCount('numUsers', numUsers);
+  checkCount('numItems', numItems);
+  checkTrain(input.train);
+  if (tables.numItems !== numItems) {
+    throw new InvalidArgumentError('tables', `the neighbour tables cover ${tables.numItems} items, the input has ${numItems}.`);
+  }
+  const k = options.k === undefined ? tables.k : Math.min(options.k, Math.max(1, numItems - 1));
+  if (k > tables.k) throw new InvalidArgumentError('k', `k = ${k} is more than the ${tables.k} neighbours per item the tables hold.`);
+  const need = tablesNeeded(strategy, oAvg);
+  const missing = [need.perModality && tables.perModality === undefined ? 'per-modality' : '', need.fused && tables.fused === undefined ? 'fused' : ''].filter((x) => x !== '');
+  if (missing.length > 0) {
+    throw new InvalidArgumentError('tables', `strategy '${strategy}' with oAvg '${oAvg}' needs the ${missing.join(' and ')} neighbour tables.`);
+  }
+  return createStream(numUsers, numItems, trainCsr(numUsers, numItems, input.train), tables, { strategy, lambda, oAvg, k }, options.signal, t0);
+}
+
+/** {@link augmentStream} on checked options and an already built R+. */
+function createStream(
+  numUsers: number,
+  numItems: number,
+  train: Csr,
+  tables: NeighbourTables,
+  opts: ResolvedOptions,
+  signal: AbortSignal | undefined,
+  t0: number,
+): AugmentStream {
+  const { strategy, lambda, oAvg, k } = opts;
+  const need = tablesNeeded(strategy, oAvg);
+  const perModality = new Map<string, NeighbourTable>();
+  if (need.perModality) for (const [name, t] of tables.perModality!) perModality.set(name, truncateTable(t, numItems, k));
+  const groups: Array<{ name: string; modalities: string[]; table: NeighbourTable }> =
+    strategy === 'overlay'
+      ? [...perModality].map(([name, table]) => ({ name, modalities: [name], table }))
+      : [{ name: 'synergistic', modalities: [...tables.modalities], table: truncateTable(tables.fused!, numItems, k) }];
 
   // Statistically informed weights.
   const real = train.cols.length;
@@ -283,30 +443,104 @@ export async function augment(input: AugmentInput, options: AugmentOptions): Pro
       virtualNotReal: c.pairs - c.real,
     };
   });
-  throwIfAborted(signal);
 
   // R̄ holds non-zero entries only: a group whose λ·w^g is 0 (λ = 0, or O^g = 0 < O_avg) adds
   // nothing, so its virtual pairs must not appear as zero-weight entries.
   const active = groups.map((g, gi) => ({ table: g.table, weight: summaries[gi]!.weight })).filter((a) => lambda * a.weight !== 0);
-  const built = enrichedMatrix(
+  const rows = new EnrichedRows(
     train,
     numItems,
     active.map((a) => a.table),
     active.map((a) => a.weight),
     lambda,
-    virtualProgress,
   );
-  const total = built.items.length;
-  const tEnd = performance.now();
+  let total = 0;
+  let realYielded = 0;
+  // Seconds spent building R̄: the weights above, then each block as it is asked for.
+  let virtualSeconds = (performance.now() - t0) / 1000;
   return {
-    matrix: { numUsers, numItems, ...built },
-    summary: {
-      options: { strategy, k, lambda, oAvg, backend: backendName },
+    numUsers,
+    numItems,
+    *blocks(blockOptions: BlockOptions = {}): Generator<EnrichedBlock> {
+      const userStart = blockOptions.userStart ?? 0;
+      const userEnd = blockOptions.userEnd ?? numUsers;
+      const size = blockOptions.blockUsers ?? BLOCK_USERS;
+      if (!Number.isInteger(userStart) || !Number.isInteger(userEnd) || userStart < 0 || userEnd > numUsers || userStart > userEnd) {
+        throw new InvalidArgumentError('userStart', `users ${userStart}…${userEnd} are not a range within 0…${numUsers}.`);
+      }
+      if (!Number.isInteger(size) || size < 1) throw new InvalidArgumentError('blockUsers', `blockUsers must be an integer ≥ 1, got ${size}.`);
+      for (let u = userStart; u < userEnd; u += size) {
+        throwIfAborted(signal);
+        const tBlock = performance.now();
+        const block = rows.block(u, Math.min(userEnd, u + size));
+        virtualSeconds += (performance.now() - tBlock) / 1000;
+        total += block.items.length;
+        realYielded += train.rowPtr[Math.min(userEnd, u + size)]! - train.rowPtr[u]!;
+        yield block;
+      }
+    },
+    summary: (): AugmentSummary => ({
+      options: { strategy, k, lambda, oAvg, backend: tables.backend },
       oAvg: oAvgValue,
       modalityOverlaps,
       groups: summaries,
-      counts: { users: numUsers, items: numItems, real, virtualOnly: total - real, total },
-      seconds: { similarity: similaritySeconds, virtual: (tEnd - tVirtual) / 1000, total: (tEnd - t0) / 1000 },
-    },
+      counts: { users: numUsers, items: numItems, real: realYielded, virtualOnly: total - realYielded, total },
+      seconds: { similarity: tables.seconds, virtual: virtualSeconds, total: tables.seconds + (performance.now() - t0) / 1000 },
+    }),
+  };
+}
+
+/**
+ * Computes VI-MMRec's enriched interaction matrix R̄ = R+ + λ Σ_g w^g R^g (see
+ * docs/algorithm.md): top-k similar items per item for each group (one per modality for
+ * `'overlay'`, one fused for `'synergistic'`), the virtual interactions they induce from the
+ * training interactions, and statistically informed group weights w^g = O^g / O_avg.
+ *
+ * Dense products run on the chosen backend in row blocks; the item×item similarity matrix is
+ * never held in memory. R̄ is returned whole; {@link searchNeighbourTables} and
+ * {@link augmentStream} produce it block by block instead. Rejects with
+ * `InvalidArgumentError` / `InvalidDataError` on bad input and `AbortedError` when
+ * `options.signal` aborts.
+ */
+export async function augment(input: AugmentInput, options: AugmentOptions): Promise<AugmentResult> {
+  const t0 = performance.now();
+  const opts = resolveAugmentOptions(options);
+  const { numUsers, numItems, modalities } = input;
+  checkCount('numUsers', numUsers);
+  checkCount('numItems', numItems);
+  checkTrain(input.train);
+  checkModalities(numItems, modalities);
+  const { signal, onProgress } = options;
+  throwIfAborted(signal);
+  const { strategy, oAvg } = opts;
+  // No item has more than numItems - 1 neighbours: cap k before any buffer is sized from it.
+  const k = Math.min(opts.k, Math.max(1, numItems - 1));
+  if (k < opts.k) {
+    options.logger?.warn(`k = ${opts.k} is more than the ${Math.max(0, numItems - 1)} other items of ${numItems}; using k = ${k}.`);
+  }
+  // Id checks before the (long) similarity phase.
+  const train: Csr = trainCsr(numUsers, numItems, input.train);
+  if (train.cols.length === 0) {
+    options.logger?.warn('the training split is empty (no training interaction): the enriched matrix will be empty; check the x_label column (0 = train).');
+  }
+  const tables = await searchNeighbourTables(input, {
+    ...tablesNeeded(strategy, oAvg),
+    k,
+    ...(options.backend === undefined ? {} : { backend: options.backend }),
+    ...(signal === undefined ? {} : { signal }),
+    ...(onProgress === undefined ? {} : { onProgress }),
+    ...(options.logger === undefined ? {} : { logger: options.logger }),
+  });
+  onProgress?.({ phase: 'virtual', label: 'virtual interactions', done: 0, total: numUsers });
+  const stream = createStream(numUsers, numItems, train, tables, { ...opts, k }, signal, performance.now());
+  throwIfAborted(signal);
+  // One block of every user: its rowPtr is the matrix's.
+  const [block] = [...stream.blocks({ blockUsers: Math.max(1, numUsers) })];
+  onProgress?.({ phase: 'virtual', label: 'virtual interactions', done: numUsers, total: numUsers });
+  const matrix = block ?? { rowPtr: new Int32Array(1), items: new Int32Array(0), weights: new Float64Array(0), real: new Uint8Array(0) };
+  const summary = stream.summary();
+  return {
+    matrix: { numUsers, numItems, rowPtr: matrix.rowPtr, items: matrix.items, weights: matrix.weights, real: matrix.real },
+    summary: { ...summary, seconds: { ...summary.seconds, total: (performance.now() - t0) / 1000 } },
   };
 }

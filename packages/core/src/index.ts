@@ -7,8 +7,17 @@
  *
  * @packageDocumentation
  */
-export { augment, resolveAugmentOptions } from './augment.js';
-export type { ResolvedOptions } from './augment.js';
+export { augment, augmentStream, resolveAugmentOptions, searchNeighbourTables, tablesNeeded } from './augment.js';
+export type {
+  AugmentStream,
+  AugmentStreamOptions,
+  BlockOptions,
+  NeighbourTables,
+  NeighbourTablesOptions,
+  ResolvedOptions,
+  StreamInput,
+  TableNeeds,
+} from './augment.js';
 export { registerBackend, resolveBackend, listBackends } from './registry.js';
 export type { ResolveOptions } from './registry.js';
 export { APPROXIMATE_CROSSOVER_ITEMS } from './size-policy.js';
@@ -37,8 +46,9 @@ export type {
   Logger,
   AugmentOptions,
   EnrichedMatrix,
+  EnrichedBlock,
   GroupSummary,
   AugmentSummary,
   AugmentResult,
 } from './types.js';
-export type { Backend, BackendFactory } from './spi.js';
+export type { Backend, BackendFactory, NeighbourTable } from './spi.js';

@@ -1,5 +1,5 @@
 import { InvalidDataError } from './errors.js';
-import type { Interactions, NeighbourListModality } from './types.js';
+import type { EnrichedBlock, Interactions, NeighbourListModality } from './types.js';
 import { TopKSelector, emptyNeighbourTable } from './backend-utils.js';
 import type { NeighbourTable } from './spi.js';
 
@@ -192,88 +192,105 @@ export function virtualCounts(train: Csr, table: NeighbourTable, numItems: numbe
   return { pairs, real };
 }
 
-/** R̄ = R+ + λ Σ_g w^g R^g as a user-row CSR with real flags. @internal */
-export function enrichedMatrix(
-  train: Csr,
-  numItems: number,
-  tables: readonly NeighbourTable[],
-  groupWeights: readonly number[],
-  lambda: number,
-  onUsers?: (done: number) => void,
-): { rowPtr: Int32Array; items: Int32Array; weights: Float64Array; real: Uint8Array } {
-  const numUsers = train.rowPtr.length - 1;
-  const union = new Int32Array(numItems).fill(-1);
-  const groupStamp = new Int32Array(numItems).fill(-1);
-  // Pass 1: row sizes.
-  const rowPtr = new Int32Array(numUsers + 1);
-  for (let u = 0; u < numUsers; u++) {
-    let n = 0;
-    for (let p = train.rowPtr[u]!; p < train.rowPtr[u + 1]!; p++) {
-      union[train.cols[p]!] = u;
-      n++;
-    }
-    for (const t of tables) {
+/**
+ * Computes the rows of R̄ = R+ + λ Σ_g w^g R^g for users `userStart … userEnd` (one block),
+ * with their real flags. Scratch arrays of `numItems` entries are allocated once per
+ * {@link EnrichedRows} and reused by every block, so memory is the tables plus one block.
+ * @internal
+ */
+export class EnrichedRows {
+  private readonly union: Int32Array;
+  private readonly groupStamp: Float64Array;
+  private readonly acc: Float64Array;
+  private readonly isReal: Int32Array;
+
+  constructor(
+    private readonly train: Csr,
+    numItems: number,
+    private readonly tables: readonly NeighbourTable[],
+    private readonly groupWeights: readonly number[],
+    private readonly lambda: number,
+  ) {
+    this.union = new Int32Array(numItems).fill(-1);
+    // Float64: the tag u·G + g exceeds the int32 range for large user counts.
+    this.groupStamp = new Float64Array(numItems).fill(-1);
+    this.acc = new Float64Array(numItems);
+    this.isReal = new Int32Array(numItems).fill(-1);
+  }
+
+  /** The rows of users `userStart … userEnd - 1`; `rowPtr` is local (starts at 0). */
+  block(userStart: number, userEnd: number): EnrichedBlock {
+    const { train, tables, union, groupStamp, acc, isReal } = this;
+    const count = userEnd - userStart;
+    // Pass 1: row sizes. A user's stamp is u + 1 in pass 1 and -(u + 2) in pass 2, so the
+    // two passes never see each other's marks.
+    const rowPtr = new Int32Array(count + 1);
+    for (let u = userStart; u < userEnd; u++) {
+      const mark = u + 1;
+      let n = 0;
       for (let p = train.rowPtr[u]!; p < train.rowPtr[u + 1]!; p++) {
-        const base = train.cols[p]! * t.k;
-        for (let q = 0; q < t.k; q++) {
-          const j = t.indices[base + q]!;
-          if (j < 0) break;
-          if (union[j] !== u) {
-            union[j] = u;
-            n++;
+        union[train.cols[p]!] = mark;
+        n++;
+      }
+      for (const t of tables) {
+        for (let p = train.rowPtr[u]!; p < train.rowPtr[u + 1]!; p++) {
+          const base = train.cols[p]! * t.k;
+          for (let q = 0; q < t.k; q++) {
+            const j = t.indices[base + q]!;
+            if (j < 0) break;
+            if (union[j] !== mark) {
+              union[j] = mark;
+              n++;
+            }
           }
         }
       }
+      rowPtr[u - userStart + 1] = rowPtr[u - userStart]! + n;
     }
-    rowPtr[u + 1] = rowPtr[u]! + n;
-  }
-  const nnz = rowPtr[numUsers]!;
-  const items = new Int32Array(nnz);
-  const weights = new Float64Array(nnz);
-  const real = new Uint8Array(nnz);
-  const acc = new Float64Array(numItems);
-  const isReal = new Int32Array(numItems).fill(-1);
-  union.fill(-1);
-  // Pass 2: values.
-  for (let u = 0; u < numUsers; u++) {
-    let n = rowPtr[u]!;
-    const start = n;
-    for (let p = train.rowPtr[u]!; p < train.rowPtr[u + 1]!; p++) {
-      const i = train.cols[p]!;
-      union[i] = u;
-      isReal[i] = u;
-      acc[i] = 1;
-      items[n++] = i;
-    }
-    tables.forEach((t, g) => {
-      const add = lambda * groupWeights[g]!;
-      const tag = u * tables.length + g;
+    const nnz = rowPtr[count]!;
+    const items = new Int32Array(nnz);
+    const weights = new Float64Array(nnz);
+    const real = new Uint8Array(nnz);
+    // Pass 2: values.
+    for (let u = userStart; u < userEnd; u++) {
+      const mark = -(u + 2);
+      let n = rowPtr[u - userStart]!;
+      const start = n;
       for (let p = train.rowPtr[u]!; p < train.rowPtr[u + 1]!; p++) {
-        const base = train.cols[p]! * t.k;
-        for (let q = 0; q < t.k; q++) {
-          const j = t.indices[base + q]!;
-          if (j < 0) break;
-          if (groupStamp[j] === tag) continue;
-          groupStamp[j] = tag;
-          if (union[j] !== u) {
-            union[j] = u;
-            acc[j] = 0;
-            items[n++] = j;
-          }
-          acc[j]! += add;
-        }
+        const i = train.cols[p]!;
+        union[i] = mark;
+        isReal[i] = mark;
+        acc[i] = 1;
+        items[n++] = i;
       }
-    });
-    const row = items.subarray(start, n).sort();
-    for (let p = start; p < n; p++) {
-      const j = row[p - start]!;
-      weights[p] = acc[j]!;
-      real[p] = isReal[j] === u ? 1 : 0;
+      tables.forEach((t, g) => {
+        const add = this.lambda * this.groupWeights[g]!;
+        const tag = u * tables.length + g;
+        for (let p = train.rowPtr[u]!; p < train.rowPtr[u + 1]!; p++) {
+          const base = train.cols[p]! * t.k;
+          for (let q = 0; q < t.k; q++) {
+            const j = t.indices[base + q]!;
+            if (j < 0) break;
+            if (groupStamp[j] === tag) continue;
+            groupStamp[j] = tag;
+            if (union[j] !== mark) {
+              union[j] = mark;
+              acc[j] = 0;
+              items[n++] = j;
+            }
+            acc[j]! += add;
+          }
+        }
+      });
+      const row = items.subarray(start, n).sort();
+      for (let p = start; p < n; p++) {
+        const j = row[p - start]!;
+        weights[p] = acc[j]!;
+        real[p] = isReal[j] === mark ? 1 : 0;
+      }
     }
-    if (onUsers !== undefined && (u & 1023) === 1023) onUsers(u + 1);
+    return { userStart, rowPtr, items, weights, real };
   }
-  onUsers?.(numUsers);
-  return { rowPtr, items, weights, real };
 }
 
 /** Top-k of one neighbour-list modality alone (overlay group or per-modality overlap). @internal */

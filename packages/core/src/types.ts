@@ -117,6 +117,23 @@ export interface EnrichedMatrix {
   readonly real: Uint8Array;
 }
 
+/**
+ * The rows of R̄ for a contiguous block of users, as {@link augmentStream} yields them: user
+ * `userStart + r` has the entries `items[rowPtr[r] … rowPtr[r+1])`, sorted by item id.
+ */
+export interface EnrichedBlock {
+  /** Id of the block's first user. */
+  readonly userStart: number;
+  /** Local row offsets, length (users in the block) + 1, starting at 0. */
+  readonly rowPtr: Int32Array;
+  /** Item id of each non-zero entry. */
+  readonly items: Int32Array;
+  /** R̄ value of each entry. */
+  readonly weights: Float64Array;
+  /** 1 where the pair is a real training interaction, 0 where it is purely virtual. */
+  readonly real: Uint8Array;
+}
+
 /** Statistics of one group of virtual interactions. */
 export interface GroupSummary {
   /** Group name: the modality name (overlay) or `'synergistic'`. */

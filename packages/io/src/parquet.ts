@@ -1,5 +1,5 @@
 import { basename } from 'node:path';
-import { InvalidDataError, type EnrichedMatrix } from '@vi-mmrec/core';
+import { InvalidDataError, type EnrichedBlock } from '@vi-mmrec/core';
 import { type AsyncBuffer, parquetMetadataAsync, parquetRead, type ColumnData, type FileMetaData, type SchemaElement } from 'hyparquet';
 import { compressors } from 'hyparquet-compressors';
 import { ByteWriter, ParquetWriter } from 'hyparquet-writer';
@@ -203,27 +203,26 @@ const MATRIX_SCHEMA: SchemaElement[] = [
 ];
 
 /**
- * Writes R̄ as Parquet (columns userID INT32, itemID INT32, weight FLOAT; snappy; row groups of
- * 2^20 entries, sorted by user then item; no column statistics), atomically like the TSV
- * writer: staged in `transaction` when given, else replaced on its own. @internal
+ * Writes R̄, given as consecutive user blocks, as Parquet (columns userID INT32, itemID INT32,
+ * weight FLOAT; snappy; row groups of 2^20 entries, sorted by user then item; no column
+ * statistics), atomically like the TSV writer: staged in `transaction` when given, else
+ * replaced on its own. @internal
  */
-export async function writeEnrichedMatrixParquet(
+export async function writeEnrichedBlocksParquet(
   file: string,
-  matrix: EnrichedMatrix,
+  blocks: AsyncIterable<EnrichedBlock>,
   check: (u: number, item: number, prev: number, w: number) => void,
-  onProgress?: (doneRows: number, totalRows: number) => void,
+  onProgress?: (doneRows: number) => void,
   transaction?: OutputTransaction,
 ): Promise<void> {
-  const { numUsers, rowPtr, items, weights } = matrix;
-  const total = rowPtr[numUsers] ?? 0;
   await atomicWrite(file, async (write) => {
     const sink = new SinkWriter(write);
     // No min/max statistics: they doubled the write time (measured) and R̄ is read whole.
     const writer = new ParquetWriter({ writer: sink, schema: MATRIX_SCHEMA, statistics: false, createdBy: '@vi-mmrec/io (hyparquet-writer)' });
-    const size = Math.min(WRITE_GROUP_ROWS, Math.max(total, 1));
-    const users = new Int32Array(size);
-    const cols = new Int32Array(size);
-    const ws = new Float32Array(size);
+    const size = WRITE_GROUP_ROWS;
+    let users = new Int32Array(0);
+    let cols = new Int32Array(0);
+    let ws = new Float32Array(0);
     let n = 0;
     let done = 0;
     const flush = async (): Promise<void> => {
@@ -238,24 +237,41 @@ export async function writeEnrichedMatrixParquet(
       });
       done += n;
       n = 0;
-      onProgress?.(done, total);
+      onProgress?.(done);
     };
-    for (let u = 0; u < numUsers; u++) {
-      let prev = -1;
-      for (let p = rowPtr[u]!; p < rowPtr[u + 1]!; p++) {
-        const item = items[p]!;
-        const w = weights[p]!;
-        check(u, item, prev, w);
-        prev = item;
-        users[n] = u;
-        cols[n] = item;
-        ws[n] = w;
-        if (++n === size) await flush();
+    for await (const { userStart, rowPtr, items, weights } of blocks) {
+      const count = rowPtr.length - 1;
+      for (let r = 0; r < count; r++) {
+        const u = userStart + r;
+        let prev = -1;
+        for (let p = rowPtr[r]!; p < rowPtr[r + 1]!; p++) {
+          const item = items[p]!;
+          const w = weights[p]!;
+          check(u, item, prev, w);
+          prev = item;
+          if (n === users.length) {
+            // Row-group buffers grow up to 2^20 entries (small outputs stay small).
+            const grown = Math.min(size, Math.max(1024, users.length * 2));
+            const u2 = new Int32Array(grown);
+            u2.set(users);
+            users = u2;
+            const c2 = new Int32Array(grown);
+            c2.set(cols);
+            cols = c2;
+            const w2 = new Float32Array(grown);
+            w2.set(ws);
+            ws = w2;
+          }
+          users[n] = u;
+          cols[n] = item;
+          ws[n] = w;
+          if (++n === size) await flush();
+        }
       }
     }
     await flush();
     await writer.finish();
     await sink.flush();
-    onProgress?.(total, total);
+    onProgress?.(done);
   }, transaction);
 }

@@ -1,6 +1,6 @@
-import { InvalidDataError, type AugmentSummary, type EnrichedMatrix } from '@vi-mmrec/core';
+import { InvalidArgumentError, InvalidDataError, type AugmentSummary, type EnrichedBlock, type EnrichedMatrix } from '@vi-mmrec/core';
 import { ChunkedWriter, atomicWrite } from './fs-utils.js';
-import { isParquet, writeEnrichedMatrixParquet } from './parquet.js';
+import { isParquet, writeEnrichedBlocksParquet } from './parquet.js';
 import type { OutputTransaction, WriteChunk } from './transaction.js';
 
 /**
@@ -59,19 +59,62 @@ export interface WriteTextOptions {
  * aborts.
  */
 export async function writeEnrichedMatrix(file: string, matrix: EnrichedMatrix, options: WriteMatrixOptions = {}): Promise<void> {
-  if (isParquet(file)) return writeEnrichedMatrixParquet(file, matrix, checkEntry, options.onProgress, options.transaction);
-  await atomicWrite(file, async (write) => streamEnrichedMatrix(write, matrix, options.onProgress), options.transaction);
+  const { numUsers, rowPtr, items, weights, real } = matrix;
+  const total = rowPtr[numUsers] ?? 0;
+  const { onProgress } = options;
+  await writeEnrichedBlocks(file, [{ userStart: 0, rowPtr: rowPtr.subarray(0, numUsers + 1), items, weights, real }], {
+    ...(onProgress === undefined ? {} : { onProgress: (done: number) => onProgress(done, total) }),
+    ...(options.transaction === undefined ? {} : { transaction: options.transaction }),
+  });
+}
+
+/** Options of {@link writeEnrichedBlocks}. */
+export interface WriteBlocksOptions {
+  /** Called after each written chunk with the entries written so far. */
+  readonly onProgress?: (doneRows: number) => void;
+  /** As {@link WriteMatrixOptions.transaction}. */
+  readonly transaction?: OutputTransaction;
+  /**
+   * TSV only: one line of text (no line break) written as `# <comment>` before the header, e.g.
+   * the manifest of a shard's part file.
+   */
+  readonly comment?: string;
 }
 
 /**
- * Streams the enriched matrix R̄ as {@link writeEnrichedMatrix}'s TSV (same header, rows, order
- * and weight format) through `write`, in chunks of about 1 MiB, awaiting each: e.g. to standard
- * output. Not atomic: a failure leaves what was written. Rejects with `InvalidDataError` on an
- * unsorted row or a non-finite weight, and with whatever `write` rejects with.
+ * Writes R̄ given as consecutive user blocks (e.g. from core's `augmentStream`), in the format
+ * and with the guarantees of {@link writeEnrichedMatrix}: only the current block and one
+ * output chunk are in memory. Blocks must follow each other (each starts where the previous
+ * ended); a block yielded by an async iterable may be computed while the previous one is
+ * written.
  */
-export async function streamEnrichedMatrix(write: WriteChunk, matrix: EnrichedMatrix, onProgress?: (doneRows: number, totalRows: number) => void): Promise<void> {
-  const { numUsers, rowPtr, items, weights } = matrix;
-  const total = rowPtr[numUsers] ?? 0;
+export async function writeEnrichedBlocks(
+  file: string,
+  blocks: Iterable<EnrichedBlock> | AsyncIterable<EnrichedBlock>,
+  options: WriteBlocksOptions = {},
+): Promise<void> {
+  const { comment, onProgress } = options;
+  if (isParquet(file)) {
+    if (comment !== undefined) throw new InvalidArgumentError('comment', `${file}: a comment line can only be written to a TSV file.`);
+    return writeEnrichedBlocksParquet(file, inOrder(blocks), checkEntry, onProgress, options.transaction);
+  }
+  await atomicWrite(file, async (write) => streamEnrichedBlocks(write, blocks, options), options.transaction);
+}
+
+/**
+ * Streams R̄, given as consecutive user blocks, as {@link writeEnrichedBlocks}' TSV (same
+ * comment line, header, rows, order and weight format) through `write`, in chunks of about
+ * 1 MiB, awaiting each: e.g. to standard output. Not atomic: a failure leaves what was written.
+ * Rejects with `InvalidDataError` on an unsorted row or a non-finite weight, and with whatever
+ * `write` rejects with.
+ */
+export async function streamEnrichedBlocks(
+  write: WriteChunk,
+  blocks: Iterable<EnrichedBlock> | AsyncIterable<EnrichedBlock>,
+  options: Pick<WriteBlocksOptions, 'comment' | 'onProgress'> = {},
+): Promise<void> {
+  const { comment, onProgress } = options;
+  if (comment !== undefined && /[\r\n]/.test(comment)) throw new InvalidArgumentError('comment', 'comment must be one line.');
   // R̄'s weights take few distinct values (1 + λ·Σ w^g over a subset of the groups): format
   // each once.
   const formatted = new Map<number, string>();
@@ -84,25 +127,45 @@ export async function streamEnrichedMatrix(write: WriteChunk, matrix: EnrichedMa
     return text;
   };
   const out = new ChunkedWriter(write);
+  if (comment !== undefined) out.append(`# ${comment}\n`);
   out.append('userID\titemID\tweight\n');
-  for (let u = 0; u < numUsers; u++) {
-    const end = rowPtr[u + 1]!;
-    let prev = -1;
-    const prefix = `${u}\t`;
-    for (let p = rowPtr[u]!; p < end; p++) {
-      const item = items[p]!;
-      const w = weights[p]!;
-      checkEntry(u, item, prev, w);
-      prev = item;
-      out.append(`${prefix}${item}\t${format(w)}\n`);
+  let done = 0;
+  for await (const block of inOrder(blocks)) {
+    const { userStart, rowPtr, items, weights } = block;
+    const count = rowPtr.length - 1;
+    for (let r = 0; r < count; r++) {
+      const end = rowPtr[r + 1]!;
+      let prev = -1;
+      const u = userStart + r;
+      const prefix = `${u}\t`;
+      for (let p = rowPtr[r]!; p < end; p++) {
+        const item = items[p]!;
+        const w = weights[p]!;
+        checkEntry(u, item, prev, w);
+        prev = item;
+        out.append(`${prefix}${item}\t${format(w)}\n`);
+      }
+      if (out.full) {
+        await out.flush();
+        onProgress?.(done + end);
+      }
     }
-    if (out.full) {
-      await out.flush();
-      onProgress?.(end, total);
-    }
+    done += rowPtr[count]!;
   }
   await out.flush();
-  onProgress?.(total, total);
+  onProgress?.(done);
+}
+
+/** Checks that blocks follow each other (no gap, no overlap). */
+async function* inOrder(blocks: Iterable<EnrichedBlock> | AsyncIterable<EnrichedBlock>): AsyncGenerator<EnrichedBlock> {
+  let next = -1;
+  for await (const block of blocks) {
+    if (next >= 0 && block.userStart !== next) {
+      throw new InvalidArgumentError('blocks', `a block starts at user ${block.userStart}, expected ${next} (blocks must follow each other).`);
+    }
+    next = block.userStart + block.rowPtr.length - 1;
+    yield block;
+  }
 }
 
 /**
