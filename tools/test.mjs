@@ -19,6 +19,7 @@ const checks = [
   ['build', 'npx', ['--no-install', 'tsc', '-b']],
   ['typecheck tests', 'npx', ['--no-install', 'nx', 'run-many', '-t', 'typecheck', '--outputStyle=static', '--skip-nx-cache']],
   ['lint', 'npx', ['--no-install', 'eslint', '.']],
+  ['format (prettier --check; fix with npm run format)', 'npx', ['--no-install', 'prettier', '--check', '.']],
   ['repository consistency (references, nx inputs, ignored files)', 'node', ['tools/repo-check.mjs']],
   ['changesets', 'node', ['tools/publish/changeset-check.mjs']],
   ['docs site (guides + API reference, links)', 'node', ['tools/docs/build.mjs']],
@@ -40,7 +41,15 @@ const out = join(dir, 'results.json');
 // The conformance suite records each backend's per-case outcomes here; the matrix is checked against them.
 const conformance = join(dir, 'conformance');
 env.VI_MMREC_CONFORMANCE_RESULTS = conformance;
-run('tests', 'npx', ['--no-install', 'vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${out}`, ...process.argv.slice(2)]);
+run('tests', 'npx', [
+  '--no-install',
+  'vitest',
+  'run',
+  '--reporter=default',
+  '--reporter=json',
+  `--outputFile.json=${out}`,
+  ...process.argv.slice(2),
+]);
 let passed = checksPassed;
 let failed = failures.length;
 let skipped = 0;

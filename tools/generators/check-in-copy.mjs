@@ -20,7 +20,12 @@ import { fileURLToPath } from 'node:url';
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const keep = process.argv.includes('--keep');
 const NAME = 'generated-probe';
-const env = { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('npm_'))), NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false' };
+const env = {
+  ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('npm_'))),
+  NX_DAEMON: 'false',
+  NX_NO_CLOUD: 'true',
+  NX_TUI: 'false',
+};
 const scratch = mkdtempSync(join(tmpdir(), 'vi-mmrec-generator-'));
 const results = [];
 
@@ -30,7 +35,10 @@ const step = (label, cmd, args, cwd = scratch) => {
   const ok = r.status === 0;
   results.push(ok);
   process.stdout.write(`${ok ? 'PASS' : 'FAIL'}  ${label} (${((Date.now() - t0) / 1000).toFixed(1)} s)\n`);
-  if (!ok) process.stdout.write(`${`$ ${cmd} ${args.join(' ')}\n${r.stdout ?? ''}${r.stderr ?? ''}${r.error ? String(r.error) : ''}`.trimEnd().replace(/^/gm, '      ')}\n`);
+  if (!ok)
+    process.stdout.write(
+      `${`$ ${cmd} ${args.join(' ')}\n${r.stdout ?? ''}${r.stderr ?? ''}${r.error ? String(r.error) : ''}`.trimEnd().replace(/^/gm, '      ')}\n`,
+    );
   return ok;
 };
 
@@ -48,7 +56,8 @@ try {
   // 2. node_modules: every entry a symlink to ours, except the workspace links, which point into the copy.
   const modules = join(scratch, 'node_modules');
   mkdirSync(join(modules, '@vi-mmrec'), { recursive: true });
-  for (const e of readdirSync(join(root, 'node_modules'))) if (e !== '@vi-mmrec') symlinkSync(join(root, 'node_modules', e), join(modules, e));
+  for (const e of readdirSync(join(root, 'node_modules')))
+    if (e !== '@vi-mmrec') symlinkSync(join(root, 'node_modules', e), join(modules, e));
   const link = (name, target) => symlinkSync(join('../..', target), join(modules, '@vi-mmrec', name));
   for (const e of readdirSync(join(root, 'node_modules/@vi-mmrec'))) {
     const target = e === 'tools' ? 'tools' : `packages/${e}`;
@@ -60,7 +69,15 @@ try {
   const bin = (tool) => join(root, 'node_modules/.bin', tool);
   const made = [];
   for (const kind of ['backend', 'integration']) {
-    if (step(`nx g @vi-mmrec/tools:${kind} ${NAME} --skipInstall`, nx, ['g', `@vi-mmrec/tools:${kind}`, NAME, '--skipInstall', '--no-interactive'])) {
+    if (
+      step(`nx g @vi-mmrec/tools:${kind} ${NAME} --skipInstall`, nx, [
+        'g',
+        `@vi-mmrec/tools:${kind}`,
+        NAME,
+        '--skipInstall',
+        '--no-interactive',
+      ])
+    ) {
       const folder = `${kind}-${NAME}`;
       link(folder, `packages/${folder}`); // what npm install does for a new workspace package
       made.push(folder);
@@ -68,7 +85,12 @@ try {
   }
   if (made.length > 0) {
     step('tsc -b (the root references include the new packages)', bin('tsc'), ['-b']);
-    step('lint the new packages', bin('eslint'), made.map((f) => `packages/${f}`));
+    step(
+      'lint the new packages',
+      bin('eslint'),
+      made.map((f) => `packages/${f}`),
+    );
+    step('format of the new packages (prettier --check)', bin('prettier'), ['--check', ...made.map((f) => `packages/${f}`)]);
     for (const folder of made) {
       const pkg = join(scratch, 'packages', folder);
       step(`typecheck packages/${folder} (src and tests)`, bin('tsc'), ['-p', 'tsconfig.json'], pkg);
@@ -88,5 +110,7 @@ try {
   else rmSync(scratch, { recursive: true, force: true });
 }
 const passed = results.filter(Boolean).length;
-process.stdout.write(`\ngenerator check: ${passed === results.length ? 'PASS' : 'FAIL'}\n${passed} passed, ${results.length - passed} failed\n`);
+process.stdout.write(
+  `\ngenerator check: ${passed === results.length ? 'PASS' : 'FAIL'}\n${passed} passed, ${results.length - passed} failed\n`,
+);
 process.exitCode = passed === results.length ? 0 : 1;

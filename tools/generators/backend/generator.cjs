@@ -7,12 +7,26 @@
 // `npm install` (workspace link + lockfile) and regenerates the conformance matrix. The vi-mmrec command finds the
 // package by its name (@vi-mmrec/backend-*), so no CLI list is edited.
 const { join } = require('node:path');
-const { generateFiles } = require('@nx/devkit');
-const { commonOptions, addDocsIndexLine, addReferenceRow, addRootReference, addTypedocEntries, npmInstall, runInRoot } = require('../lib.cjs');
+const { formatFiles, generateFiles } = require('@nx/devkit');
+const {
+  commonOptions,
+  addDocsIndexLine,
+  addReferenceRow,
+  addRootReference,
+  addTypedocEntries,
+  npmInstall,
+  runInRoot,
+} = require('../lib.cjs');
 
 /** The options, checked, with defaults filled in. */
 function normalize(tree, options) {
-  const common = commonOptions(tree, options, 'backend', (className) => `${className} backend for vi-mmrec: exact cosine top-k by brute force in plain TypeScript (the generator's starting point).`);
+  const common = commonOptions(
+    tree,
+    options,
+    'backend',
+    (className) =>
+      `${className} backend for vi-mmrec: exact cosine top-k by brute force in plain TypeScript (the generator's starting point).`,
+  );
   const priority = Number(options.priority ?? -1);
   if (!Number.isFinite(priority)) throw new Error(`--priority must be a number, got ${String(options.priority)}`);
   return { ...common, priority };
@@ -24,7 +38,14 @@ async function backendGenerator(tree, options) {
   addRootReference(tree, o.folder);
   addTypedocEntries(tree, `@vi-mmrec/${o.folder}`, [`packages/${o.folder}/src/index.ts`], 'backend-');
   addReferenceRow(tree, `@vi-mmrec/${o.folder}`, `\`${o.propertyName}Backend()\`, \`backendFactory\``, 'backend-');
-  addDocsIndexLine(tree, 'Backends', `- [\`@vi-mmrec/${o.folder}\`](backends/${o.name}.md): ${o.description}`, `backends/${o.name}.md`, '- [`@vi-mmrec/backend-');
+  addDocsIndexLine(
+    tree,
+    'Backends',
+    `- [\`@vi-mmrec/${o.folder}\`](backends/${o.name}.md): ${o.description}`,
+    `backends/${o.name}.md`,
+    '- [`@vi-mmrec/backend-',
+  );
+  await formatFiles(tree); // Prettier, as `npm run lint` checks
   return () => {
     if (o.skipInstall) {
       process.stdout.write(`\nSkipped npm install and the matrix. Run \`npm install\`, then \`node tools/docs/conformance-matrix.mjs\`.\n`);

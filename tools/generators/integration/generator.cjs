@@ -6,16 +6,29 @@
 // root tsconfig references, typedoc.json, docs/index.md and docs/reference/index.md and runs
 // `npm install` (workspace link + lockfile).
 const { join } = require('node:path');
-const { generateFiles } = require('@nx/devkit');
+const { formatFiles, generateFiles } = require('@nx/devkit');
 const { commonOptions, addDocsIndexLine, addReferenceRow, addRootReference, addTypedocEntries, npmInstall } = require('../lib.cjs');
 
 async function integrationGenerator(tree, options) {
-  const o = commonOptions(tree, options, 'integration', (className) => `${className} integration for vi-mmrec: the enriched interaction matrix as plain records (the generator's starting point).`);
+  const o = commonOptions(
+    tree,
+    options,
+    'integration',
+    (className) =>
+      `${className} integration for vi-mmrec: the enriched interaction matrix as plain records (the generator's starting point).`,
+  );
   generateFiles(tree, join(__dirname, 'files'), '.', { ...o, tmpl: '' });
   addRootReference(tree, o.folder);
   addTypedocEntries(tree, `@vi-mmrec/${o.folder}`, [`packages/${o.folder}/src/index.ts`], 'integration-');
   addReferenceRow(tree, `@vi-mmrec/${o.folder}`, `\`${o.propertyName}Records\``, 'integration-');
-  addDocsIndexLine(tree, 'Integrations', `- [\`@vi-mmrec/${o.folder}\`](integrations/${o.name}.md): ${o.description}`, `integrations/${o.name}.md`, '- [`@vi-mmrec/integration-');
+  addDocsIndexLine(
+    tree,
+    'Integrations',
+    `- [\`@vi-mmrec/${o.folder}\`](integrations/${o.name}.md): ${o.description}`,
+    `integrations/${o.name}.md`,
+    '- [`@vi-mmrec/integration-',
+  );
+  await formatFiles(tree); // Prettier, as `npm run lint` checks
   return () => {
     if (o.skipInstall) {
       process.stdout.write('\nSkipped npm install: run it to link the package and update package-lock.json.\n');
