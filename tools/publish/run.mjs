@@ -342,8 +342,12 @@ async function main() {
       const docImports = readFileSync(join(root, WRITING_A_BACKEND), 'utf8').match(/```ts\n(import \{[^`]*?from '@vi-mmrec\/core\/backend';[^`]*?)```/)?.[1].split('\n\n')[0].trim();
       if (docImports === undefined) throw new Error(`${WRITING_A_BACKEND}: no \`\`\`ts block of imports from '@vi-mmrec/core/backend' found`);
       const files = readdirSync(join(root, CONSUMER)).filter((f) => f.endsWith('.ts') || f === 'tsconfig.json');
-      if (!readFileSync(join(root, CONSUMER, 'backend.ts'), 'utf8').includes(docImports)) {
-        throw new Error(`${CONSUMER}/backend.ts must import exactly what ${WRITING_A_BACKEND} shows; copy its import block:\n${docImports}`);
+      // Compared as tokens: line breaks and a trailing comma are the formatter's business.
+      const tokens = (s) => s.replace(/,(\s*)\}/g, '$1}').replace(/\s+/g, ' ');
+      if (!tokens(readFileSync(join(root, CONSUMER, 'backend.ts'), 'utf8')).includes(tokens(docImports))) {
+        throw new Error(
+          `${CONSUMER}/backend.ts must import exactly what ${WRITING_A_BACKEND} shows; copy its import block:\n${docImports}`,
+        );
       }
       for (const f of files) cpSync(join(root, CONSUMER, f), join(userDir, f));
       const dev = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).devDependencies;
