@@ -8,7 +8,9 @@ import { readFileSync } from 'node:fs';
 // one of them fails when two copies of core are installed, hence isViMmrecError(e, code).
 const coreErrors = [
   'ViMmrecError',
-  ...[...readFileSync(new URL('packages/core/src/errors.ts', import.meta.url), 'utf8').matchAll(/export class (\w+) extends ViMmrecError/g)].map((m) => m[1]),
+  ...[
+    ...readFileSync(new URL('packages/core/src/errors.ts', import.meta.url), 'utf8').matchAll(/export class (\w+) extends ViMmrecError/g),
+  ].map((m) => m[1]),
 ];
 
 export default tseslint.config(
@@ -18,7 +20,10 @@ export default tseslint.config(
   ...tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: {
-      parserOptions: { projectService: { allowDefaultProject: ['vitest.config.ts', 'vitest.shared.ts'] }, tsconfigRootDir: import.meta.dirname },
+      parserOptions: {
+        projectService: { allowDefaultProject: ['vitest.config.ts', 'vitest.shared.ts'] },
+        tsconfigRootDir: import.meta.dirname,
+      },
       globals: globals.node,
     },
     rules: {

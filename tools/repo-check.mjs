@@ -34,8 +34,14 @@ const record = (name, problems) => {
   process.stdout.write(`${problems.length === 0 ? 'PASS' : 'FAIL'}  ${name}${problems.map((p) => `\n      ${p}`).join('')}\n`);
 };
 /** tsconfig files are JSON with comments and trailing commas. */
-const readJsonc = (file) => JSON.parse(readFileSync(file, 'utf8').replace(/("(?:\\.|[^"\\])*")|\/\/[^\n]*|\/\*[\s\S]*?\*\//g, (m, str) => str ?? '').replace(/,(\s*[}\]])/g, '$1'));
-const refPaths = (config, from) => (config.references ?? []).map((r) => posix.normalize(posix.join(from, r.path.replace(/\/?$/, '')).replace(/\/tsconfig\.json$/, '')));
+const readJsonc = (file) =>
+  JSON.parse(
+    readFileSync(file, 'utf8')
+      .replace(/("(?:\\.|[^"\\])*")|\/\/[^\n]*|\/\*[\s\S]*?\*\//g, (m, str) => str ?? '')
+      .replace(/,(\s*[}\]])/g, '$1'),
+  );
+const refPaths = (config, from) =>
+  (config.references ?? []).map((r) => posix.normalize(posix.join(from, r.path.replace(/\/?$/, '')).replace(/\/tsconfig\.json$/, '')));
 
 const pkgs = workspacePackages(root);
 const built = pkgs.filter((p) => existsSync(join(p.dir, 'tsconfig.build.json')));
@@ -70,8 +76,10 @@ const built = pkgs.filter((p) => existsSync(join(p.dir, 'tsconfig.build.json')))
     const deps = new Set(Object.keys({ ...p.json.dependencies, ...p.json.peerDependencies, ...p.json.optionalDependencies }));
     for (const name of [...imported].sort()) {
       const target = `packages/${byName.get(name).folder}/tsconfig.build.json`;
-      if (!have.includes(target)) problems.push(`${file}: src imports ${name}; add { "path": "../${byName.get(name).folder}/tsconfig.build.json" } to "references"`);
-      if (!deps.has(name)) problems.push(`packages/${p.folder}/package.json: src imports ${name}; add it to "dependencies" or "peerDependencies"`);
+      if (!have.includes(target))
+        problems.push(`${file}: src imports ${name}; add { "path": "../${byName.get(name).folder}/tsconfig.build.json" } to "references"`);
+      if (!deps.has(name))
+        problems.push(`packages/${p.folder}/package.json: src imports ${name}; add it to "dependencies" or "peerDependencies"`);
     }
     for (const h of have) {
       const dep = pkgs.find((q) => `packages/${q.folder}/tsconfig.build.json` === h);
@@ -95,25 +103,36 @@ const built = pkgs.filter((p) => existsSync(join(p.dir, 'tsconfig.build.json')))
   for (const p of pkgs) {
     for (const f of readdirSync(p.dir).filter((n) => /^(tsconfig.*\.json|vitest.*\.config\.[cm]?[jt]s)$/.test(n))) {
       const text = readFileSync(join(p.dir, f), 'utf8');
-      const specs = f.endsWith('.json') ? [readJsonc(join(p.dir, f)).extends].flat().filter(Boolean) : [...text.matchAll(/from\s*['"](\.[^'"]+)['"]/g)].map((m) => m[1]);
+      const specs = f.endsWith('.json')
+        ? [readJsonc(join(p.dir, f)).extends].flat().filter(Boolean)
+        : [...text.matchAll(/from\s*['"](\.[^'"]+)['"]/g)].map((m) => m[1]);
       for (const spec of specs) {
         let target = relative(root, resolve(p.dir, spec)).split('\\').join('/');
         if (target.startsWith('..') || target.startsWith('packages/')) continue; // outside, or inside a package
-        if (!existsSync(join(root, target)) && /\.js$/.test(target) && existsSync(join(root, target.replace(/\.js$/, '.ts')))) target = target.replace(/\.js$/, '.ts');
+        if (!existsSync(join(root, target)) && /\.js$/.test(target) && existsSync(join(root, target.replace(/\.js$/, '.ts'))))
+          target = target.replace(/\.js$/, '.ts');
         use(target, `packages/${p.folder}/${f}`);
       }
     }
   }
   record(
     'nx.json sharedGlobals holds every shared root config file',
-    [...needed].filter(([f]) => !shared.has(`{workspaceRoot}/${f}`)).map(([f, by]) => `nx.json: add "{workspaceRoot}/${f}" to namedInputs.sharedGlobals (used by ${by})`),
+    [...needed]
+      .filter(([f]) => !shared.has(`{workspaceRoot}/${f}`))
+      .map(([f, by]) => `nx.json: add "{workspaceRoot}/${f}" to namedInputs.sharedGlobals (used by ${by})`),
   );
 }
 
 // 4. tracked files that .gitignore ignores
 {
   const r = spawnSync('git', ['ls-files', '-z', '--cached', '--ignored', '--exclude-standard'], { cwd: root, encoding: 'utf8' });
-  const problems = r.status !== 0 ? [`git ls-files failed: ${r.stderr.trim()}`] : r.stdout.split('\0').filter(Boolean).map((f) => `${f} is tracked but ignored (scratch, bytecode or build output?): git rm --cached it`);
+  const problems =
+    r.status !== 0
+      ? [`git ls-files failed: ${r.stderr.trim()}`]
+      : r.stdout
+          .split('\0')
+          .filter(Boolean)
+          .map((f) => `${f} is tracked but ignored (scratch, bytecode or build output?): git rm --cached it`);
   record('no tracked file is ignored by .gitignore', problems);
 }
 
@@ -126,7 +145,11 @@ const built = pkgs.filter((p) => existsSync(join(p.dir, 'tsconfig.build.json')))
       .filter((e) => e.isFile() && e.name.endsWith('.md') && !e.name.startsWith('CHANGELOG'))
       .map((e) => relative(root, join(e.parentPath, e.name)).split('\\').join('/'))
       .filter((f) => !f.startsWith('docs/reference/api/'));
-  const files = ['README.md', ...mdFiles('docs'), ...pkgs.map((p) => `packages/${p.folder}/README.md`).filter((f) => existsSync(join(root, f)))];
+  const files = [
+    'README.md',
+    ...mdFiles('docs'),
+    ...pkgs.map((p) => `packages/${p.folder}/README.md`).filter((f) => existsSync(join(root, f))),
+  ];
   const problems = [];
   for (const file of files) {
     const lines = readFileSync(join(root, file), 'utf8').split('\n');
@@ -140,14 +163,18 @@ const built = pkgs.filter((p) => existsSync(join(p.dir, 'tsconfig.build.json')))
       section.push(n);
     }
     const linksRoutes = new Set();
-    const target = relative(dirname(join(root, file)), join(root, ROUTES)).split('\\').join('/');
+    const target = relative(dirname(join(root, file)), join(root, ROUTES))
+      .split('\\')
+      .join('/');
     lines.forEach((l, i) => {
       if (l.includes(`](${target}`) || (file === ROUTES && /\]\(#/.test(l))) linksRoutes.add(section[i]);
     });
     if (file === ROUTES) continue; // the page that explains the routes
     lines.forEach((l, i) => {
       if (registryLine.test(l) && !linksRoutes.has(section[i])) {
-        problems.push(`${file}:${i + 1}: '${l.trim()}' installs from the npm registry, which has no @vi-mmrec package before the first release; link [installing](${target}) in the same section (today's route from a clone)`);
+        problems.push(
+          `${file}:${i + 1}: '${l.trim()}' installs from the npm registry, which has no @vi-mmrec package before the first release; link [installing](${target}) in the same section (today's route from a clone)`,
+        );
       }
     });
   }
@@ -171,7 +198,8 @@ const built = pkgs.filter((p) => existsSync(join(p.dir, 'tsconfig.build.json')))
     for (const [re, what] of want) if (!re.test(text)) problems.push(`${file}: needs ${what}`);
   }
   const release = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).scripts?.release ?? '';
-  if (!/changeset publish/.test(release)) problems.push(`package.json: the "release" script must run \`changeset publish\` (it is "${release}")`);
+  if (!/changeset publish/.test(release))
+    problems.push(`package.json: the "release" script must run \`changeset publish\` (it is "${release}")`);
   record('release workflow: changesets/action, npm run release, provenance, NPM_TOKEN', problems);
 }
 

@@ -24,8 +24,16 @@ const checks = [
   ['changesets', 'node', ['tools/publish/changeset-check.mjs']],
   ['docs site (guides + API reference, links)', 'node', ['tools/docs/build.mjs']],
   ['package hygiene (publint, attw, READMEs, declarations compile for a consumer)', 'node', ['tools/publish/package-check.mjs']],
-  ['publish to a local registry, install, run the quickstart, compile a TypeScript consumer; the same from npm run pack tarballs', 'node', ['tools/publish/run.mjs']],
-  ['generators (backend, integration) in a copy of the repo: nx g, build, typecheck, lint, tests', 'node', ['tools/generators/check-in-copy.mjs']],
+  [
+    'publish to a local registry, install, run the quickstart, compile a TypeScript consumer; the same from npm run pack tarballs',
+    'node',
+    ['tools/publish/run.mjs'],
+  ],
+  [
+    'generators (backend, integration) in a copy of the repo: nx g, build, typecheck, lint, tests',
+    'node',
+    ['tools/generators/check-in-copy.mjs'],
+  ],
 ];
 const only = process.env.VI_MMREC_TEST_ONLY; // e.g. "vitest" to skip the whole-repo checks
 const failures = [];

@@ -6,7 +6,12 @@
 // block's own, 'full' = all of S. `cli: false` = not creatable by `vi-mmrec augment` (measured in-process).
 export const BACKENDS = [
   { name: 'cpu', module: 'packages/backend-cpu/dist/index.js', create: (m) => m.cpuBackend(), flops: 'symmetric' },
-  { name: 'onnxruntime-node', module: 'packages/backend-onnxruntime-node/dist/index.js', create: (m) => m.onnxruntimeNodeBackend({ executionProviders: ['cpu'] }), flops: 'chunk-triangle' },
+  {
+    name: 'onnxruntime-node',
+    module: 'packages/backend-onnxruntime-node/dist/index.js',
+    create: (m) => m.onnxruntimeNodeBackend({ executionProviders: ['cpu'] }),
+    flops: 'chunk-triangle',
+  },
   {
     // tfjs-node(-gpu) cannot be installed here (see shared toolchain notes); the same package runs on tfjs + its wasm backend.
     name: 'tfjs-wasm',

@@ -92,7 +92,9 @@ console.log(JSON.stringify({ seconds, maxRssMiB: process.resourceUsage().maxRSS 
     return;
   }
   const out = JSON.parse(r.stdout.trim().split('\n').pop());
-  console.log(`${label}: ${out.seconds.toFixed(1)} s, peak RSS ${(out.maxRssMiB / 1024).toFixed(2)} GiB, ${JSON.stringify({ ...out, seconds: undefined, maxRssMiB: undefined })}`);
+  console.log(
+    `${label}: ${out.seconds.toFixed(1)} s, peak RSS ${(out.maxRssMiB / 1024).toFixed(2)} GiB, ${JSON.stringify({ ...out, seconds: undefined, maxRssMiB: undefined })}`,
+  );
 }
 
 try {
@@ -100,11 +102,18 @@ try {
   const inter = join(dir, 'big.inter');
   let t = performance.now();
   writeNpy(npy);
-  console.log(`wrote ${npy}: ${(statSync(npy).size / 1e9).toFixed(3)} GB (${items} × ${dim} float32) in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+  console.log(
+    `wrote ${npy}: ${(statSync(npy).size / 1e9).toFixed(3)} GB (${items} × ${dim} float32) in ${((performance.now() - t) / 1000).toFixed(1)} s`,
+  );
   t = performance.now();
   const rows = writeInter(inter);
-  console.log(`wrote ${inter}: ${(statSync(inter).size / 1e9).toFixed(3)} GB (${rows} rows) in ${((performance.now() - t) / 1000).toFixed(1)} s`);
-  measure('readNpy', `const a = await io.readNpy(${JSON.stringify(npy)}); return { shape: a.shape, bytes: a.data.byteLength, last: a.data[a.data.length - 1] };`);
+  console.log(
+    `wrote ${inter}: ${(statSync(inter).size / 1e9).toFixed(3)} GB (${rows} rows) in ${((performance.now() - t) / 1000).toFixed(1)} s`,
+  );
+  measure(
+    'readNpy',
+    `const a = await io.readNpy(${JSON.stringify(npy)}); return { shape: a.shape, bytes: a.data.byteLength, last: a.data[a.data.length - 1] };`,
+  );
   measure(
     'readInteractions',
     `const r = await io.readInteractions(${JSON.stringify(inter)}); return { rows: r.users.length, numUsers: r.numUsers, numItems: r.numItems };`,

@@ -19,7 +19,23 @@ async function viaCli() {
   const out = path.join(outDir, `${backendName}-${process.pid}.tsv`);
   const summaryFile = path.join(outDir, `${backendName}-${process.pid}.json`);
   const sink = { write: () => true };
-  const args = ['augment', dir, '--backend', backendName, '--strategy', strategy, '--k', k, '--lambda', lambda, '--out', out, '--summary', summaryFile, '--quiet'];
+  const args = [
+    'augment',
+    dir,
+    '--backend',
+    backendName,
+    '--strategy',
+    strategy,
+    '--k',
+    k,
+    '--lambda',
+    lambda,
+    '--out',
+    out,
+    '--summary',
+    summaryFile,
+    '--quiet',
+  ];
   const code = await main(args, { stdout: sink, stderr: process.stderr, env: process.env });
   if (code !== 0) throw new Error(`vi-mmrec ${args.join(' ')} exited with ${code}`);
   const summary = JSON.parse(await readFile(summaryFile, 'utf8'));

@@ -53,7 +53,9 @@ try {
   const { writeFileSync } = await import('node:fs');
   writeFileSync(inter, pw.writeParquet(pw.Table.fromIPCStream(arrow.tableToIPC(table, 'stream'))));
   const r = await time(`@vi-mmrec/io readInteractions: ${n}-row .inter.parquet (snappy, by row group)`, () => io.readInteractions(inter));
-  console.log(`  rows ${r.users.length}, users ${r.numUsers}; peak RSS so far ${(process.resourceUsage().maxRSS / 2 ** 20).toFixed(2)} GiB`);
+  console.log(
+    `  rows ${r.users.length}, users ${r.numUsers}; peak RSS so far ${(process.resourceUsage().maxRSS / 2 ** 20).toFixed(2)} GiB`,
+  );
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

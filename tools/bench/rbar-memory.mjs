@@ -54,19 +54,46 @@ const data = join(dir, 'big');
 mkdirSync(data);
 const t0 = performance.now();
 // Users 0…U-1 each get at least one interaction (so U is the user count), then random ones.
-writeLines(join(data, 'big.inter'), 'userID\titemID\tx_label\n', interactions, (r) => `${r < users ? r : rand(users)}\t${rand(items)}\t0\n`);
+writeLines(
+  join(data, 'big.inter'),
+  'userID\titemID\tx_label\n',
+  interactions,
+  (r) => `${r < users ? r : rand(users)}\t${rand(items)}\t0\n`,
+);
 for (const m of ['image', 'text']) {
   writeLines(join(data, `${m}_knn10.tsv`), 'itemID\tneighborID\trank\tcosine\n', items * 10, (r) => {
     const i = Math.floor(r / 10);
-    const j = (i + 1 + ((r % 10) * 7919 + (m === 'text' ? 13 : 0)) % (items - 1)) % items;
+    const j = (i + 1 + (((r % 10) * 7919 + (m === 'text' ? 13 : 0)) % (items - 1))) % items;
     return `${i}\t${j}\t${(r % 10) + 1}\t${(0.9 - (r % 10) * 0.01).toFixed(2)}\n`;
   });
 }
-console.log(`dataset: ${interactions.toLocaleString('en-US')} interactions, ${users.toLocaleString('en-US')} users, ${items.toLocaleString('en-US')} items, 2 neighbour-list modalities (10 per item): ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+console.log(
+  `dataset: ${interactions.toLocaleString('en-US')} interactions, ${users.toLocaleString('en-US')} users, ${items.toLocaleString('en-US')} items, 2 neighbour-list modalities (10 per item): ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+);
 
 for (const [n, cli] of clis.entries()) {
   const out = join(dir, `out-${n}.tsv`);
-  const r = spawnSync('/usr/bin/time', ['-f', '%e %M', process.execPath, cli, 'augment', data, '--strategy', 'overlay', '--k', String(k), '--lambda', '0.1', '--out', out, '-q'], { encoding: 'utf8' });
+  const r = spawnSync(
+    '/usr/bin/time',
+    [
+      '-f',
+      '%e %M',
+      process.execPath,
+      cli,
+      'augment',
+      data,
+      '--strategy',
+      'overlay',
+      '--k',
+      String(k),
+      '--lambda',
+      '0.1',
+      '--out',
+      out,
+      '-q',
+    ],
+    { encoding: 'utf8' },
+  );
   if (r.status !== 0) {
     console.error(r.stderr);
     process.exitCode = 1;
@@ -74,7 +101,9 @@ for (const [n, cli] of clis.entries()) {
   }
   const [secs, kb] = r.stderr.trim().split('\n').at(-1).split(' ').map(Number);
   const entries = /entries\s+([\d,]+)/.exec(r.stdout)?.[1] ?? '?';
-  console.log(`${cli}: ${secs.toFixed(1)} s, peak RSS ${(kb / 1024).toFixed(0)} MiB, R̄ ${entries} entries, output ${(statSync(out).size / 1e9).toFixed(2)} GB`);
+  console.log(
+    `${cli}: ${secs.toFixed(1)} s, peak RSS ${(kb / 1024).toFixed(0)} MiB, R̄ ${entries} entries, output ${(statSync(out).size / 1e9).toFixed(2)} GB`,
+  );
   if (!args.includes('--keep')) rmSync(out);
 }
 if (args.includes('--keep')) console.log(`kept ${dir}`);

@@ -55,9 +55,15 @@ function parseArgs(argv) {
     else if (a === '--reps') {
       // N for every shape, or per shape: baby:5,clothing:1
       const v = next();
-      opts.reps = /^\d+$/.test(v) ? Number(v) : Object.fromEntries(v.split(',').map((x) => x.split(':')).map(([k, n]) => [k, Number(n)]));
-    }
-    else if (a === '--no-numpy') opts.numpy = false;
+      opts.reps = /^\d+$/.test(v)
+        ? Number(v)
+        : Object.fromEntries(
+            v
+              .split(',')
+              .map((x) => x.split(':'))
+              .map(([k, n]) => [k, Number(n)]),
+          );
+    } else if (a === '--no-numpy') opts.numpy = false;
     else if (a === '--no-faiss') opts.faiss = false;
     else if (a === '--numpy-python') opts.numpyPython = next();
     else if (a === '--faiss-python') opts.faissPython = next();
@@ -119,7 +125,9 @@ async function ensureDataset(opts, shape) {
   await mkdir(dir, { recursive: true });
   await writeDataset(dir, dataset);
   await writeFile(marker, spec);
-  console.error(`generated ${shape} in ${dir} (${((performance.now() - t) / 1000).toFixed(1)} s; ${dataset.train.users.length} training pairs)`);
+  console.error(
+    `generated ${shape} in ${dir} (${((performance.now() - t) / 1000).toFixed(1)} s; ${dataset.train.users.length} training pairs)`,
+  );
   return dir;
 }
 
@@ -149,7 +157,12 @@ function canImport(python, module) {
 /** "SkylakeX (OpenBLAS 0.3.31…, 2 threads)" from a peer's `blas` record. */
 function kernel(blas) {
   if (blas === undefined || blas.length === 0) return 'unknown BLAS';
-  return blas.map((b) => `${b.architecture ?? '?'} (${(b.version ?? b.internal_api ?? '').split(/\s+/).slice(0, 2).join(' ')}, ${b.num_threads} threads)`).join(' + ');
+  return blas
+    .map(
+      (b) =>
+        `${b.architecture ?? '?'} (${(b.version ?? b.internal_api ?? '').split(/\s+/).slice(0, 2).join(' ')}, ${b.num_threads} threads)`,
+    )
+    .join(' + ');
 }
 
 function machine() {
@@ -170,7 +183,8 @@ async function main() {
   const opts = parseArgs(process.argv.slice(2));
   console.error('building (tsc -b)…');
   const build = spawnSync('npx', ['--no-install', 'tsc', '-b'], { cwd: ROOT, encoding: 'utf8' });
-  if (build.status !== 0) console.error(`warning: tsc -b reported errors; using the dist folders as they are:\n${build.stdout.slice(0, 2000)}`);
+  if (build.status !== 0)
+    console.error(`warning: tsc -b reported errors; using the dist folders as they are:\n${build.stdout.slice(0, 2000)}`);
   const backends = opts.backends.map((name) => {
     const b = BACKENDS.find((x) => x.name === name);
     if (b === undefined) throw new Error(`unknown backend '${name}' (known: ${BACKENDS.map((x) => x.name).join(', ')})`);
@@ -219,7 +233,12 @@ async function main() {
         ...pythons.map((p) => ({
           label: p.label,
           flopsKind: 'full',
-          run: () => runChild(p.python, [path.join(HERE, 'python_peer.py'), 'augment', dir, strategy, String(opts.k), String(opts.lambda), p.search], peerEnv()),
+          run: () =>
+            runChild(
+              p.python,
+              [path.join(HERE, 'python_peer.py'), 'augment', dir, strategy, String(opts.k), String(opts.lambda), p.search],
+              peerEnv(),
+            ),
         })),
       ];
       if (opts.at?.[shape] !== undefined) impls.splice(0, impls.length, ...impls.filter((i) => opts.at[shape].includes(i.label)));

@@ -70,7 +70,11 @@ if (!noApi) {
     const missing = want.filter((e) => !have.includes(e));
     const extra = have.filter((e) => !want.includes(e));
     if (missing.length > 0 || extra.length > 0) {
-      record(`typedoc.json ${what}`, false, `${missing.length ? `missing: ${missing.join(', ')}\n` : ''}${extra.length ? `not public: ${extra.join(', ')}` : ''}`.trim());
+      record(
+        `typedoc.json ${what}`,
+        false,
+        `${missing.length ? `missing: ${missing.join(', ')}\n` : ''}${extra.length ? `not public: ${extra.join(', ')}` : ''}`.trim(),
+      );
     }
   };
   diff(expected, [...(config.entryPoints ?? [])].sort(), 'entryPoints = the public packages’ entries');
@@ -80,12 +84,23 @@ if (!noApi) {
   // undocumented member of a documented export (an error with --strict, else reported).
   const td = await run(
     join(root, 'node_modules/.bin/typedoc'),
-    ['--options', 'typedoc.json', '--entryPoints', ...expected, '--treatWarningsAsErrors', 'false', '--treatValidationWarningsAsErrors', 'false'],
+    [
+      '--options',
+      'typedoc.json',
+      '--entryPoints',
+      ...expected,
+      '--treatWarningsAsErrors',
+      'false',
+      '--treatValidationWarningsAsErrors',
+      'false',
+    ],
     { cwd: root, env },
   );
   const text = stripVTControlCharacters(`${td.stdout}${td.stderr}`).trim();
   const lines = text.split('\n').filter((l) => /^\[(warning|error)\]/.test(l) && !/^\[warning\] Found \d+ errors/.test(l));
-  const undocumented = lines.map((l) => /^\[warning\] (\S+) \((\w+)\), defined in (\S+), does not have any documentation/.exec(l)).filter(Boolean);
+  const undocumented = lines
+    .map((l) => /^\[warning\] (\S+) \((\w+)\), defined in (\S+), does not have any documentation/.exec(l))
+    .filter(Boolean);
   const other = lines.filter((l) => !/does not have any documentation/.test(l));
   // "@vi-mmrec/core.augment" is an export; "@vi-mmrec/core.Logger.info" a member of one.
   const isMember = (name) => name.slice(name.indexOf('.') + 1).includes('.');
@@ -107,18 +122,31 @@ if (!noApi) {
     record(
       `docs site: home = docs/index.md, ${guides.length - notInSite.length}/${guides.length} guides beside the API in one navigation`,
       config.readme === 'docs/index.md' && notInSite.length === 0,
-      [config.readme === 'docs/index.md' ? '' : `typedoc.json: "readme" must be "docs/index.md" (it is ${JSON.stringify(config.readme)})`, ...notInSite.map((f) => `${f}: not in the site; add it to typedoc.json "projectDocuments"`)].filter(Boolean).join('\n'),
+      [
+        config.readme === 'docs/index.md' ? '' : `typedoc.json: "readme" must be "docs/index.md" (it is ${JSON.stringify(config.readme)})`,
+        ...notInSite.map((f) => `${f}: not in the site; add it to typedoc.json "projectDocuments"`),
+      ]
+        .filter(Boolean)
+        .join('\n'),
     );
   }
-  record(`TSDoc on every export (${exportsMissing.length} missing)`, exportsMissing.length === 0, exportsMissing.map((m) => `${m[1]} (${m[2]}) in ${m[3]}`).join('\n'));
+  record(
+    `TSDoc on every export (${exportsMissing.length} missing)`,
+    exportsMissing.length === 0,
+    exportsMissing.map((m) => `${m[1]} (${m[2]}) in ${m[3]}`).join('\n'),
+  );
   const byPackage = new Map();
   for (const m of membersMissing) {
     const pkg = m[1].slice(0, m[1].indexOf('.'));
     byPackage.set(pkg, [...(byPackage.get(pkg) ?? []), `${m[1].slice(pkg.length + 1)} (${m[2]})`]);
   }
   const memberDetail = [...byPackage].map(([pkg, names]) => `${pkg}: ${names.length}: ${names.join(', ')}`).join('\n');
-  if (strictMembers) record(`TSDoc on every member of an export (${membersMissing.length} missing)`, membersMissing.length === 0, memberDetail);
-  else if (membersMissing.length > 0) process.stdout.write(`note  ${membersMissing.length} members of exports have no TSDoc (an error with --strict):\n${memberDetail.replace(/^/gm, '      ')}\n`);
+  if (strictMembers)
+    record(`TSDoc on every member of an export (${membersMissing.length} missing)`, membersMissing.length === 0, memberDetail);
+  else if (membersMissing.length > 0)
+    process.stdout.write(
+      `note  ${membersMissing.length} members of exports have no TSDoc (an error with --strict):\n${memberDetail.replace(/^/gm, '      ')}\n`,
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -181,7 +209,8 @@ function linksOf(md) {
   const text = stripCode(md);
   const lineOf = (index) => text.slice(0, index).split('\n').length;
   const links = [];
-  for (const m of text.matchAll(/!?\[(?:[^[\]]|\[[^\]]*\])*\]\(\s*<?([^)\s>]+)>?(?:\s+["'(][^)]*)?\)/g)) links.push({ target: m[1], line: lineOf(m.index) });
+  for (const m of text.matchAll(/!?\[(?:[^[\]]|\[[^\]]*\])*\]\(\s*<?([^)\s>]+)>?(?:\s+["'(][^)]*)?\)/g))
+    links.push({ target: m[1], line: lineOf(m.index) });
   for (const m of text.matchAll(/^ {0,3}\[[^\]]+\]:\s*<?(\S+?)>?(?:\s|$)/gm)) links.push({ target: m[1], line: lineOf(m.index) });
   for (const m of text.matchAll(/<(?:a|img)\s[^>]*?(?:href|src)=["']([^"']+)["']/gi)) links.push({ target: m[1], line: lineOf(m.index) });
   return links;

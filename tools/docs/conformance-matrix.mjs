@@ -24,13 +24,17 @@ const check = args.includes('--check');
 let resultsDir = args.find((a) => a.startsWith('--results='))?.slice('--results='.length);
 
 const finish = (ok, message) => {
-  process.stdout.write(`${ok ? 'PASS' : 'FAIL'}  ${PAGE}${message ? `\n${message.replace(/^/gm, '      ')}` : ''}\n\n${ok ? 1 : 0} passed, ${ok ? 0 : 1} failed\n`);
+  process.stdout.write(
+    `${ok ? 'PASS' : 'FAIL'}  ${PAGE}${message ? `\n${message.replace(/^/gm, '      ')}` : ''}\n\n${ok ? 1 : 0} passed, ${ok ? 0 : 1} failed\n`,
+  );
   process.exitCode = ok ? 0 : 1;
 };
 
 /** The backend packages: packages/backend-* with a conformance test (the suite's own package excluded). */
 const backends = readdirSync(join(root, 'packages'))
-  .filter((d) => d.startsWith('backend-') && d !== 'backend-conformance' && existsSync(join(root, 'packages', d, 'test/conformance.test.ts')))
+  .filter(
+    (d) => d.startsWith('backend-') && d !== 'backend-conformance' && existsSync(join(root, 'packages', d, 'test/conformance.test.ts')),
+  )
   .sort();
 
 let scratch;
@@ -44,7 +48,8 @@ if (resultsDir === undefined) {
     stdio: 'inherit',
     env: { ...process.env, VI_MMREC_CONFORMANCE_RESULTS: resultsDir },
   });
-  if (r.status !== 0) process.stdout.write('(some conformance tests failed; the page is written only when every case passes or is a known failure)\n');
+  if (r.status !== 0)
+    process.stdout.write('(some conformance tests failed; the page is written only when every case passes or is a known failure)\n');
 }
 
 /**
@@ -86,7 +91,7 @@ function render(cols) {
     '`it.fails`; reasons below) · – not applicable (gated by a capability) · ○ not run: the runtime',
     'is not available on that machine (run it with `VI_MMREC_REQUIRE_GPU=1` where it is).',
     '',
-    'Regenerate with `' + REGENERATE + '` (it runs every backend\'s `test/conformance.test.ts`);',
+    'Regenerate with `' + REGENERATE + "` (it runs every backend's `test/conformance.test.ts`);",
     '`npm test` fails when this page differs from the results. Each case is described in',
     '[Writing a backend](../contributing/writing-a-backend.md#6-what-the-suite-contains).',
     '',
@@ -96,9 +101,13 @@ function render(cols) {
     row(['package', ...cols.map((r) => `\`@vi-mmrec/${r.folder}\``)]),
     row(['device', ...cols.map((r) => r.capabilities.device)]),
     row(['float precision', ...cols.map((r) => `${r.capabilities.floatPrecision} bit`)]),
-    row(['max items', ...cols.map((r) => (r.capabilities.maxItems === undefined ? 'no limit' : r.capabilities.maxItems.toLocaleString('en-US')))]),
+    row([
+      'max items',
+      ...cols.map((r) => (r.capabilities.maxItems === undefined ? 'no limit' : r.capabilities.maxItems.toLocaleString('en-US'))),
+    ]),
   ];
-  if (cols.some((r) => r.capabilities.exact !== undefined)) lines.push(row(['exact', ...cols.map((r) => (r.capabilities.exact === false ? 'no (judged by recall)' : 'yes'))]));
+  if (cols.some((r) => r.capabilities.exact !== undefined))
+    lines.push(row(['exact', ...cols.map((r) => (r.capabilities.exact === false ? 'no (judged by recall)' : 'yes'))]));
   lines.push(row(['available here', ...cols.map((r) => (r.available ? 'yes' : 'no'))]));
 
   // Rows: every case id any backend ran, in suite order (first appearance), grouped by area.
@@ -129,7 +138,9 @@ function render(cols) {
       lines.push(row([label, ...cols.map((r) => cell(r.cases.find((c) => c.id === id)))]));
     }
   }
-  const kf = cols.flatMap((r) => r.cases.filter((c) => c.outcome === 'known-failure').map((c) => `- \`${r.backend}\`, \`${c.id}\`: ${escape(c.reason ?? '')}`));
+  const kf = cols.flatMap((r) =>
+    r.cases.filter((c) => c.outcome === 'known-failure').map((c) => `- \`${r.backend}\`, \`${c.id}\`: ${escape(c.reason ?? '')}`),
+  );
   lines.push('', '## Known failures', '', ...(kf.length > 0 ? kf : ['None.']), '');
   return lines.join('\n');
 }
@@ -137,7 +148,11 @@ function render(cols) {
 const results = loadResults(resultsDir);
 if (scratch !== undefined) rmSync(scratch, { recursive: true, force: true });
 const missing = backends.filter((d) => !results.some((r) => r.folder === d));
-const bad = results.flatMap((r) => r.cases.filter((c) => c.outcome === 'failed' || c.outcome === 'not-run').map((c) => `${r.backend}: ${c.id} ${c.outcome}${c.reason ? ` (${c.reason})` : ''}`));
+const bad = results.flatMap((r) =>
+  r.cases
+    .filter((c) => c.outcome === 'failed' || c.outcome === 'not-run')
+    .map((c) => `${r.backend}: ${c.id} ${c.outcome}${c.reason ? ` (${c.reason})` : ''}`),
+);
 if (missing.length > 0 || bad.length > 0) {
   finish(
     false,
@@ -157,7 +172,10 @@ if (missing.length > 0 || bad.length > 0) {
       const a = committed.split('\n');
       const b = page.split('\n');
       const at = b.findIndex((l, i) => l !== a[i]);
-      finish(false, `${PAGE} is not what the conformance results give (first difference at line ${at + 1}:\n  committed: ${a[at] ?? '(end of file)'}\n  generated: ${b[at] ?? '(end of file)'})\nrun ${REGENERATE} and commit the page`);
+      finish(
+        false,
+        `${PAGE} is not what the conformance results give (first difference at line ${at + 1}:\n  committed: ${a[at] ?? '(end of file)'}\n  generated: ${b[at] ?? '(end of file)'})\nrun ${REGENERATE} and commit the page`,
+      );
     }
   } else {
     writeFileSync(file, page);

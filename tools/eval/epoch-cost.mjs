@@ -16,7 +16,9 @@ const opt = (name, d) => {
 };
 const dir = args[0];
 if (dir === undefined || dir.startsWith('--')) {
-  console.error('usage: node tools/eval/epoch-cost.mjs <datasetDir> [--model bpr] [--epochs 3] [--strategy overlay] [--k 3] [--lambda 0.1] [--negatives non-real] [--inject pairs]');
+  console.error(
+    'usage: node tools/eval/epoch-cost.mjs <datasetDir> [--model bpr] [--epochs 3] [--strategy overlay] [--k 3] [--lambda 0.1] [--negatives non-real] [--inject pairs]',
+  );
   process.exit(2);
 }
 const model = opt('model', 'bpr');
@@ -57,5 +59,21 @@ for (let e = 0; e < epochs; e++) {
   }
 }
 const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
-const [b, a] = variants.map((v) => ({ secondsPerEpoch: median(v.seconds), pairsPerEpoch: median(v.pairs), all: v.seconds.map((s) => +s.toFixed(2)) }));
-console.log(JSON.stringify({ dataset: ds.name, model, settings, epochs, augmentSeconds: +augmentSeconds.toFixed(2), baseline: b, augmented: a, secondsRatio: +(a.secondsPerEpoch / b.secondsPerEpoch).toFixed(3), pairsRatio: +(a.pairsPerEpoch / b.pairsPerEpoch).toFixed(3) }));
+const [b, a] = variants.map((v) => ({
+  secondsPerEpoch: median(v.seconds),
+  pairsPerEpoch: median(v.pairs),
+  all: v.seconds.map((s) => +s.toFixed(2)),
+}));
+console.log(
+  JSON.stringify({
+    dataset: ds.name,
+    model,
+    settings,
+    epochs,
+    augmentSeconds: +augmentSeconds.toFixed(2),
+    baseline: b,
+    augmented: a,
+    secondsRatio: +(a.secondsPerEpoch / b.secondsPerEpoch).toFixed(3),
+    pairsRatio: +(a.pairsPerEpoch / b.pairsPerEpoch).toFixed(3),
+  }),
+);

@@ -21,7 +21,9 @@ if (process.argv.length < 3) {
 }
 // "valid gain" is the mean validation Recall@20 gain: what the default's second stage
 // (confirmChoice) compares with minGain; the test columns are never used to choose.
-console.log('| dataset | model | variant | seeds | Recall@20 | NDCG@20 | Recall@10 | NDCG@10 | gain R@20 | Δ in baseline stds | valid gain R@20 | epochs (best) | s/epoch | × s/epoch | × pairs |');
+console.log(
+  '| dataset | model | variant | seeds | Recall@20 | NDCG@20 | Recall@10 | NDCG@10 | gain R@20 | Δ in baseline stds | valid gain R@20 | epochs (best) | s/epoch | × s/epoch | × pairs |',
+);
 console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
 for (const file of process.argv.slice(2)) {
   const j = JSON.parse(readFileSync(file, 'utf8'));

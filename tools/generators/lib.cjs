@@ -13,7 +13,8 @@ const RESERVED = new Set(['auto', 'conformance']);
  */
 function commonOptions(tree, options, kind, fallback) {
   const name = String(options.name ?? '');
-  if (!NAME.test(name)) throw new Error(`${kind} name '${name}': use lower case letters, digits and single dashes, starting with a letter (e.g. my-runtime)`);
+  if (!NAME.test(name))
+    throw new Error(`${kind} name '${name}': use lower case letters, digits and single dashes, starting with a letter (e.g. my-runtime)`);
   if (RESERVED.has(name)) throw new Error(`${kind} name '${name}' is reserved; choose another`);
   const folder = `${kind}-${name}`;
   if (tree.exists(`packages/${folder}`)) throw new Error(`packages/${folder} already exists; choose another name or remove it first`);
@@ -102,7 +103,8 @@ function addReferenceRow(tree, packageName, what, kindPrefix) {
 function runInRoot(root, what, cmd, args) {
   process.stdout.write(`\n> ${cmd} ${args.join(' ')}\n`);
   const r = spawnSync(cmd, args, { cwd: root, stdio: 'inherit' });
-  if (r.status !== 0) throw new Error(`${what} failed (${cmd} ${args.join(' ')}, exit ${r.status ?? r.signal}); fix it and run that command again`);
+  if (r.status !== 0)
+    throw new Error(`${what} failed (${cmd} ${args.join(' ')}, exit ${r.status ?? r.signal}); fix it and run that command again`);
 }
 
 /** `npm install`: links the new workspace package into node_modules and adds it to package-lock.json. */

@@ -94,7 +94,11 @@ try {
   const dir = mkdtempSync(join(tmpdir(), 'vi-mmrec-changeset-'));
   let plan = null;
   try {
-    const status = await run(join(root, 'node_modules/.bin/changeset'), ['status', `--since=${base.ref}`, `--output=${join(dir, 'plan.json')}`], { cwd: root, env });
+    const status = await run(
+      join(root, 'node_modules/.bin/changeset'),
+      ['status', `--since=${base.ref}`, `--output=${join(dir, 'plan.json')}`],
+      { cwd: root, env },
+    );
     const text = `${status.stdout}${status.stderr}`.trim();
     check(status.code === 0, `changeset status --since=${short}${status.code === 0 ? '' : `\n${text}`}`);
     if (verbose && text) out(text);
@@ -120,7 +124,9 @@ try {
     check(
       true,
       `${touched.length} changed published package(s), ${changesets.length} changeset(s) since ${short}` +
-        (uncovered.length > 0 ? `; not named but covered by an empty changeset (${empty.map((c) => c.id).join(', ')}): ${uncovered.map((p) => p.name).join(', ')}` : ''),
+        (uncovered.length > 0
+          ? `; not named but covered by an empty changeset (${empty.map((c) => c.id).join(', ')}): ${uncovered.map((p) => p.name).join(', ')}`
+          : ''),
     );
   } else {
     check(

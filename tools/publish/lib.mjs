@@ -104,7 +104,9 @@ export function codeBlocks(markdown) {
 export function extractQuickstart(markdown, page = 'docs/guide/getting-started.md') {
   const blocks = codeBlocks(markdown);
   // The registry route: the first `npm install` of package names (not tarball paths).
-  const install = blocks.find((b) => ['sh', 'bash', 'shell'].includes(b.lang) && /^\s*npm install( @vi-mmrec\/[\w-]+)+\s*(#.*)?$/m.test(b.code));
+  const install = blocks.find(
+    (b) => ['sh', 'bash', 'shell'].includes(b.lang) && /^\s*npm install( @vi-mmrec\/[\w-]+)+\s*(#.*)?$/m.test(b.code),
+  );
   const script = blocks.find((b) => b.lang === 'js' && /\bquickstart\.mjs\b/.test(b.info));
   const output = blocks.find((b) => b.lang === 'text' && /\boutput\b/.test(b.info));
   const missing = [
@@ -113,7 +115,10 @@ export function extractQuickstart(markdown, page = 'docs/guide/getting-started.m
     output ? null : 'a ```text output block',
   ].filter(Boolean);
   if (missing.length > 0) throw new Error(`${page}: cannot find ${missing.join(', ')}`);
-  const line = install.code.split('\n').find((l) => /^\s*npm install @vi-mmrec\//.test(l)).replace(/#.*$/, '');
+  const line = install.code
+    .split('\n')
+    .find((l) => /^\s*npm install @vi-mmrec\//.test(l))
+    .replace(/#.*$/, '');
   const packages = line
     .trim()
     .split(/\s+/)
@@ -124,7 +129,13 @@ export function extractQuickstart(markdown, page = 'docs/guide/getting-started.m
     .filter((b) => ['sh', 'bash', 'shell'].includes(b.lang))
     .flatMap((b) => b.code.split('\n'))
     .find((l) => /^\s*npm run pack\b/.test(l));
-  if (packLine === undefined) throw new Error(`${page}: cannot find the route from a clone, a \`\`\`sh line \`npm run pack -- <package>…\``);
-  const packNames = packLine.replace(/#.*$/, '').trim().split(/\s+/).slice(3).filter((a) => a !== '--' && !a.startsWith('-'));
+  if (packLine === undefined)
+    throw new Error(`${page}: cannot find the route from a clone, a \`\`\`sh line \`npm run pack -- <package>…\``);
+  const packNames = packLine
+    .replace(/#.*$/, '')
+    .trim()
+    .split(/\s+/)
+    .slice(3)
+    .filter((a) => a !== '--' && !a.startsWith('-'));
   return { packages, packNames, script: script.code, expected: output.code };
 }

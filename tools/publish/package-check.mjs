@@ -50,7 +50,12 @@ for (const p of pkgs) {
   }
   const pub = await run(bin('publint'), ['--strict'], { cwd: p.dir, env });
   const pubOut = `${pub.stdout}${pub.stderr}`.trim();
-  record(name, 'publint --strict', pub.code === 0 && !/\b(error|warning)s?\b/i.test(pubOut.replace(/All good!/, '')), pub.code === 0 && /All good/.test(pubOut) ? '' : pubOut);
+  record(
+    name,
+    'publint --strict',
+    pub.code === 0 && !/\b(error|warning)s?\b/i.test(pubOut.replace(/All good!/, '')),
+    pub.code === 0 && /All good/.test(pubOut) ? '' : pubOut,
+  );
 
   const attw = await run(bin('attw'), ['--pack', '--profile', 'esm-only', '--format', 'table-flipped'], { cwd: p.dir, env });
   record(name, 'attw --pack --profile esm-only', attw.code === 0, attw.code === 0 ? '' : `${attw.stdout}${attw.stderr}`.trim());
@@ -75,7 +80,8 @@ for (const p of pkgs) {
   for (const [dep, range] of Object.entries({ ...p.json.dependencies, ...p.json.peerDependencies })) {
     if (/^(workspace:|file:|link:|\*)/.test(range)) problems.push(`${dep}: non-publishable range ${range}`);
   }
-  if (p.json.dependencies?.['@vi-mmrec/core'] && p.folder.startsWith('backend-')) problems.push('a backend must take @vi-mmrec/core as a peer, not a dependency');
+  if (p.json.dependencies?.['@vi-mmrec/core'] && p.folder.startsWith('backend-'))
+    problems.push('a backend must take @vi-mmrec/core as a peer, not a dependency');
   record(name, `packed files (${files.length})`, problems.length === 0, problems.join('\n'));
 }
 
@@ -92,23 +98,45 @@ async function checkDeclarations() {
   try {
     symlinkSync(join(root, 'node_modules'), join(dir, 'node_modules'));
     writeFileSync(join(dir, 'package.json'), '{ "type": "module" }\n');
-    const entries = pkgs.flatMap((p) => Object.keys(p.json.exports ?? { '.': null }).filter((k) => k !== './package.json').map((k) => `${p.name}${k.slice(1)}`));
+    const entries = pkgs.flatMap((p) =>
+      Object.keys(p.json.exports ?? { '.': null })
+        .filter((k) => k !== './package.json')
+        .map((k) => `${p.name}${k.slice(1)}`),
+    );
     writeFileSync(join(dir, 'entries.ts'), entries.map((e, i) => `export * as entry${i} from '${e}';\n`).join(''));
-    const files = ['entries.ts', ...readdirSync(consumer).filter((f) => f.endsWith('.ts')).map((f) => join(consumer, f))];
+    const files = [
+      'entries.ts',
+      ...readdirSync(consumer)
+        .filter((f) => f.endsWith('.ts'))
+        .map((f) => join(consumer, f)),
+    ];
     writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({ extends: join(consumer, 'tsconfig.json'), files }));
     const r = await run(bin('tsc'), ['-p', join(dir, 'tsconfig.json'), '--pretty', 'false'], { cwd: root, env });
     // One diagnostic = a "file(line,col): error" line and its indented continuation lines.
-    const diagnostics = `${r.stdout}${r.stderr}`.split(/\n(?=\S)/).filter((d) => /: error TS\d+/.test(d)).map((d) => d.trimEnd());
+    const diagnostics = `${r.stdout}${r.stderr}`
+      .split(/\n(?=\S)/)
+      .filter((d) => /: error TS\d+/.test(d))
+      .map((d) => d.trimEnd());
     const thirdParty = diagnostics.filter((d) => /^[^(]*node_modules\//.test(d) && !/^[^(]*node_modules\/@vi-mmrec\//.test(d));
     const ours = diagnostics.filter((d) => !thirdParty.includes(d));
     const ok = r.code === 0 || (ours.length === 0 && thirdParty.length > 0);
     if (!ok && ours.length === 0) ours.push(`tsc exited with ${r.code}: ${r.stdout}${r.stderr}`.trim());
-    const note = thirdParty.length > 0 ? `(not counted: ${thirdParty.length} errors inside third-party declarations: ${[...new Set(thirdParty.map((d) => d.match(/node_modules\/((?:@[^/]+\/)?[^/]+)/)?.[1]))].join(', ')})` : '';
+    const note =
+      thirdParty.length > 0
+        ? `(not counted: ${thirdParty.length} errors inside third-party declarations: ${[...new Set(thirdParty.map((d) => d.match(/node_modules\/((?:@[^/]+\/)?[^/]+)/)?.[1]))].join(', ')})`
+        : '';
     record(
       `${entries.length} entries + tools/publish/consumer`,
       'declarations compile for a consumer (strict, skipLibCheck: false)',
       ok,
-      [ours.length > 0 ? `${ours.join('\n')}\nfix the declaration (an @internal tag on an exported symbol is removed by stripInternal) or the consumer` : '', note].filter(Boolean).join('\n'),
+      [
+        ours.length > 0
+          ? `${ours.join('\n')}\nfix the declaration (an @internal tag on an exported symbol is removed by stripInternal) or the consumer`
+          : '',
+        note,
+      ]
+        .filter(Boolean)
+        .join('\n'),
     );
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -33,7 +33,19 @@
 //     augment`, and the page's quickstart.mjs again (it imports integration-loader);
 //  9. stop the registry (its whole process group), even on failure or SIGINT/SIGTERM, and verify
 //     that no process of that group is left and the port is closed; remove the temp dir.
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync, openSync, closeSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+  openSync,
+  closeSync,
+} from 'node:fs';
 import { spawn } from 'node:child_process';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -70,7 +82,12 @@ async function step(name, fn) {
     log(`   ok (${s.seconds.toFixed(1)} s)${s.detail ? ` — ${s.detail}` : ''}`);
     return true;
   } catch (error) {
-    const s = { name, ok: false, seconds: (performance.now() - started) / 1000, detail: error instanceof Error ? error.message : String(error) };
+    const s = {
+      name,
+      ok: false,
+      seconds: (performance.now() - started) / 1000,
+      detail: error instanceof Error ? error.message : String(error),
+    };
     steps.push(s);
     log(`   FAILED (${s.seconds.toFixed(1)} s): ${s.detail}`);
     return false;
@@ -91,9 +108,7 @@ async function must(label, cmd, args, opts) {
 
 // An environment without npm's own npm_* variables (when started from `npm run`) or the
 // vitest/nx ones, so nothing of the calling process leaks into what we test.
-const baseEnv = Object.fromEntries(
-  Object.entries(process.env).filter(([k]) => !/^(npm_|NODE_OPTIONS$|VITEST|NX_)/i.test(k)),
-);
+const baseEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(npm_|NODE_OPTIONS$|VITEST|NX_)/i.test(k)));
 
 // ---------------------------------------------------------------------------------------------
 // cleanup: the registry's process group, children, the temp dir; idempotent
@@ -140,7 +155,10 @@ async function stopRegistry() {
     s.on('error', () => res(false));
   });
   const alive = groupAlive();
-  registryCheck = alive || portOpen ? `NOT stopped (group ${pid} alive: ${alive}, port ${port} open: ${portOpen})` : `stopped (process group ${pid} empty, port ${port} closed)`;
+  registryCheck =
+    alive || portOpen
+      ? `NOT stopped (group ${pid} alive: ${alive}, port ${port} open: ${portOpen})`
+      : `stopped (process group ${pid} empty, port ${port} closed)`;
   registry = null;
   if (alive || portOpen) throw new Error(`registry ${registryCheck}`);
 }
@@ -210,7 +228,9 @@ async function main() {
         mkdirSync(copy, { recursive: true });
         await must('git archive', 'git', ['archive', '--format=tar', '-o', join(tmp, 'head.tar'), 'HEAD'], { cwd: root });
         await must('tar', 'tar', ['-xf', join(tmp, 'head.tar'), '-C', copy]);
-        n = (await must('git ls-files', 'git', ['ls-tree', '-r', '--name-only', '-z', 'HEAD'], { cwd: root })).stdout.split('\0').filter(Boolean).length;
+        n = (await must('git ls-files', 'git', ['ls-tree', '-r', '--name-only', '-z', 'HEAD'], { cwd: root })).stdout
+          .split('\0')
+          .filter(Boolean).length;
       }
       // node_modules: links to ours, except @vi-mmrec/* which must be the copy's packages.
       mkdirSync(join(copy, 'node_modules', '@vi-mmrec'), { recursive: true });
@@ -219,7 +239,11 @@ async function main() {
         symlinkSync(join(root, 'node_modules', e), join(copy, 'node_modules', e));
       }
       const pkgs = workspacePackages(copy);
-      for (const p of pkgs) symlinkSync(relative(join(copy, 'node_modules', '@vi-mmrec'), p.dir), join(copy, 'node_modules', '@vi-mmrec', p.name.split('/')[1]));
+      for (const p of pkgs)
+        symlinkSync(
+          relative(join(copy, 'node_modules', '@vi-mmrec'), p.dir),
+          join(copy, 'node_modules', '@vi-mmrec', p.name.split('/')[1]),
+        );
       publicPkgs = pkgs.filter((p) => !p.private);
       const git = ['-c', 'user.name=publish-test', '-c', 'user.email=publish-test@localhost', '-c', 'commit.gpgsign=false'];
       await must('git init', 'git', ['init', '-q', '-b', 'main'], { cwd: copy });
@@ -230,7 +254,10 @@ async function main() {
     (await step('changeset version', async () => {
       const pending = readdirSync(join(copy, '.changeset')).filter((f) => f.endsWith('.md') && f !== 'README.md');
       if (pending.length === 0) return 'no pending changesets: publishing the current versions';
-      await must('changeset version', join(copy, 'node_modules/.bin/changeset'), ['version'], { cwd: copy, env: { ...baseEnv, CI: 'true' } });
+      await must('changeset version', join(copy, 'node_modules/.bin/changeset'), ['version'], {
+        cwd: copy,
+        env: { ...baseEnv, CI: 'true' },
+      });
       const after = workspacePackages(copy).filter((p) => !p.private);
       publicPkgs = after;
       const missingLog = after.filter((p) => !existsSync(join(p.dir, 'CHANGELOG.md'))).map((p) => p.name);
@@ -265,12 +292,16 @@ async function main() {
         ].join('\n'),
       );
       const logFd = openSync(join(dir, 'verdaccio.log'), 'a');
-      const child = spawn(join(root, 'node_modules/.bin/verdaccio'), ['--config', join(dir, 'config.yaml'), '--listen', `127.0.0.1:${port}`], {
-        cwd: dir,
-        env: baseEnv,
-        detached: true, // its own process group: stopRegistry kills the whole group
-        stdio: ['ignore', logFd, logFd],
-      });
+      const child = spawn(
+        join(root, 'node_modules/.bin/verdaccio'),
+        ['--config', join(dir, 'config.yaml'), '--listen', `127.0.0.1:${port}`],
+        {
+          cwd: dir,
+          env: baseEnv,
+          detached: true, // its own process group: stopRegistry kills the whole group
+          stdio: ['ignore', logFd, logFd],
+        },
+      );
       closeSync(logFd);
       const exited = new Promise((r) => child.once('exit', r));
       registry = { child, pid: child.pid, port, url, exited };
@@ -282,7 +313,8 @@ async function main() {
         } catch {
           /* not up yet */
         }
-        if (child.exitCode !== null) throw new Error(`verdaccio exited (${child.exitCode}):\n${readFileSync(join(dir, 'verdaccio.log'), 'utf8')}`);
+        if (child.exitCode !== null)
+          throw new Error(`verdaccio exited (${child.exitCode}):\n${readFileSync(join(dir, 'verdaccio.log'), 'utf8')}`);
         if (Date.now() > deadline) throw new Error('verdaccio did not answer /-/ping within 30 s');
         await new Promise((r) => setTimeout(r, 200));
       }
@@ -312,7 +344,10 @@ async function main() {
     })) &&
     (await step(`install as a user: npm install ${quickstart.packages.join(' ')}`, async () => {
       mkdirSync(userDir, { recursive: true });
-      writeFileSync(join(userDir, 'package.json'), `${JSON.stringify({ name: 'vi-mmrec-quickstart', private: true, type: 'module' }, null, 2)}\n`);
+      writeFileSync(
+        join(userDir, 'package.json'),
+        `${JSON.stringify({ name: 'vi-mmrec-quickstart', private: true, type: 'module' }, null, 2)}\n`,
+      );
       writeFileSync(join(userDir, '.npmrc'), `registry=${registry.url}\n`);
       writeFileSync(join(tmp, 'user.npmrc'), ''); // no ~/.npmrc
       const env = userEnv();
@@ -320,8 +355,13 @@ async function main() {
       await must('npm ls --all', 'npm', ['ls', '--all'], { cwd: userDir, env });
       const lock = JSON.parse(readFileSync(join(userDir, 'package-lock.json'), 'utf8'));
       const ours = Object.entries(lock.packages).filter(([k]) => k.includes('node_modules/@vi-mmrec/'));
-      const bad = ours.filter(([k, v]) => !v.resolved?.startsWith(registry.url) || v.version !== published.get(k.slice(k.lastIndexOf('@vi-mmrec/'))));
-      if (bad.length > 0) throw new Error(`not installed from the local registry at the published version: ${bad.map(([k, v]) => `${k} ${v.version} ${v.resolved}`).join('; ')}`);
+      const bad = ours.filter(
+        ([k, v]) => !v.resolved?.startsWith(registry.url) || v.version !== published.get(k.slice(k.lastIndexOf('@vi-mmrec/'))),
+      );
+      if (bad.length > 0)
+        throw new Error(
+          `not installed from the local registry at the published version: ${bad.map(([k, v]) => `${k} ${v.version} ${v.resolved}`).join('; ')}`,
+        );
       const names = ours.map(([k, v]) => `${k.slice(k.lastIndexOf('@vi-mmrec/') + 10)}@${v.version}${v.peer ? ' (peer)' : ''}`);
       const thirdParty = Object.keys(lock.packages).filter((k) => k && !k.includes('node_modules/@vi-mmrec/')).length;
       return `${names.join(', ')}; ${thirdParty} third-party packages`;
@@ -330,7 +370,13 @@ async function main() {
       writeFileSync(join(userDir, 'quickstart.mjs'), quickstart.script);
       const r = await run(process.execPath, ['quickstart.mjs'], { cwd: userDir, env: baseEnv, timeoutMs: 120_000 });
       if (r.code !== 0) fail(`node quickstart.mjs exited with ${r.code}`, r);
-      const norm = (s) => s.replace(/\r\n/g, '\n').split('\n').map((l) => l.trimEnd()).join('\n').trim();
+      const norm = (s) =>
+        s
+          .replace(/\r\n/g, '\n')
+          .split('\n')
+          .map((l) => l.trimEnd())
+          .join('\n')
+          .trim();
       if (norm(r.stdout) !== norm(quickstart.expected)) {
         fail(`its output differs from the page's output block.\n--- expected\n${norm(quickstart.expected)}\n--- actual\n${norm(r.stdout)}`);
       }
@@ -339,8 +385,12 @@ async function main() {
     })) &&
     (await step('compile a TypeScript consumer (tsc, strict, skipLibCheck: false)', async () => {
       // The import statements that open the page's first block importing '@vi-mmrec/core/backend' (up to its first blank line).
-      const docImports = readFileSync(join(root, WRITING_A_BACKEND), 'utf8').match(/```ts\n(import \{[^`]*?from '@vi-mmrec\/core\/backend';[^`]*?)```/)?.[1].split('\n\n')[0].trim();
-      if (docImports === undefined) throw new Error(`${WRITING_A_BACKEND}: no \`\`\`ts block of imports from '@vi-mmrec/core/backend' found`);
+      const docImports = readFileSync(join(root, WRITING_A_BACKEND), 'utf8')
+        .match(/```ts\n(import \{[^`]*?from '@vi-mmrec\/core\/backend';[^`]*?)```/)?.[1]
+        .split('\n\n')[0]
+        .trim();
+      if (docImports === undefined)
+        throw new Error(`${WRITING_A_BACKEND}: no \`\`\`ts block of imports from '@vi-mmrec/core/backend' found`);
       const files = readdirSync(join(root, CONSUMER)).filter((f) => f.endsWith('.ts') || f === 'tsconfig.json');
       // Compared as tokens: line breaks and a trailing comma are the formatter's business.
       const tokens = (s) => s.replace(/,(\s*)\}/g, '$1}').replace(/\s+/g, ' ');
@@ -353,7 +403,10 @@ async function main() {
       const dev = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).devDependencies;
       const tools = ['typescript', '@types/node'].map((n) => `${n}@${dev[n]}`);
       await must('npm install -D', 'npm', ['install', '--save-dev', ...tools], { cwd: userDir, env: userEnv() });
-      const r = await run(join(userDir, 'node_modules/.bin/tsc'), ['-p', 'tsconfig.json', '--pretty', 'false'], { cwd: userDir, env: baseEnv });
+      const r = await run(join(userDir, 'node_modules/.bin/tsc'), ['-p', 'tsconfig.json', '--pretty', 'false'], {
+        cwd: userDir,
+        env: baseEnv,
+      });
       if (r.code !== 0 || `${r.stdout}${r.stderr}`.trim() !== '') fail(`tsc exited with ${r.code}`, r);
       return `${tools.join(' ')}: ${files.filter((f) => f.endsWith('.ts')).join(', ')} compile with 0 errors`;
     })) &&
@@ -368,37 +421,87 @@ async function tarballRoute() {
   return (
     (await step(`npm run pack -- ${names.join(' ')} (tarballs of the public packages)`, async () => {
       const json = join(tmp, 'pack.json');
-      const r = await must('pack', process.execPath, ['tools/release/pack.mjs', ...names, '--no-build', `--out=${join(tmp, 'dist-packages')}`, `--json=${json}`], { cwd: copy, env: baseEnv });
+      const r = await must(
+        'pack',
+        process.execPath,
+        ['tools/release/pack.mjs', ...names, '--no-build', `--out=${join(tmp, 'dist-packages')}`, `--json=${json}`],
+        { cwd: copy, env: baseEnv },
+      );
       pack = JSON.parse(readFileSync(json, 'utf8'));
-      const printed = r.stdout.split('\n').find((l) => /^\s*npm install /.test(l))?.trim();
+      const printed = r.stdout
+        .split('\n')
+        .find((l) => /^\s*npm install /.test(l))
+        ?.trim();
       if (printed !== `npm install ${pack.install.join(' ')}`) fail(`the printed install line is not the tarballs' one:\n${printed}`, r);
       const want = installSet(workspacePackages(copy), names).map((p) => `${p.name}@${p.version}`);
       return `${pack.packages.length} tarballs; the install line has ${pack.install.length}: ${want.join(' ')}`;
     })) &&
     (await step('install the tarballs in an empty project (no registry serves @vi-mmrec)', async () => {
       mkdirSync(tarballDir, { recursive: true });
-      writeFileSync(join(tarballDir, 'package.json'), `${JSON.stringify({ name: 'vi-mmrec-from-tarballs', private: true, type: 'module' }, null, 2)}\n`);
+      writeFileSync(
+        join(tarballDir, 'package.json'),
+        `${JSON.stringify({ name: 'vi-mmrec-from-tarballs', private: true, type: 'module' }, null, 2)}\n`,
+      );
       // A closed port for the scope: a @vi-mmrec package not among the tarballs cannot be found.
-      writeFileSync(join(tarballDir, '.npmrc'), `registry=${upstream}\n@vi-mmrec:registry=http://127.0.0.1:${await freePort()}/\nfetch-retries=0\n`);
-      const env = { ...baseEnv, npm_config_userconfig: join(tmp, 'user.npmrc'), npm_config_update_notifier: 'false', npm_config_audit: 'false', npm_config_fund: 'false' };
+      writeFileSync(
+        join(tarballDir, '.npmrc'),
+        `registry=${upstream}\n@vi-mmrec:registry=http://127.0.0.1:${await freePort()}/\nfetch-retries=0\n`,
+      );
+      const env = {
+        ...baseEnv,
+        npm_config_userconfig: join(tmp, 'user.npmrc'),
+        npm_config_update_notifier: 'false',
+        npm_config_audit: 'false',
+        npm_config_fund: 'false',
+      };
       await must('npm install <tarballs>', 'npm', ['install', '--prefer-offline', ...pack.install], { cwd: tarballDir, env });
       await must('npm ls --all', 'npm', ['ls', '--all'], { cwd: tarballDir, env });
       const lock = JSON.parse(readFileSync(join(tarballDir, 'package-lock.json'), 'utf8'));
       const ours = Object.entries(lock.packages).filter(([k]) => k.includes('node_modules/@vi-mmrec/'));
       const versions = new Map(pack.packages.map((p) => [p.name, p.version]));
-      const bad = ours.filter(([k, v]) => !v.resolved?.startsWith('file:') || v.version !== versions.get(k.slice(k.lastIndexOf('@vi-mmrec/'))));
+      const bad = ours.filter(
+        ([k, v]) => !v.resolved?.startsWith('file:') || v.version !== versions.get(k.slice(k.lastIndexOf('@vi-mmrec/'))),
+      );
       if (bad.length > 0 || ours.length !== pack.install.length) {
-        throw new Error(`@vi-mmrec packages not installed from the tarballs (${ours.length} installed, ${pack.install.length} tarballs): ${bad.map(([k, v]) => `${k} ${v.version} ${v.resolved}`).join('; ')}`);
+        throw new Error(
+          `@vi-mmrec packages not installed from the tarballs (${ours.length} installed, ${pack.install.length} tarballs): ${bad.map(([k, v]) => `${k} ${v.version} ${v.resolved}`).join('; ')}`,
+        );
       }
       return `${ours.map(([k, v]) => `${k.slice(k.lastIndexOf('@vi-mmrec/') + 10)}@${v.version}`).join(', ')} from file: tarballs`;
     })) &&
     (await step('from the tarballs: npx vi-mmrec --version, demo data, augment', async () => {
       const env = { ...baseEnv, npm_config_userconfig: join(tmp, 'user.npmrc'), npm_config_update_notifier: 'false' };
-      const version = (await must('npx vi-mmrec --version', 'npx', ['--no-install', 'vi-mmrec', '--version'], { cwd: tarballDir, env })).stdout.trim();
+      const version = (
+        await must('npx vi-mmrec --version', 'npx', ['--no-install', 'vi-mmrec', '--version'], { cwd: tarballDir, env })
+      ).stdout.trim();
       const cli = pack.packages.find((p) => p.name === '@vi-mmrec/cli');
       if (version !== cli.version) throw new Error(`vi-mmrec --version printed '${version}', the tarball is ${cli.version}`);
-      await must('vi-mmrec demo', 'npx', ['--no-install', 'vi-mmrec', 'demo', '--out-dir', 'demo', '--backend', 'cpu', '--quiet'], { cwd: tarballDir, env });
-      await must('vi-mmrec augment', 'npx', ['--no-install', 'vi-mmrec', 'augment', 'demo/demo', '--strategy', 'overlay', '--k', '3', '--lambda', '0.1', '--out', 'out.tsv', '--summary', 'out.json', '--quiet'], { cwd: tarballDir, env });
+      await must('vi-mmrec demo', 'npx', ['--no-install', 'vi-mmrec', 'demo', '--out-dir', 'demo', '--backend', 'cpu', '--quiet'], {
+        cwd: tarballDir,
+        env,
+      });
+      await must(
+        'vi-mmrec augment',
+        'npx',
+        [
+          '--no-install',
+          'vi-mmrec',
+          'augment',
+          'demo/demo',
+          '--strategy',
+          'overlay',
+          '--k',
+          '3',
+          '--lambda',
+          '0.1',
+          '--out',
+          'out.tsv',
+          '--summary',
+          'out.json',
+          '--quiet',
+        ],
+        { cwd: tarballDir, env },
+      );
       const rows = readFileSync(join(tarballDir, 'out.tsv'), 'utf8').trimEnd().split('\n');
       const summary = JSON.parse(readFileSync(join(tarballDir, 'out.json'), 'utf8'));
       if (rows[0] !== 'userID\titemID\tweight' || rows.length - 1 !== summary.counts.total || !(summary.counts.virtualOnly > 0)) {
@@ -410,8 +513,15 @@ async function tarballRoute() {
       writeFileSync(join(tarballDir, 'quickstart.mjs'), quickstart.script);
       const r = await run(process.execPath, ['quickstart.mjs'], { cwd: tarballDir, env: baseEnv, timeoutMs: 120_000 });
       if (r.code !== 0) fail(`node quickstart.mjs exited with ${r.code}`, r);
-      const norm = (t) => t.replace(/\r\n/g, '\n').split('\n').map((l) => l.trimEnd()).join('\n').trim();
-      if (norm(r.stdout) !== norm(quickstart.expected)) fail(`its output differs from the page's output block.\n--- actual\n${norm(r.stdout)}`);
+      const norm = (t) =>
+        t
+          .replace(/\r\n/g, '\n')
+          .split('\n')
+          .map((l) => l.trimEnd())
+          .join('\n')
+          .trim();
+      if (norm(r.stdout) !== norm(quickstart.expected))
+        fail(`its output differs from the page's output block.\n--- actual\n${norm(r.stdout)}`);
       return `exit 0, ${norm(r.stdout).split('\n').length} output lines match the page`;
     }))
   );

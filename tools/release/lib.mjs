@@ -27,7 +27,10 @@ export function installSet(pkgs, wanted) {
   while (queue.length > 0) {
     const p = queue.shift();
     const optional = p.json.peerDependenciesMeta ?? {};
-    const needed = [...Object.keys(p.json.dependencies ?? {}), ...Object.keys(p.json.peerDependencies ?? {}).filter((n) => optional[n]?.optional !== true)];
+    const needed = [
+      ...Object.keys(p.json.dependencies ?? {}),
+      ...Object.keys(p.json.peerDependencies ?? {}).filter((n) => optional[n]?.optional !== true),
+    ];
     for (const n of needed.filter((d) => d.startsWith('@vi-mmrec/')).sort()) {
       if (out.has(n)) continue;
       const dep = publicPackage(pkgs, n);
@@ -36,7 +39,9 @@ export function installSet(pkgs, wanted) {
     }
   }
   const first = new Set(chosen.map((p) => p.name));
-  return [...out.values()].sort((a, b) => Number(first.has(b.name)) - Number(first.has(a.name)) || (first.has(a.name) ? 0 : a.name.localeCompare(b.name)));
+  return [...out.values()].sort(
+    (a, b) => Number(first.has(b.name)) - Number(first.has(a.name)) || (first.has(a.name) ? 0 : a.name.localeCompare(b.name)),
+  );
 }
 
 /** `npm pack`'s file name for a package: `@vi-mmrec/core` 0.1.0 → `vi-mmrec-core-0.1.0.tgz`. */

@@ -30,7 +30,8 @@ const fail = (message) => {
   process.stderr.write(`pack: ${message}\n`);
   process.exit(1);
 };
-if (unknown.length > 0) fail(`unknown option ${unknown[0]}; usage: npm run pack -- [<package>…] [--out=<dir>] [--no-build] [--json=<file>]`);
+if (unknown.length > 0)
+  fail(`unknown option ${unknown[0]}; usage: npm run pack -- [<package>…] [--out=<dir>] [--no-build] [--json=<file>]`);
 // Check the names before the slow part.
 try {
   for (const n of wanted) publicPackage(workspacePackages(root), n);
@@ -58,7 +59,14 @@ process.stdout.write(
   [
     `Packed ${packed.length} packages (${[...new Set(packed.map((p) => p.version))].join(', ')}) into ${outDir}.`,
     '',
-    `To install ${wanted.map((n) => publicPackage(packed, n).name).join(' and ')} in your project (with ${set.length - wanted.length === 0 ? 'nothing else' : set.filter((p) => !wanted.some((n) => publicPackage(packed, n).name === p.name)).map((p) => p.name).join(', ')}), run there:`,
+    `To install ${wanted.map((n) => publicPackage(packed, n).name).join(' and ')} in your project (with ${
+      set.length - wanted.length === 0
+        ? 'nothing else'
+        : set
+            .filter((p) => !wanted.some((n) => publicPackage(packed, n).name === p.name))
+            .map((p) => p.name)
+            .join(', ')
+    }), run there:`,
     '',
     `  ${line}`,
     '',
@@ -67,5 +75,8 @@ process.stdout.write(
   ].join('\n'),
 );
 if (jsonOut !== undefined) {
-  writeFileSync(jsonOut, `${JSON.stringify({ dir: outDir, packages: packed.map(({ name, version, tarball }) => ({ name, version, tarball })), install: tarballs }, null, 2)}\n`);
+  writeFileSync(
+    jsonOut,
+    `${JSON.stringify({ dir: outDir, packages: packed.map(({ name, version, tarball }) => ({ name, version, tarball })), install: tarballs }, null, 2)}\n`,
+  );
 }

@@ -35,7 +35,9 @@ function makeCase(scenario, c) {
   const expected = tables.map((t, o) => {
     const contested = [...contestedRows(t, NEAR_TIE_TOL)];
     if (tolerance === 'exact-ids' && contested.length > 0 && c.symmetricTie !== true) {
-      throw new Error(`${scenario}/${c.id}: output ${o} has near-ties at rows ${contested.join(', ')}; use tolerance 'near-tie' or change the input`);
+      throw new Error(
+        `${scenario}/${c.id}: output ${o} has near-ties at rows ${contested.join(', ')}; use tolerance 'near-tie' or change the input`,
+      );
     }
     const out = {
       k: t.k,
@@ -74,14 +76,38 @@ function writeScenario(scenario, description, cases) {
 writeScenario('basic', 'Single-part cosine top-k, checkable by hand.', [
   {
     id: 'plane-k1',
-    description: 'x0=(1,0) x1=(0,1) x2=(1,1) x3=0 x4=(-1,0.5), k=1: row 0 → 2, row 1 → 2, row 2 → 0 (exact tie with 1: a·1 + a·0 = a·0 + a·1 in any float arithmetic; smaller id), row 4 → 1.',
+    description:
+      'x0=(1,0) x1=(0,1) x2=(1,1) x3=0 x4=(-1,0.5), k=1: row 0 → 2, row 1 → 2, row 2 → 0 (exact tie with 1: a·1 + a·0 = a·0 + a·1 in any float arithmetic; smaller id), row 4 → 1.',
     symmetricTie: true,
-    input: { numItems: 5, parts: [f32([[1, 0], [0, 1], [1, 1], [0, 0], [-1, 0.5]])], outputs: [{ parts: [0], k: 1 }] },
+    input: {
+      numItems: 5,
+      parts: [
+        f32([
+          [1, 0],
+          [0, 1],
+          [1, 1],
+          [0, 0],
+          [-1, 0.5],
+        ]),
+      ],
+      outputs: [{ parts: [0], k: 1 }],
+    },
   },
   {
     id: 'scaled-rows',
     description: 'Cosine ignores row norms: the scaled copies 0 and 1 are each other’s neighbour with score 1.',
-    input: { numItems: 4, parts: [f32([[1, 2, 2], [3, 6, 6], [-2, 1, 0], [0, 1, -1]])], outputs: [{ parts: [0], k: 1 }] },
+    input: {
+      numItems: 4,
+      parts: [
+        f32([
+          [1, 2, 2],
+          [3, 6, 6],
+          [-2, 1, 0],
+          [0, 1, -1],
+        ]),
+      ],
+      outputs: [{ parts: [0], k: 1 }],
+    },
   },
 ]);
 
@@ -89,19 +115,57 @@ writeScenario('ties', 'Exact ties: equal scores put the smaller item id first.',
   {
     id: 'duplicate-rows',
     description: 'Rows 1, 3 and 4 are identical; every tie among them must be broken by smaller id.',
-    input: { numItems: 6, parts: [f32([[1, 0, 2], [0, 1, 1], [2, 1, 0], [0, 1, 1], [0, 1, 1], [1, 1, 1]])], outputs: [{ parts: [0], k: 2 }] },
+    input: {
+      numItems: 6,
+      parts: [
+        f32([
+          [1, 0, 2],
+          [0, 1, 1],
+          [2, 1, 0],
+          [0, 1, 1],
+          [0, 1, 1],
+          [1, 1, 1],
+        ]),
+      ],
+      outputs: [{ parts: [0], k: 2 }],
+    },
   },
   {
     id: 'all-identical',
     description: 'All rows identical: each row lists the others in id order.',
-    input: { numItems: 5, parts: [f32([[1, 2], [1, 2], [1, 2], [1, 2], [1, 2]])], outputs: [{ parts: [0], k: 3 }] },
+    input: {
+      numItems: 5,
+      parts: [
+        f32([
+          [1, 2],
+          [1, 2],
+          [1, 2],
+          [1, 2],
+          [1, 2],
+        ]),
+      ],
+      outputs: [{ parts: [0], k: 3 }],
+    },
   },
   {
     id: 'duplicate-rows-fused',
     description: 'Items 0 and 2 are identical in both parts; fused ties break by smaller id.',
     input: {
       numItems: 4,
-      parts: [f32([[1, 1], [0, 1], [1, 1], [1, 0]]), f32([[2, 0, 1], [1, 1, 1], [2, 0, 1], [0, 0, 1]])],
+      parts: [
+        f32([
+          [1, 1],
+          [0, 1],
+          [1, 1],
+          [1, 0],
+        ]),
+        f32([
+          [2, 0, 1],
+          [1, 1, 1],
+          [2, 0, 1],
+          [0, 0, 1],
+        ]),
+      ],
       outputs: [{ parts: [0, 1], k: 2 }],
     },
   },
@@ -111,20 +175,60 @@ writeScenario('zero-rows', 'Zero rows have no neighbours and are nobody’s neig
   {
     id: 'single-part',
     description: 'Items 1 and 3 are zero rows.',
-    input: { numItems: 5, parts: [f32([[1, 2], [0, 0], [2, -1], [0, 0], [1, 1]])], outputs: [{ parts: [0], k: 4 }] },
+    input: {
+      numItems: 5,
+      parts: [
+        f32([
+          [1, 2],
+          [0, 0],
+          [2, -1],
+          [0, 0],
+          [1, 1],
+        ]),
+      ],
+      outputs: [{ parts: [0], k: 4 }],
+    },
   },
   {
     id: 'all-zero',
     description: 'Every row is zero: every table is all padding.',
-    input: { numItems: 3, parts: [f32([[0, 0], [0, 0], [0, 0]])], outputs: [{ parts: [0], k: 2 }] },
+    input: {
+      numItems: 3,
+      parts: [
+        f32([
+          [0, 0],
+          [0, 0],
+          [0, 0],
+        ]),
+      ],
+      outputs: [{ parts: [0], k: 2 }],
+    },
   },
   {
     id: 'zero-in-one-part',
-    description: 'Item 0 is zero in part 0 only and item 2 in part 1 only: valid in the fused output with cosine 0 from the zero part; invalid in the single-part outputs.',
+    description:
+      'Item 0 is zero in part 0 only and item 2 in part 1 only: valid in the fused output with cosine 0 from the zero part; invalid in the single-part outputs.',
     input: {
       numItems: 4,
-      parts: [f32([[0, 0], [1, 0], [1, 1], [0, 1]]), f32([[1, 2, 0], [1, 0, 0], [0, 0, 0], [0, 1, 1]])],
-      outputs: [{ parts: [0], k: 3 }, { parts: [1], k: 3 }, { parts: [0, 1], k: 3 }],
+      parts: [
+        f32([
+          [0, 0],
+          [1, 0],
+          [1, 1],
+          [0, 1],
+        ]),
+        f32([
+          [1, 2, 0],
+          [1, 0, 0],
+          [0, 0, 0],
+          [0, 1, 1],
+        ]),
+      ],
+      outputs: [
+        { parts: [0], k: 3 },
+        { parts: [1], k: 3 },
+        { parts: [0, 1], k: 3 },
+      ],
     },
   },
 ]);
@@ -133,12 +237,33 @@ writeScenario('k-vs-items', 'k at and beyond the number of candidates: rows are 
   {
     id: 'k-equals-items-minus-one',
     description: 'k = I − 1: every other item is listed.',
-    input: { numItems: 4, parts: [f32([[1, 0], [1, 2], [-1, 1], [3, 1]])], outputs: [{ parts: [0], k: 3 }] },
+    input: {
+      numItems: 4,
+      parts: [
+        f32([
+          [1, 0],
+          [1, 2],
+          [-1, 1],
+          [3, 1],
+        ]),
+      ],
+      outputs: [{ parts: [0], k: 3 }],
+    },
   },
   {
     id: 'k-greater-than-items',
     description: 'k = I + 3: padding after the I − 1 neighbours.',
-    input: { numItems: 3, parts: [f32([[1, 0], [1, 2], [-1, 1]])], outputs: [{ parts: [0], k: 6 }] },
+    input: {
+      numItems: 3,
+      parts: [
+        f32([
+          [1, 0],
+          [1, 2],
+          [-1, 1],
+        ]),
+      ],
+      outputs: [{ parts: [0], k: 6 }],
+    },
   },
   {
     id: 'single-item',
@@ -158,7 +283,22 @@ writeScenario('fused', 'Outputs summing the cosines of several parts of differen
     description: 'Fused score = cos_0 + cos_1; parts disagree, so the fused order differs from each part’s.',
     input: {
       numItems: 5,
-      parts: [f32([[1, 0.25], [0.5, 1], [1, 1.5], [1, -1], [2, 0.75]]), f32([[0, 1, 0.5], [1, 0.25, 0], [0.5, 0, 1], [1, 1.5, 0], [0, 1, 2]])],
+      parts: [
+        f32([
+          [1, 0.25],
+          [0.5, 1],
+          [1, 1.5],
+          [1, -1],
+          [2, 0.75],
+        ]),
+        f32([
+          [0, 1, 0.5],
+          [1, 0.25, 0],
+          [0.5, 0, 1],
+          [1, 1.5, 0],
+          [0, 1, 2],
+        ]),
+      ],
       outputs: [{ parts: [0, 1], k: 2 }],
     },
   },
@@ -167,7 +307,23 @@ writeScenario('fused', 'Outputs summing the cosines of several parts of differen
     description: 'Three parts listed out of order in the output.',
     input: {
       numItems: 5,
-      parts: [f32([[1, 0.25], [0.5, 1], [1, 1.5], [1, -1], [2, 0.75]]), f32([[0, 1, 0.5], [1, 0.25, 0], [0.5, 0, 1], [1, 1.5, 0], [0, 1, 2]]), f32([[1], [-1], [2], [0], [0.5]])],
+      parts: [
+        f32([
+          [1, 0.25],
+          [0.5, 1],
+          [1, 1.5],
+          [1, -1],
+          [2, 0.75],
+        ]),
+        f32([
+          [0, 1, 0.5],
+          [1, 0.25, 0],
+          [0.5, 0, 1],
+          [1, 1.5, 0],
+          [0, 1, 2],
+        ]),
+        f32([[1], [-1], [2], [0], [0.5]]),
+      ],
       outputs: [{ parts: [2, 0, 1], k: 3 }],
     },
   },
@@ -179,8 +335,27 @@ writeScenario('multi-output', 'Several outputs in one request (one pass over the
     description: 'Outputs [0] k=1, [1] k=2 and [0, 1] k=4 in one request.',
     input: {
       numItems: 5,
-      parts: [f32([[1, 0], [0, 1], [1, 1.25], [0, 0], [-1, 0.5]]), f32([[1, 2, 0], [2, 1, 0.5], [0, 1, 1], [1, 0, 1], [0, 0.25, 3]])],
-      outputs: [{ parts: [0], k: 1 }, { parts: [1], k: 2 }, { parts: [0, 1], k: 4 }],
+      parts: [
+        f32([
+          [1, 0],
+          [0, 1],
+          [1, 1.25],
+          [0, 0],
+          [-1, 0.5],
+        ]),
+        f32([
+          [1, 2, 0],
+          [2, 1, 0.5],
+          [0, 1, 1],
+          [1, 0, 1],
+          [0, 0.25, 3],
+        ]),
+      ],
+      outputs: [
+        { parts: [0], k: 1 },
+        { parts: [1], k: 2 },
+        { parts: [0, 1], k: 4 },
+      ],
     },
   },
 ]);
@@ -189,12 +364,34 @@ writeScenario('negative', 'Negative cosines are valid scores: a row keeps its le
   {
     id: 'antipodal',
     description: 'Items are mostly opposite to each other; top-k must contain negative scores in descending order.',
-    input: { numItems: 4, parts: [f32([[1, 0], [-1, 0.25], [-1, -0.5], [0.5, -2]])], outputs: [{ parts: [0], k: 2 }] },
+    input: {
+      numItems: 4,
+      parts: [
+        f32([
+          [1, 0],
+          [-1, 0.25],
+          [-1, -0.5],
+          [0.5, -2],
+        ]),
+      ],
+      outputs: [{ parts: [0], k: 2 }],
+    },
   },
   {
     id: 'fused-negative',
     description: 'Fused scores below zero and down to -2.',
-    input: { numItems: 3, parts: [f32([[1, 1], [-1, -1], [1, -1]]), f32([[2], [-3], [1]])], outputs: [{ parts: [0, 1], k: 2 }] },
+    input: {
+      numItems: 3,
+      parts: [
+        f32([
+          [1, 1],
+          [-1, -1],
+          [1, -1],
+        ]),
+        f32([[2], [-3], [1]]),
+      ],
+      outputs: [{ parts: [0, 1], k: 2 }],
+    },
   },
 ]);
 
@@ -202,13 +399,34 @@ writeScenario('float64-input', 'Float64Array features are accepted and computed 
   {
     id: 'non-float32-values',
     description: 'Values such as 0.1 and 1/3 that float32 cannot represent; gaps are far above float32 rounding.',
-    input: { numItems: 4, parts: [f64([[0.1, 1 / 3], [0.7, -0.2], [1 / 3, 0.1], [-0.3, 0.9]])], outputs: [{ parts: [0], k: 2 }] },
+    input: {
+      numItems: 4,
+      parts: [
+        f64([
+          [0.1, 1 / 3],
+          [0.7, -0.2],
+          [1 / 3, 0.1],
+          [-0.3, 0.9],
+        ]),
+      ],
+      outputs: [{ parts: [0], k: 2 }],
+    },
   },
   {
     id: 'sub-float32-near-tie',
     tolerance: 'near-tie',
     description: 'Items 1 and 2 differ from each other below float32 resolution: either may come first for row 0 (and be kept at k=1).',
-    input: { numItems: 3, parts: [f64([[1, 0], [1, 1e-4], [1, 1.0000001e-4]])], outputs: [{ parts: [0], k: 1 }] },
+    input: {
+      numItems: 3,
+      parts: [
+        f64([
+          [1, 0],
+          [1, 1e-4],
+          [1, 1.0000001e-4],
+        ]),
+      ],
+      outputs: [{ parts: [0], k: 1 }],
+    },
   },
 ]);
 

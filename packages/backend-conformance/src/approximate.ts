@@ -49,9 +49,11 @@ export function compareApproximateTables(
     const first = ids.findIndex((j) => j < 0);
     const m = first < 0 ? k : first;
     for (let t = m; t < k; t++) {
-      if (ids[t] !== -1 || scores[t] !== -Infinity) return `${where}, slot ${t}: padding must be (-1, -Infinity) after the first -1, got (${ids[t]}, ${scores[t]})`;
+      if (ids[t] !== -1 || scores[t] !== -Infinity)
+        return `${where}, slot ${t}: padding must be (-1, -Infinity) after the first -1, got (${ids[t]}, ${scores[t]})`;
     }
-    if (m > expected) return `${where}: ${m} neighbours, but only ${expected} valid candidates exist (zero rows and self are never neighbours)`;
+    if (m > expected)
+      return `${where}: ${m} neighbours, but only ${expected} valid candidates exist (zero rows and self are never neighbours)`;
     const kth = expected === 0 ? Infinity : reference.scores[i * k + expected - 1]!;
     const seen = new Set<number>();
     for (let t = 0; t < m; t++) {
@@ -62,11 +64,13 @@ export function compareApproximateTables(
       const r = reference.score(i, j);
       if (r === undefined) return `${where}, slot ${t}: ${j} is not a candidate (zero row)`;
       const a = scores[t]!;
-      if (!(Math.abs(a - r) <= tol(r))) return `${where}, slot ${t}: score of ${j} is ${fmt(a)}, reference ${fmt(r)} (|Δ| > ${fmt(tol(r))})`;
+      if (!(Math.abs(a - r) <= tol(r)))
+        return `${where}, slot ${t}: score of ${j} is ${fmt(a)}, reference ${fmt(r)} (|Δ| > ${fmt(tol(r))})`;
       if (t > 0) {
         const pa = scores[t - 1]!;
         if (a > pa) return `${where}, slots ${t - 1}–${t}: scores not descending (${ids[t - 1]}: ${fmt(pa)}, ${j}: ${fmt(a)})`;
-        if (a === pa && j < ids[t - 1]!) return `${where}, slots ${t - 1}–${t}: equal scores ${fmt(a)} must put the smaller id first (${ids[t - 1]} before ${j})`;
+        if (a === pa && j < ids[t - 1]!)
+          return `${where}, slots ${t - 1}–${t}: equal scores ${fmt(a)} must put the smaller id first (${ids[t - 1]} before ${j})`;
       }
       if (r >= kth - tol(kth)) tally.hits++;
     }

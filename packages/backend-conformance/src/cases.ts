@@ -33,7 +33,11 @@ export interface GoldenCase {
   readonly tolerance: ToleranceClass;
   /** Skip on backends whose `capabilities.floatPrecision` is lower. */
   readonly minFloatPrecision?: 16 | 32 | 64;
-  readonly input: { readonly numItems: number; readonly parts: readonly GoldenPart[]; readonly outputs: ReadonlyArray<{ readonly parts: readonly number[]; readonly k: number }> };
+  readonly input: {
+    readonly numItems: number;
+    readonly parts: readonly GoldenPart[];
+    readonly outputs: ReadonlyArray<{ readonly parts: readonly number[]; readonly k: number }>;
+  };
   readonly expected: readonly GoldenTable[];
 }
 

@@ -87,7 +87,8 @@ function compareExact(actual: NeighbourTable, c: GoldenCase, o: number, relTol: 
   const n = c.input.numItems;
   const k = exp.k;
   if (actual.k !== k) return `output ${o}: k is ${actual.k}, expected ${k}`;
-  if (actual.indices.length !== n * k || actual.scores.length !== n * k) return `output ${o}: expected ${n * k} entries, got ${actual.indices.length}`;
+  if (actual.indices.length !== n * k || actual.scores.length !== n * k)
+    return `output ${o}: expected ${n * k} entries, got ${actual.indices.length}`;
   for (let i = 0; i < n; i++) {
     const got = Array.from(actual.indices.subarray(i * k, (i + 1) * k));
     const want = exp.indices.slice(i * k, (i + 1) * k);
@@ -161,12 +162,14 @@ export function describeBackendConformance(options: ConformanceOptions): void {
         : compareNeighbourTables(actual, ref, { relTol, label });
     const newTally = (): RecallTally => ({ hits: 0, expected: 0 });
     const expectRecall = (tally: RecallTally, what: string): void => {
-      if (caps.exact === false) expect(recallOf(tally), `${what}: recall@k (${tally.hits}/${tally.expected})`).toBeGreaterThanOrEqual(MIN_APPROXIMATE_RECALL);
+      if (caps.exact === false)
+        expect(recallOf(tally), `${what}: recall@k (${tally.hits}/${tally.expected})`).toBeGreaterThanOrEqual(MIN_APPROXIMATE_RECALL);
     };
 
     beforeAll(async () => {
       available = options.isAvailable === undefined ? true : await options.isAvailable();
-      if (!available && requireAvailable) throw new Error(`backend '${name}' is not available, and availability is required (VI_MMREC_REQUIRE_GPU=1)`);
+      if (!available && requireAvailable)
+        throw new Error(`backend '${name}' is not available, and availability is required (VI_MMREC_REQUIRE_GPU=1)`);
       if (available) {
         await shared.init();
         caps = shared.capabilities;
@@ -190,7 +193,10 @@ export function describeBackendConformance(options: ConformanceOptions): void {
       ids.add(id);
       outcomes.set(id, { title, outcome: 'not-run' });
       const kf = knownFailures[id];
-      const label = kf === undefined ? `${id}: ${title}` : `${id}: ${title} [known failure: ${kf.reason}${kf.issue === undefined ? '' : `, ${kf.issue}`}]`;
+      const label =
+        kf === undefined
+          ? `${id}: ${title}`
+          : `${id}: ${title} [known failure: ${kf.reason}${kf.issue === undefined ? '' : `, ${kf.issue}`}]`;
       // Gated by capability when the test runs (ctx.skip); known failures run as it.fails (a fix turns them red).
       const runner = kf === undefined ? it : it.fails;
       runner(
@@ -207,7 +213,10 @@ export function describeBackendConformance(options: ConformanceOptions): void {
             throw e;
           }
           // A known failure that passes fails the test (it.fails): the entry must go.
-          outcomes.set(id, kf === undefined ? { title, outcome: 'passed' } : { title, outcome: 'failed', reason: 'listed as a known failure but passes' });
+          outcomes.set(
+            id,
+            kf === undefined ? { title, outcome: 'passed' } : { title, outcome: 'failed', reason: 'listed as a known failure but passes' },
+          );
         },
         timeout,
       );
@@ -230,73 +239,98 @@ export function describeBackendConformance(options: ConformanceOptions): void {
           for (const c of file.cases) {
             const tooLarge = (): boolean => caps.maxItems !== undefined && c.input.numItems > caps.maxItems;
             const tooCoarse = (): boolean => c.minFloatPrecision !== undefined && caps.floatPrecision < c.minFloatPrecision;
-            test(`golden/${c.id}`, c.description, async () => {
-              const request = goldenRequest(c);
-              const before = snapshot(request);
-              const tables = await shared.searchNeighbours(request);
-              expect(tables.length, 'one table per output').toBe(c.expected.length);
-              const tally = newTally();
-              tables.forEach((t, o) => {
-                const msg =
-                  caps.exact === false
-                    ? check(t, c.tolerance === 'exact-ids' ? referenceNeighbours(request)[o]! : goldenReference(c, o), `output ${o}`, tally)
-                    : c.tolerance === 'exact-ids'
-                      ? compareExact(t, c, o, relTol)
-                      : compareNeighbourTables(t, goldenReference(c, o), { relTol, label: `output ${o}` });
-                expect(msg, c.id).toBeUndefined();
-              });
-              expectRecall(tally, c.id);
-              expect(snapshot(request), 'the request data must not be modified').toEqual(before);
-            }, () => tooLarge() || tooCoarse());
+            test(
+              `golden/${c.id}`,
+              c.description,
+              async () => {
+                const request = goldenRequest(c);
+                const before = snapshot(request);
+                const tables = await shared.searchNeighbours(request);
+                expect(tables.length, 'one table per output').toBe(c.expected.length);
+                const tally = newTally();
+                tables.forEach((t, o) => {
+                  const msg =
+                    caps.exact === false
+                      ? check(
+                          t,
+                          c.tolerance === 'exact-ids' ? referenceNeighbours(request)[o]! : goldenReference(c, o),
+                          `output ${o}`,
+                          tally,
+                        )
+                      : c.tolerance === 'exact-ids'
+                        ? compareExact(t, c, o, relTol)
+                        : compareNeighbourTables(t, goldenReference(c, o), { relTol, label: `output ${o}` });
+                  expect(msg, c.id).toBeUndefined();
+                });
+                expectRecall(tally, c.id);
+                expect(snapshot(request), 'the request data must not be modified').toEqual(before);
+              },
+              () => tooLarge() || tooCoarse(),
+            );
           }
         });
       }
     });
 
     describe('differential (vs float64 reference)', () => {
-      const checkSearch = (tally: RecallTally) => async (request: NeighbourSearchRequest): Promise<void> => {
-        const tables = await shared.searchNeighbours(request);
-        expect(tables.length).toBe(request.outputs.length);
-        referenceNeighbours(request).forEach((ref, o) => {
-          expect(check(tables[o]!, ref, `output ${o}`, tally)).toBeUndefined();
-        });
-      };
-      test('differential/search-neighbours', 'small random requests: ties, zero rows, k ≥ I, 1–3 parts and outputs, float32/float64', async () => {
-        const tally = newTally();
-        await fc.assert(fc.asyncProperty(neighbourRequestArb(), checkSearch(tally)), { seed, numRuns });
-        expectRecall(tally, 'all runs');
-      });
+      const checkSearch =
+        (tally: RecallTally) =>
+        async (request: NeighbourSearchRequest): Promise<void> => {
+          const tables = await shared.searchNeighbours(request);
+          expect(tables.length).toBe(request.outputs.length);
+          referenceNeighbours(request).forEach((ref, o) => {
+            expect(check(tables[o]!, ref, `output ${o}`, tally)).toBeUndefined();
+          });
+        };
+      test(
+        'differential/search-neighbours',
+        'small random requests: ties, zero rows, k ≥ I, 1–3 parts and outputs, float32/float64',
+        async () => {
+          const tally = newTally();
+          await fc.assert(fc.asyncProperty(neighbourRequestArb(), checkSearch(tally)), { seed, numRuns });
+          expectRecall(tally, 'all runs');
+        },
+      );
       test('differential/search-neighbours-wide', 'wider features (dim ≤ 64) and more items (≤ 40)', async () => {
         const tally = newTally();
-        await fc.assert(fc.asyncProperty(neighbourRequestArb({ maxItems: 40, maxDim: 64, maxParts: 2 }), checkSearch(tally)), { seed: seed + 1, numRuns: Math.ceil(numRuns / 2) });
+        await fc.assert(fc.asyncProperty(neighbourRequestArb({ maxItems: 40, maxDim: 64, maxParts: 2 }), checkSearch(tally)), {
+          seed: seed + 1,
+          numRuns: Math.ceil(numRuns / 2),
+        });
         expectRecall(tally, 'all runs');
       });
       for (const mix of ['dense', 'mixed'] as const) {
-        test(`differential/augment-${mix}`, `augment() with this backend vs referenceAugment (${mix} modalities, overlay/synergistic × modality-mean/density)`, async () => {
-          if (caps.exact === false) {
-            // Approximate neighbour sets change the virtual interactions: count agreeing runs.
-            const runs = fc.sample(augmentCaseArb({ mixes: [mix] }), { seed: seed + 2, numRuns });
-            let agree = 0;
-            for (const { input, options: o } of runs) {
-              const result = await augment(input, { ...o, backend: shared });
-              if (compareAugmentResults(result, referenceAugment(input, o), { relTol, lambda: o.lambda }).message === undefined) agree++;
+        test(
+          `differential/augment-${mix}`,
+          `augment() with this backend vs referenceAugment (${mix} modalities, overlay/synergistic × modality-mean/density)`,
+          async () => {
+            if (caps.exact === false) {
+              // Approximate neighbour sets change the virtual interactions: count agreeing runs.
+              const runs = fc.sample(augmentCaseArb({ mixes: [mix] }), { seed: seed + 2, numRuns });
+              let agree = 0;
+              for (const { input, options: o } of runs) {
+                const result = await augment(input, { ...o, backend: shared });
+                if (compareAugmentResults(result, referenceAugment(input, o), { relTol, lambda: o.lambda }).message === undefined) agree++;
+              }
+              expect(agree / runs.length, `runs agreeing with the reference (${agree}/${runs.length})`).toBeGreaterThanOrEqual(
+                MIN_APPROXIMATE_RECALL,
+              );
+              return;
             }
-            expect(agree / runs.length, `runs agreeing with the reference (${agree}/${runs.length})`).toBeGreaterThanOrEqual(MIN_APPROXIMATE_RECALL);
-            return;
-          }
-          let strict = 0;
-          await fc.assert(
-            fc.asyncProperty(augmentCaseArb({ mixes: [mix] }), async ({ input, options: o }) => {
-              const result = await augment(input, { ...o, backend: shared });
-              const cmp = compareAugmentResults(result, referenceAugment(input, o), { relTol, lambda: o.lambda });
-              expect(cmp.message).toBeUndefined();
-              if (cmp.strict) strict++;
-            }),
-            { seed: seed + 2, numRuns },
-          );
-          // Most runs must be compared exactly, or the property would be vacuous.
-          expect(strict).toBeGreaterThanOrEqual(Math.floor(numRuns / 2));
-        });
+            let strict = 0;
+            await fc.assert(
+              fc.asyncProperty(augmentCaseArb({ mixes: [mix] }), async ({ input, options: o }) => {
+                const result = await augment(input, { ...o, backend: shared });
+                const cmp = compareAugmentResults(result, referenceAugment(input, o), { relTol, lambda: o.lambda });
+                expect(cmp.message).toBeUndefined();
+                if (cmp.strict) strict++;
+              }),
+              { seed: seed + 2, numRuns },
+            );
+            // Most runs must be compared exactly, or the property would be vacuous.
+            expect(strict).toBeGreaterThanOrEqual(Math.floor(numRuns / 2));
+          },
+        );
       }
     });
 
@@ -357,14 +391,16 @@ export function describeBackendConformance(options: ConformanceOptions): void {
         ['numItems = -1', { numItems: -1, parts: [{ dim: 1, data: new Float32Array(0) }], outputs: [{ parts: [0], k: 1 }] }],
       ];
       test('lifecycle/invalid-request', 'malformed requests reject with InvalidArgumentError (never a synchronous throw)', async () => {
-        for (const [what, request] of invalid) await rejectsWith(() => ({ promise: shared.searchNeighbours(request) }), 'INVALID_ARGUMENT', what);
+        for (const [what, request] of invalid)
+          await rejectsWith(() => ({ promise: shared.searchNeighbours(request) }), 'INVALID_ARGUMENT', what);
       });
       test('lifecycle/abort-before', 'an already aborted signal rejects with AbortedError', async () => {
         const controller = new AbortController();
         controller.abort();
         await rejectsWith(() => ({ promise: shared.searchNeighbours(small, { signal: controller.signal }) }), 'ABORTED', 'aborted signal');
       });
-      const big = (): NeighbourSearchRequest => randomNeighbourRequest(createRng(seed + 3), { numItems: 3000, numParts: 1, numOutputs: 1, maxDim: 8, maxK: 4 });
+      const big = (): NeighbourSearchRequest =>
+        randomNeighbourRequest(createRng(seed + 3), { numItems: 3000, numParts: 1, numOutputs: 1, maxDim: 8, maxK: 4 });
       test('lifecycle/abort-during', 'aborting from a progress callback rejects with AbortedError', async () => {
         const controller = new AbortController();
         let first: [number, number] | undefined;
@@ -384,38 +420,46 @@ export function describeBackendConformance(options: ConformanceOptions): void {
         expect(first, 'onProgress was never called').toBeDefined();
         expect(isViMmrecError(outcome, 'ABORTED'), String(outcome)).toBe(true);
       });
-      test('lifecycle/abort-single-block', 'a search aborted during its only (or last) block rejects with AbortedError; the backend stays usable', async () => {
-        const b = fresh();
-        const controller = new AbortController();
-        let calls = 0;
-        const outcome = await b
-          .searchNeighbours(small, {
-            signal: controller.signal,
-            onProgress: () => {
-              calls++;
-              controller.abort();
-            },
-          })
-          .then(
-            () => 'resolved although aborted',
-            (e: unknown) => e,
-          );
-        expect(calls, 'onProgress was never called').toBeGreaterThan(0);
-        expect(isViMmrecError(outcome, 'ABORTED'), String(outcome)).toBe(true);
-        await checkSmall(b);
-        await b.dispose();
-      });
-      test('lifecycle/init-abort', 'init(signal) rejects with AbortedError when aborted; a later init() succeeds (an aborted init is never cached)', async () => {
-        const b = fresh();
-        await rejectsWith(() => ({ promise: b.init(AbortSignal.abort()) }), 'ABORTED', 'init with an aborted signal');
-        const controller = new AbortController();
-        const pending = b.init(controller.signal);
-        controller.abort();
-        await rejectsWith(() => ({ promise: pending }), 'ABORTED', 'init aborted while pending');
-        await b.init();
-        await checkSmall(b);
-        await b.dispose();
-      });
+      test(
+        'lifecycle/abort-single-block',
+        'a search aborted during its only (or last) block rejects with AbortedError; the backend stays usable',
+        async () => {
+          const b = fresh();
+          const controller = new AbortController();
+          let calls = 0;
+          const outcome = await b
+            .searchNeighbours(small, {
+              signal: controller.signal,
+              onProgress: () => {
+                calls++;
+                controller.abort();
+              },
+            })
+            .then(
+              () => 'resolved although aborted',
+              (e: unknown) => e,
+            );
+          expect(calls, 'onProgress was never called').toBeGreaterThan(0);
+          expect(isViMmrecError(outcome, 'ABORTED'), String(outcome)).toBe(true);
+          await checkSmall(b);
+          await b.dispose();
+        },
+      );
+      test(
+        'lifecycle/init-abort',
+        'init(signal) rejects with AbortedError when aborted; a later init() succeeds (an aborted init is never cached)',
+        async () => {
+          const b = fresh();
+          await rejectsWith(() => ({ promise: b.init(AbortSignal.abort()) }), 'ABORTED', 'init with an aborted signal');
+          const controller = new AbortController();
+          const pending = b.init(controller.signal);
+          controller.abort();
+          await rejectsWith(() => ({ promise: pending }), 'ABORTED', 'init aborted while pending');
+          await b.init();
+          await checkSmall(b);
+          await b.dispose();
+        },
+      );
       test('lifecycle/registry-abort', 'an aborted resolveBackend() does not poison the backend in the registry', async () => {
         const factory: BackendFactory = { name: `conformance-${name}-${registered++}`, priority: -1, create: fresh };
         registerBackend(factory);
@@ -444,7 +488,13 @@ export function describeBackendConformance(options: ConformanceOptions): void {
         async () => {
           const n = caps.maxItems! + 1;
           await rejectsWith(
-            () => ({ promise: shared.searchNeighbours({ numItems: n, parts: [{ dim: 1, data: new Float32Array(n).fill(1) }], outputs: [{ parts: [0], k: 1 }] }) }),
+            () => ({
+              promise: shared.searchNeighbours({
+                numItems: n,
+                parts: [{ dim: 1, data: new Float32Array(n).fill(1) }],
+                outputs: [{ parts: [0], k: 1 }],
+              }),
+            }),
             'UNSUPPORTED_OPERATION',
             'numItems > maxItems',
           );

@@ -11,7 +11,7 @@ function mutant(): Backend {
   const flipTies = (t: NeighbourTable): NeighbourTable => {
     const { k, indices, scores } = t;
     for (let base = 0; base < indices.length; base += k) {
-      for (let a = 0; a < k; ) {
+      for (let a = 0; a < k;) {
         let b = a;
         while (b + 1 < k && indices[base + b + 1]! >= 0 && scores[base + b + 1] === scores[base + a]) b++;
         indices.subarray(base + a, base + b + 1).reverse();

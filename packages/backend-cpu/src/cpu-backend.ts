@@ -315,7 +315,9 @@ async function runOnWorkers(
     if (error instanceof JobStop && error.reason === 'aborted') {
       throw new AbortedError(undefined, { cause: signal?.reason });
     }
-    config.logger.warn(`cpu backend: a worker failed (${String(error instanceof JobStop ? error.cause : error)}); retrying on the calling thread.`);
+    config.logger.warn(
+      `cpu backend: a worker failed (${String(error instanceof JobStop ? error.cause : error)}); retrying on the calling thread.`,
+    );
     state.pool = Promise.resolve(undefined);
     await pool.terminate();
     return undefined;

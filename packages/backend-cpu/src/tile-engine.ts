@@ -175,7 +175,17 @@ export function createTileEngine(cfg: EngineConfig, buffer: ArrayBufferLike, ker
       const aBase = part.base + (r0 / W) * ps;
       const bBase = part.base + (c0 / W) * ps;
       for (let k0 = 0; k0 < part.dim; k0 += KC) {
-        gemm(aBase + k0 * W * 4, bBase + k0 * W * 4, partTile[p]! * 4, Math.min(KC, part.dim - k0), mPad / MR, nPad / NR, ld * 4, ps, k0 === 0 ? 1 : 0);
+        gemm(
+          aBase + k0 * W * 4,
+          bBase + k0 * W * 4,
+          partTile[p]! * 4,
+          Math.min(KC, part.dim - k0),
+          mPad / MR,
+          nPad / NR,
+          ld * 4,
+          ps,
+          k0 === 0 ? 1 : 0,
+        );
       }
     });
     const diagonal = rb === cb;

@@ -119,8 +119,14 @@ export function encodeModule(functions: readonly FunctionDef[], memory: { minPag
     ...vector(new Array<number[]>(f.results ?? 0).fill([ValType.i32])),
   ]);
   const bytes = [
-    0x00, 0x61, 0x73, 0x6d, // magic "\0asm"
-    0x01, 0x00, 0x00, 0x00, // version 1
+    0x00,
+    0x61,
+    0x73,
+    0x6d, // magic "\0asm"
+    0x01,
+    0x00,
+    0x00,
+    0x00, // version 1
     ...section(1, vector(types)),
     // import "env" "memory" (memory shared min max): limits flag 0x03 = shared + has maximum.
     ...section(2, vector([[...name('env'), ...name('memory'), 0x02, 0x03, ...uleb(memory.minPages), ...uleb(memory.maxPages)]])),

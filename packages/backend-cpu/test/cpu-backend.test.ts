@@ -39,7 +39,13 @@ async function searchShared(options: CpuBackendOptions, request: NeighbourSearch
 /** Two parts with zero rows (in one part, in both), duplicated rows and an item zero only in part 1. */
 function mixedRequest(numItems: number, seed: number, k = 4): NeighbourSearchRequest {
   const random = rng(seed);
-  const dup: Array<[number, number]> = numItems > 9 ? [[9, 2], [numItems - 1, 2]] : [];
+  const dup: Array<[number, number]> =
+    numItems > 9
+      ? [
+          [9, 2],
+          [numItems - 1, 2],
+        ]
+      : [];
   const x0 = features(random, numItems, 37, numItems > 5 ? [3, 5] : [], dup);
   const x1 = features(random, numItems, 13, numItems > 5 ? [5, 4] : [], dup);
   return {
@@ -87,7 +93,11 @@ describe('cpuBackend searchNeighbours vs float64 reference', () => {
   });
 
   it('one item, k ≥ numItems, all-zero parts', async () => {
-    const one: NeighbourSearchRequest = { numItems: 1, parts: [{ data: new Float32Array([1, 2, 3]), dim: 3 }], outputs: [{ parts: [0], k: 3 }] };
+    const one: NeighbourSearchRequest = {
+      numItems: 1,
+      parts: [{ data: new Float32Array([1, 2, 3]), dim: 3 }],
+      outputs: [{ parts: [0], k: 3 }],
+    };
     const [t] = await search({}, one);
     expect(Array.from(t!.indices)).toEqual([-1, -1, -1]);
     expect(Array.from(t!.scores)).toEqual([-Infinity, -Infinity, -Infinity]);
@@ -288,14 +298,29 @@ describe('the reference check itself', () => {
       for (let i = 0; i < numItems; i++) if (random() < 0.33) zero.push(i);
       return { data: features(random, numItems, dim, zero, copies), dim };
     });
-    const request = { numItems, parts, outputs: [{ parts: [0], k }, { parts: [1], k }, { parts: [0, 1], k }] };
+    const request = {
+      numItems,
+      parts,
+      outputs: [
+        { parts: [0], k },
+        { parts: [1], k },
+        { parts: [0, 1], k },
+      ],
+    };
     const tables = await search({ kernel: 'js', threads: 1, blockRows: 24 }, request);
     expectMatchesReference(request, tables);
     // Swap the first adjacent pair of twins (copies of one row, equal scores) in output 0.
     const swapped = tables.map((t) => ({ ...t, indices: t.indices.slice() }));
     const ids = swapped[0]!.indices;
     const scores = tables[0]!.scores;
-    const x = ids.findIndex((j, at) => at % k < k - 1 && j >= 0 && ids[at + 1]! >= 0 && scores[at] === scores[at + 1] && copies.some(([d, s]) => d === ids[at + 1] && (s === j || copies.some(([d2, s2]) => d2 === j && s2 === s))));
+    const x = ids.findIndex(
+      (j, at) =>
+        at % k < k - 1 &&
+        j >= 0 &&
+        ids[at + 1]! >= 0 &&
+        scores[at] === scores[at + 1] &&
+        copies.some(([d, s]) => d === ids[at + 1] && (s === j || copies.some(([d2, s2]) => d2 === j && s2 === s))),
+    );
     expect(x, 'the case has a twin tie').toBeGreaterThanOrEqual(0);
     [ids[x], ids[x + 1]] = [ids[x + 1]!, ids[x]!];
     expect(compareSearch(request, swapped, { relTol: 1e-5 })).toMatch(/smaller id|twins/);

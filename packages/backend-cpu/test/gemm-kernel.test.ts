@@ -80,7 +80,17 @@ function runKernel(kind: 'wasm' | 'js', shape: KernelShape, { rowsA, rowsB, dim,
       : jsGemm(f32, shape);
   const ps = dim * W * 4;
   for (let k0 = 0; k0 < dim; k0 += kc) {
-    gemm((aBase + k0 * W) * 4, (bBase + k0 * W) * 4, cBase * 4, Math.min(kc, dim - k0), mPad / shape.mr, nPad / shape.nr, nPad * 4, ps, k0 === 0 ? 1 : 0);
+    gemm(
+      (aBase + k0 * W) * 4,
+      (bBase + k0 * W) * 4,
+      cBase * 4,
+      Math.min(kc, dim - k0),
+      mPad / shape.mr,
+      nPad / shape.nr,
+      nPad * 4,
+      ps,
+      k0 === 0 ? 1 : 0,
+    );
   }
   expect(f32[cBase + mPad * nPad]).toBe(12345);
   return { a, b, c: f32.slice(cBase, cBase + mPad * nPad), nPad, mPad };
@@ -160,7 +170,17 @@ describe('GEMM kernel', () => {
     pack(f32, base, x, cse.rowsA, cse.dim, W);
     const gemm = new wasm.Instance(new wasm.Module(buildGemmModule()), { env: { memory } }).exports.gemm as GemmFn;
     for (let k0 = 0; k0 < cse.dim; k0 += cse.kc) {
-      gemm((base + k0 * W) * 4, (base + k0 * W) * 4, cBase * 4, Math.min(cse.kc, cse.dim - k0), pad / KERNEL.mr, pad / KERNEL.nr, pad * 4, cse.dim * W * 4, k0 === 0 ? 1 : 0);
+      gemm(
+        (base + k0 * W) * 4,
+        (base + k0 * W) * 4,
+        cBase * 4,
+        Math.min(cse.kc, cse.dim - k0),
+        pad / KERNEL.mr,
+        pad / KERNEL.nr,
+        pad * 4,
+        cse.dim * W * 4,
+        k0 === 0 ? 1 : 0,
+      );
     }
     for (let i = 0; i < cse.rowsA; i++) for (let j = 0; j < i; j++) expect(f32[cBase + i * pad + j]).toBe(f32[cBase + j * pad + i]);
   });
@@ -170,7 +190,12 @@ describe('threshold filter kernel', () => {
   it('records exactly the 8-column chunks with a score ≥ the row or the column threshold (wasm and JS twin)', () => {
     fc.assert(
       fc.property(
-        fc.record({ rows: fc.integer({ min: 1, max: 30 }), chunks: fc.integer({ min: 1, max: 6 }), seed: fc.integer(), infShare: fc.double({ min: 0, max: 1, noNaN: true }) }),
+        fc.record({
+          rows: fc.integer({ min: 1, max: 30 }),
+          chunks: fc.integer({ min: 1, max: 6 }),
+          seed: fc.integer(),
+          infShare: fc.double({ min: 0, max: 1, noNaN: true }),
+        }),
         ({ rows, chunks, seed, infShare }) => {
           const random = rng(seed);
           const cols = chunks * 8;

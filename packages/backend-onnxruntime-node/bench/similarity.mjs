@@ -15,22 +15,29 @@ const extra = JSON.parse(process.argv[4] ?? '{}');
 const outputsKind = process.env.OUTPUTS ?? 'synergistic';
 const dims = [4096, 384];
 let seed = 12345;
-const rand = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+const rand = () => (seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32;
 const parts = dims.map((dim) => {
   const data = new Float32Array(numItems * dim);
   for (let i = 0; i < data.length; i++) data[i] = rand() < 0.5 ? 0 : rand();
   return { data, dim };
 });
 const outputs =
-  outputsKind === 'overlay' ? [{ parts: [0], k: 10 }, { parts: [1], k: 10 }]
-  : outputsKind === 'fused' ? [{ parts: [0, 1], k: 10 }]
-  : [{ parts: [0], k: 10 }, { parts: [1], k: 10 }, { parts: [0, 1], k: 10 }];
+  outputsKind === 'overlay'
+    ? [
+        { parts: [0], k: 10 },
+        { parts: [1], k: 10 },
+      ]
+    : outputsKind === 'fused'
+      ? [{ parts: [0, 1], k: 10 }]
+      : [
+          { parts: [0], k: 10 },
+          { parts: [1], k: 10 },
+          { parts: [0, 1], k: 10 },
+        ];
 const hwm = () => Number(/VmHWM:\s+(\d+)/.exec(fs.readFileSync('/proc/self/status', 'utf8'))[1]) / 1024;
 const base = process.memoryUsage().rss / 2 ** 20;
 const backend =
-  process.env.BACKEND === 'cpu'
-    ? (await import('../../backend-cpu/dist/index.js')).cpuBackend(extra)
-    : onnxruntimeNodeBackend(extra);
+  process.env.BACKEND === 'cpu' ? (await import('../../backend-cpu/dist/index.js')).cpuBackend(extra) : onnxruntimeNodeBackend(extra);
 await backend.init();
 const times = [];
 const cpuTimes = [];
@@ -56,12 +63,20 @@ cpuTimes.sort((a, b) => a - b);
 times.sort((a, b) => a - b);
 const med = times[Math.floor(times.length / 2)];
 const flops = 2 * numItems * numItems * dims.reduce((a, b) => a + b, 0);
-console.log(JSON.stringify({
-  items: numItems, outputs: outputsKind, options: extra, blocks,
-  medianMs: Math.round(med), timesMs: times.map(Math.round),
-  gflops: +(flops / med / 1e6).toFixed(1),
-  // CPU time (all threads): less sensitive to a loaded machine than wall time.
-  medianCpuMs: Math.round(cpuTimes[Math.floor(cpuTimes.length / 2)]),
-  rssBaseMiB: Math.round(base), peakMiB: Math.round(hwm()), peakAboveBaseMiB: Math.round(hwm() - base),
-}));
+console.log(
+  JSON.stringify({
+    items: numItems,
+    outputs: outputsKind,
+    options: extra,
+    blocks,
+    medianMs: Math.round(med),
+    timesMs: times.map(Math.round),
+    gflops: +(flops / med / 1e6).toFixed(1),
+    // CPU time (all threads): less sensitive to a loaded machine than wall time.
+    medianCpuMs: Math.round(cpuTimes[Math.floor(cpuTimes.length / 2)]),
+    rssBaseMiB: Math.round(base),
+    peakMiB: Math.round(hwm()),
+    peakAboveBaseMiB: Math.round(hwm() - base),
+  }),
+);
 await backend.dispose();

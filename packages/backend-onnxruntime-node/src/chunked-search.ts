@@ -170,7 +170,9 @@ async function runBlocks(
   // the machine's load); adaptive blocks only when a block time is asked for.
   let rows =
     settings.blockRows ??
-    (targetMs === undefined ? Math.min(TILE_ROWS, chunks[0]!.end - chunks[0]!.start) : clampRows((targetMs / 1000) * (rate / flopsPerRow(0))));
+    (targetMs === undefined
+      ? Math.min(TILE_ROWS, chunks[0]!.end - chunks[0]!.start)
+      : clampRows((targetMs / 1000) * (rate / flopsPerRow(0))));
   let buffers = blocks.map(() => new Float32Array(0));
   const rowBias = outputs.map(() => new Float32Array(0));
   let J = 0;

@@ -150,7 +150,10 @@ export function onnxruntimeNodeBackend(options: OnnxruntimeNodeBackendOptions = 
   const factory = 'onnxruntimeNodeBackend';
   const targetMs = options.targetBlockMs;
   if (targetMs !== undefined && (!(targetMs > 0) || !Number.isFinite(targetMs))) {
-    throw new InvalidArgumentError('targetBlockMs', `${factory}: targetBlockMs must be a positive number, got ${String(options.targetBlockMs)}.`);
+    throw new InvalidArgumentError(
+      'targetBlockMs',
+      `${factory}: targetBlockMs must be a positive number, got ${String(options.targetBlockMs)}.`,
+    );
   }
   const eps = options.executionProviders;
   if (eps !== undefined && eps.some((p) => typeof providerName(p) !== 'string' || providerName(p).length === 0)) {

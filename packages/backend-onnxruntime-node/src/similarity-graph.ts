@@ -80,7 +80,12 @@ function topKNodes(nodes: OnnxNode[], name: string, scores: string, k: string, v
     outputs: [values, `${name}_idx64`],
     attributes: { axis: { kind: 'int', value: -1 }, largest: { kind: 'int', value: 1 }, sorted: { kind: 'int', value: 1 } },
   });
-  nodes.push({ opType: 'Cast', inputs: [`${name}_idx64`], outputs: [indices], attributes: { to: { kind: 'int', value: OnnxDataType.INT32 } } });
+  nodes.push({
+    opType: 'Cast',
+    inputs: [`${name}_idx64`],
+    outputs: [indices],
+    attributes: { to: { kind: 'int', value: OnnxDataType.INT32 } },
+  });
 }
 
 /** Encodes the chunk model described by `spec` as ONNX bytes (into `into` when it fits). @internal */
@@ -125,21 +130,29 @@ export function buildChunkModel(spec: ChunkGraphSpec, into?: Uint8Array): Uint8A
     if (spec.columnOutputs !== true) return;
     inputs.push({ name: names.rowBias[o]!, elemType: OnnxDataType.FLOAT, dims: ['rows', 1] });
     nodes.push({ opType: 'Add', inputs: [scores, names.rowBias[o]!], outputs: [`rowbiased${o}`] });
-    nodes.push({ opType: 'Transpose', inputs: [`rowbiased${o}`], outputs: [`transposed${o}`], attributes: { perm: { kind: 'ints', value: [1, 0] } } });
+    nodes.push({
+      opType: 'Transpose',
+      inputs: [`rowbiased${o}`],
+      outputs: [`transposed${o}`],
+      attributes: { perm: { kind: 'ints', value: [1, 0] } },
+    });
     inputs.push({ name: names.columnK[o]!, elemType: OnnxDataType.INT64, dims: [1] });
     topKNodes(nodes, `ctopk${o}`, `transposed${o}`, names.columnK[o]!, names.columnValues[o]!, names.columnIndices[o]!);
     outputs.push({ name: names.columnValues[o]!, elemType: OnnxDataType.FLOAT, dims: [columns, `kc${o}`] });
     outputs.push({ name: names.columnIndices[o]!, elemType: OnnxDataType.INT32, dims: [columns, `kc${o}`] });
   });
 
-  return encodeOnnxModel({
-    irVersion: IR_VERSION,
-    opsetVersion: OPSET,
-    producerName: '@vi-mmrec/backend-onnxruntime-node',
-    graphName: 'similarity_topk',
-    nodes,
-    inputs,
-    outputs,
-    initializers,
-  }, into);
+  return encodeOnnxModel(
+    {
+      irVersion: IR_VERSION,
+      opsetVersion: OPSET,
+      producerName: '@vi-mmrec/backend-onnxruntime-node',
+      graphName: 'similarity_topk',
+      nodes,
+      inputs,
+      outputs,
+      initializers,
+    },
+    into,
+  );
 }

@@ -143,7 +143,13 @@ describe('lifecycle', () => {
   });
 
   it('rejects malformed options with InvalidArgumentError', () => {
-    for (const options of [{ intraOpNumThreads: 0 }, { blockRows: 1.5 }, { targetBlockMs: -1 }, { maxChunkBytes: 0 }, { executionProviders: [''] }]) {
+    for (const options of [
+      { intraOpNumThreads: 0 },
+      { blockRows: 1.5 },
+      { targetBlockMs: -1 },
+      { maxChunkBytes: 0 },
+      { executionProviders: [''] },
+    ]) {
       let error: unknown;
       try {
         onnxruntimeNodeBackend(options);
@@ -185,7 +191,10 @@ describe('initialisation failures and execution providers', () => {
     // A runtime whose 'webgpu' provider fails at session creation, as a broken GPU driver would.
     const fake = {
       ...ort,
-      listSupportedBackends: () => [{ name: 'cpu', bundled: true }, { name: 'webgpu', bundled: true }],
+      listSupportedBackends: () => [
+        { name: 'cpu', bundled: true },
+        { name: 'webgpu', bundled: true },
+      ],
       InferenceSession: {
         create: async (bytes: Uint8Array, options: { executionProviders: Array<string | { name: string }> }) => {
           const first = options.executionProviders[0]!;
@@ -205,7 +214,6 @@ describe('initialisation failures and execution providers', () => {
     expect(created.slice(0, 2)).toEqual(['webgpu', 'cpu']);
     expect(created.slice(2).every((n) => n === 'cpu')).toBe(true);
     await b.dispose();
-
   });
 
   it('fails with BackendInitError when no requested provider works', async () => {

@@ -11,8 +11,19 @@ describe('encodeOnnxModel', () => {
     producerName: 'test',
     graphName: 'g',
     nodes: [
-      { opType: 'Gemm', name: 'mm', inputs: ['a', 'w'], outputs: ['y'], attributes: { transB: { kind: 'int', value: 1 }, alpha: { kind: 'float', value: 2 } } },
-      { opType: 'ReduceMax', inputs: ['y'], outputs: ['z'], attributes: { axes: { kind: 'ints', value: [-1] }, keepdims: { kind: 'int', value: 0 } } },
+      {
+        opType: 'Gemm',
+        name: 'mm',
+        inputs: ['a', 'w'],
+        outputs: ['y'],
+        attributes: { transB: { kind: 'int', value: 1 }, alpha: { kind: 'float', value: 2 } },
+      },
+      {
+        opType: 'ReduceMax',
+        inputs: ['y'],
+        outputs: ['z'],
+        attributes: { axes: { kind: 'ints', value: [-1] }, keepdims: { kind: 'int', value: 0 } },
+      },
     ],
     inputs: [{ name: 'a', elemType: OnnxDataType.FLOAT, dims: ['rows', 3] }],
     outputs: [{ name: 'z', elemType: OnnxDataType.FLOAT, dims: ['rows'] }],
@@ -75,7 +86,13 @@ describe('encodeOnnxModel', () => {
   it('rejects an initializer whose dims do not match its data', () => {
     expect(() =>
       encodeOnnxModel({
-        irVersion: 8, opsetVersion: 17, producerName: 't', graphName: 'g', nodes: [], inputs: [], outputs: [],
+        irVersion: 8,
+        opsetVersion: 17,
+        producerName: 't',
+        graphName: 'g',
+        nodes: [],
+        inputs: [],
+        outputs: [],
         initializers: [{ name: 'w', dataType: OnnxDataType.FLOAT, dims: [2, 2], data: new Float32Array(3) }],
       }),
     ).toThrow(/dims/);

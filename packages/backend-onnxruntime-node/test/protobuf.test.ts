@@ -33,9 +33,17 @@ describe('ProtoWriter', () => {
       fc.property(
         fc.array(
           fc.oneof(
-            fc.record({ kind: fc.constant('int' as const), field: fc.integer({ min: 1, max: 5000 }), v: fc.integer({ min: Number.MIN_SAFE_INTEGER, max: Number.MAX_SAFE_INTEGER }) }),
+            fc.record({
+              kind: fc.constant('int' as const),
+              field: fc.integer({ min: 1, max: 5000 }),
+              v: fc.integer({ min: Number.MIN_SAFE_INTEGER, max: Number.MAX_SAFE_INTEGER }),
+            }),
             fc.record({ kind: fc.constant('str' as const), field: fc.integer({ min: 1, max: 5000 }), v: fc.string({ maxLength: 40 }) }),
-            fc.record({ kind: fc.constant('bytes' as const), field: fc.integer({ min: 1, max: 5000 }), v: fc.uint8Array({ maxLength: 700 }) }),
+            fc.record({
+              kind: fc.constant('bytes' as const),
+              field: fc.integer({ min: 1, max: 5000 }),
+              v: fc.uint8Array({ maxLength: 700 }),
+            }),
             fc.record({ kind: fc.constant('float' as const), field: fc.integer({ min: 1, max: 5000 }), v: fc.float({ noNaN: true }) }),
           ),
           { maxLength: 20 },

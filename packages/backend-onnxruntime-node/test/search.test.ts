@@ -59,7 +59,11 @@ describe('searchNeighbours: fixed cases', () => {
     c.fill(0); // a part that is all zeros
     const request: NeighbourSearchRequest = {
       numItems: n,
-      parts: [{ data: a, dim: 5 }, { data: b, dim: 3 }, { data: c, dim: 2 }],
+      parts: [
+        { data: a, dim: 5 },
+        { data: b, dim: 3 },
+        { data: c, dim: 2 },
+      ],
       outputs: [
         { parts: [0], k: 4 },
         { parts: [1], k: 30 },
@@ -92,8 +96,15 @@ describe('searchNeighbours: fixed cases', () => {
     for (const i of [10, 600, 1050]) a.set(a.subarray(700 * 5, 701 * 5), i * 5); // duplicates across chunks
     const request: NeighbourSearchRequest = {
       numItems: n,
-      parts: [{ data: a, dim: 5 }, { data: b, dim: 3 }],
-      outputs: [{ parts: [0], k: 7 }, { parts: [1], k: 3 }, { parts: [0, 1], k: 12 }],
+      parts: [
+        { data: a, dim: 5 },
+        { data: b, dim: 3 },
+      ],
+      outputs: [
+        { parts: [0], k: 7 },
+        { parts: [1], k: 3 },
+        { parts: [0, 1], k: 12 },
+      ],
     };
     expectMatchesReference(request, await make().searchNeighbours(request));
   }, 60_000);
@@ -106,7 +117,11 @@ describe('searchNeighbours: fixed cases', () => {
   });
 
   it('a single item has no neighbours', async () => {
-    const [t] = await make().searchNeighbours({ numItems: 1, parts: [{ data: Float32Array.of(1, 2), dim: 2 }], outputs: [{ parts: [0], k: 2 }] });
+    const [t] = await make().searchNeighbours({
+      numItems: 1,
+      parts: [{ data: Float32Array.of(1, 2), dim: 2 }],
+      outputs: [{ parts: [0], k: 2 }],
+    });
     expect(Array.from(t!.indices)).toEqual([-1, -1]);
   });
 });
@@ -142,12 +157,17 @@ describe('searchNeighbours: property-based against the float64 reference', () =>
       fc.asyncProperty(caseArb, async ({ c, outputs, maxChunkColumns, blockRows }) => {
         const rand = lcg(c.seed);
         const parts = c.dims.map((dim) => {
-          const bases = Array.from({ length: 3 }, () => Float32Array.from({ length: dim }, () => (c.intValues ? Math.floor(rand() * 5) - 2 : rand() - 0.5)));
+          const bases = Array.from({ length: 3 }, () =>
+            Float32Array.from({ length: dim }, () => (c.intValues ? Math.floor(rand() * 5) - 2 : rand() - 0.5)),
+          );
           const data = new Float32Array(c.n * dim);
           for (let i = 0; i < c.n; i++) {
             const u = rand();
             if (u < c.zeroRate) continue;
-            const row = u < c.zeroRate + c.dupRate ? bases[Math.floor(rand() * 3)]! : Float32Array.from({ length: dim }, () => (c.intValues ? Math.floor(rand() * 5) - 2 : rand() - 0.5));
+            const row =
+              u < c.zeroRate + c.dupRate
+                ? bases[Math.floor(rand() * 3)]!
+                : Float32Array.from({ length: dim }, () => (c.intValues ? Math.floor(rand() * 5) - 2 : rand() - 0.5));
             data.set(row, i * dim);
           }
           return { data, dim };

@@ -10,29 +10,51 @@ import { disableOrtTelemetry } from '../src/runtime.js';
 const debugLog = (pid: number): string => `/tmp/mat-debug-${pid}.log`;
 // onnxruntime starts no telemetry on a CI machine (it reads these variables): remove them, or
 // nothing here could fail under CI.
-const CI_VARS = ['CI', 'TF_BUILD', 'GITHUB_ACTIONS', 'GITLAB_CI', 'CIRCLECI', 'TRAVIS', 'JENKINS_URL', 'CODEBUILD_BUILD_ID', 'BUILDKITE', 'TEAMCITY_VERSION', 'APPVEYOR', 'BITBUCKET_BUILD_NUMBER'];
+const CI_VARS = [
+  'CI',
+  'TF_BUILD',
+  'GITHUB_ACTIONS',
+  'GITLAB_CI',
+  'CIRCLECI',
+  'TRAVIS',
+  'JENKINS_URL',
+  'CODEBUILD_BUILD_ID',
+  'BUILDKITE',
+  'TEAMCITY_VERSION',
+  'APPVEYOR',
+  'BITBUCKET_BUILD_NUMBER',
+];
 const linux = process.platform === 'linux';
 
 /** A fresh node process that creates one onnxruntime session (from bytes it cannot parse: enough). */
 function bareSession(env: NodeJS.ProcessEnv): number {
   const script = `const ort = require('onnxruntime-node');
 ort.InferenceSession.create(Uint8Array.of(1, 2, 3)).catch(() => {}).finally(() => console.log(process.pid));`;
-  const r = spawnSync(process.execPath, ['-e', script], { cwd: fileURLToPath(new URL('..', import.meta.url)), env, encoding: 'utf8', timeout: 60_000 });
+  const r = spawnSync(process.execPath, ['-e', script], {
+    cwd: fileURLToPath(new URL('..', import.meta.url)),
+    env,
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
   expect(r.status, r.stderr).toBe(0);
   return Number(r.stdout.trim());
 }
 
 describe('onnxruntime telemetry', () => {
-  it.runIf(linux)('control: a bare onnxruntime-node session leaves /tmp/mat-debug-<pid>.log; ORT_DISABLE_TELEMETRY=1 does not', { timeout: 60_000 }, () => {
-    const env = { ...process.env };
-    for (const v of ['ORT_DISABLE_TELEMETRY', ...CI_VARS]) delete env[v];
-    const pid = bareSession(env);
-    // If a later onnxruntime-node stops writing it, this fails: drop disableOrtTelemetry then.
-    expect(existsSync(debugLog(pid))).toBe(true);
-    rmSync(debugLog(pid), { force: true });
-    const quiet = bareSession({ ...env, ORT_DISABLE_TELEMETRY: '1' });
-    expect(existsSync(debugLog(quiet))).toBe(false);
-  });
+  it.runIf(linux)(
+    'control: a bare onnxruntime-node session leaves /tmp/mat-debug-<pid>.log; ORT_DISABLE_TELEMETRY=1 does not',
+    { timeout: 60_000 },
+    () => {
+      const env = { ...process.env };
+      for (const v of ['ORT_DISABLE_TELEMETRY', ...CI_VARS]) delete env[v];
+      const pid = bareSession(env);
+      // If a later onnxruntime-node stops writing it, this fails: drop disableOrtTelemetry then.
+      expect(existsSync(debugLog(pid))).toBe(true);
+      rmSync(debugLog(pid), { force: true });
+      const quiet = bareSession({ ...env, ORT_DISABLE_TELEMETRY: '1' });
+      expect(existsSync(debugLog(quiet))).toBe(false);
+    },
+  );
 
   it.runIf(linux)('a backend run leaves no /tmp/mat-debug-<pid>.log', { timeout: 60_000 }, async () => {
     for (const v of ['ORT_DISABLE_TELEMETRY', ...CI_VARS]) delete process.env[v];

@@ -87,7 +87,11 @@ interface OutputPlan {
 }
 
 /** Rows `[r0, r1)` of a part, L2-normalised on the host, with their non-zero flags. */
-function normalizedRows(part: NeighbourSearchRequest['parts'][number], r0: number, r1: number): { rows: Float32Array; nonzero: Uint8Array } {
+function normalizedRows(
+  part: NeighbourSearchRequest['parts'][number],
+  r0: number,
+  r1: number,
+): { rows: Float32Array; nonzero: Uint8Array } {
   const rows = new Float32Array((r1 - r0) * part.dim);
   const nonzero = writeNormalizedRows({ data: part.data.subarray(r0 * part.dim, r1 * part.dim), dim: part.dim }, r1 - r0, rows);
   return { rows, nonzero };
@@ -103,7 +107,12 @@ function normalizedRows(part: NeighbourSearchRequest['parts'][number], r0: numbe
  * 796 MiB instead of 384 MiB for 384 MiB of features) and the products ran about half as
  * fast.
  */
-function scorer(tf: TfApi, parts: NeighbourSearchRequest['parts'], chunks: readonly ColumnChunk[], rows: readonly number[]): (p: number) => TfTensor {
+function scorer(
+  tf: TfApi,
+  parts: NeighbourSearchRequest['parts'],
+  chunks: readonly ColumnChunk[],
+  rows: readonly number[],
+): (p: number) => TfTensor {
   const products = new Map<number, TfTensor>();
   return (p) => {
     let s = products.get(p);
@@ -291,13 +300,7 @@ async function searchBlock(
  * with a smaller id (tfjs does not promise an order among equal values on every backend),
  * and the row is returned for exact recomputation.
  */
-function collectRows(
-  plan: OutputPlan,
-  r0: number,
-  r1: number,
-  values: ArrayLike<number>,
-  indices: ArrayLike<number>,
-): number[] {
+function collectRows(plan: OutputPlan, r0: number, r1: number, values: ArrayLike<number>, indices: ArrayLike<number>): number[] {
   const { m, valid, selector: sel, table } = plan;
   const k = plan.spec.k;
   const n = valid.length;

@@ -51,9 +51,11 @@ export const exactRequest = fc.integer({ min: 1, max: 36 }).chain((n) =>
   fc
     .record({
       parts: fc.array(
-        fc.integer({ min: 16, max: 18 }).chain((dim) =>
-          fc.record({ dim: fc.constant(dim), rows: fc.array(exactRow(dim), { minLength: n, maxLength: n }), f64: fc.boolean() }),
-        ),
+        fc
+          .integer({ min: 16, max: 18 })
+          .chain((dim) =>
+            fc.record({ dim: fc.constant(dim), rows: fc.array(exactRow(dim), { minLength: n, maxLength: n }), f64: fc.boolean() }),
+          ),
         { minLength: 1, maxLength: 3 },
       ),
       outputs: fc.array(fc.record({ mask: fc.integer({ min: 1, max: 7 }), k: fc.integer({ min: 1, max: n + 2 }) }), {
@@ -74,4 +76,3 @@ export const exactRequest = fc.integer({ min: 1, max: 36 }).chain((n) =>
       return { req, blockRows };
     }),
 );
-

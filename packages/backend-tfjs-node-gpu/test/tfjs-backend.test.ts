@@ -15,10 +15,7 @@ type Options = { blockRows?: number; maxChunkBytes?: number; tf?: TfModule };
 const backend = ({ tf: injected, ...rest }: Options = {}) => tfjsNodeGpuBackend({ tf: injected ?? tf, backendName: 'wasm', ...rest });
 
 /** Runs a search and checks that no tensor outlives it. */
-async function search(
-  req: NeighbourSearchRequest,
-  options: Options = {},
-): Promise<NeighbourTable[]> {
+async function search(req: NeighbourSearchRequest, options: Options = {}): Promise<NeighbourTable[]> {
   const b = backend(options);
   await b.init();
   const before = tf.memory().numTensors;
@@ -95,7 +92,11 @@ describe('tfjsNodeGpuBackend on injected tfjs-wasm: fixed cases', () => {
     expect(products).toBe(4);
     // …while a cluster of identical rows larger than k + 1 must be recomputed exactly.
     products = 0;
-    const twins: NeighbourSearchRequest = { numItems: 30, parts: [{ data: new Float32Array(30 * 4).fill(1), dim: 4 }], outputs: [{ parts: [0], k: 3 }] };
+    const twins: NeighbourSearchRequest = {
+      numItems: 30,
+      parts: [{ data: new Float32Array(30 * 4).fill(1), dim: 4 }],
+      outputs: [{ parts: [0], k: 3 }],
+    };
     expectExact(await search(twins, { tf: counting }), referenceNeighbours(twins));
     expect(products).toBeGreaterThan(1);
   });

@@ -68,7 +68,11 @@ describe('classifying load failures', () => {
   });
 
   it('accepts a CommonJS module behind default, rejects a non-tfjs module, and detects the GPU flag', async () => {
-    const fakeTf = { matMul: () => 0, topk: () => 0, findBackend: (name: string) => (name === 'tensorflow' ? { isUsingGpuDevice: true } : null) };
+    const fakeTf = {
+      matMul: () => 0,
+      topk: () => 0,
+      findBackend: (name: string) => (name === 'tensorflow' ? { isUsingGpuDevice: true } : null),
+    };
     await expect(loadTfjsNodeGpu(async () => ({ default: fakeTf }))).resolves.toBe(fakeTf);
     await expect(loadTfjsNodeGpu(async () => ({ default: {} }))).rejects.toBeInstanceOf(BackendInitError);
     await expect(tfjsNodeGpuHasGpu(async () => fakeTf)).resolves.toBe(true);

@@ -10,7 +10,8 @@ export const usearchBackendFactory: BackendFactory = {
   name: 'usearch',
   priority: 50,
   exact: false,
-  description: 'USearch HNSW approximate neighbours, multi-threaded; faster than exact search on large catalogues (docs/benchmarks.md, "Scale")',
+  description:
+    'USearch HNSW approximate neighbours, multi-threaded; faster than exact search on large catalogues (docs/benchmarks.md, "Scale")',
   isAvailable: async () => {
     try {
       await importUsearch();

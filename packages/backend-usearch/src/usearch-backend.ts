@@ -68,7 +68,12 @@ function inverseNorms(data: Float32Array | Float64Array, dim: number, numItems: 
 
 /** One output's view of the request: its parts, their inverse norms and offsets in the concatenation. */
 interface Fused {
-  readonly parts: ReadonlyArray<{ readonly data: Float32Array | Float64Array; readonly dim: number; readonly inv: Float64Array; readonly offset: number }>;
+  readonly parts: ReadonlyArray<{
+    readonly data: Float32Array | Float64Array;
+    readonly dim: number;
+    readonly inv: Float64Array;
+    readonly offset: number;
+  }>;
   readonly dim: number;
 }
 
@@ -158,7 +163,11 @@ async function searchOutput(
   for (let b = 0; b < n; b += B) {
     const ids = valid.subarray(b, Math.min(n, b + B));
     writeFusedRows(f, ids, rows);
-    index.add(BigUint64Array.from(ids, (i) => BigInt(i)), rows.subarray(0, ids.length * f.dim), settings.threads);
+    index.add(
+      BigUint64Array.from(ids, (i) => BigInt(i)),
+      rows.subarray(0, ids.length * f.dim),
+      settings.threads,
+    );
     progress.advance(ids.length);
     await yieldToLoop();
   }
@@ -198,7 +207,12 @@ async function searchOutput(
   }
 }
 
-async function search(usearch: UsearchModule, settings: Settings, request: NeighbourSearchRequest, ctx: SearchContext): Promise<NeighbourTable[]> {
+async function search(
+  usearch: UsearchModule,
+  settings: Settings,
+  request: NeighbourSearchRequest,
+  ctx: SearchContext,
+): Promise<NeighbourTable[]> {
   const { numItems, parts, outputs } = request;
   const invByPart = new Map<number, Float64Array>();
   const inv = (p: number): Float64Array => {
@@ -222,7 +236,11 @@ async function search(usearch: UsearchModule, settings: Settings, request: Neigh
     for (let i = 0; i < numItems; i++) if (fusedParts.some((p) => p.inv[i] !== 0)) valid.push(i);
     return { fused, valid: Int32Array.from(valid), k: o.k };
   });
-  const progress = new Progress(ctx, numItems, plans.reduce((a, p) => a + 2 * p.valid.length, 0));
+  const progress = new Progress(
+    ctx,
+    numItems,
+    plans.reduce((a, p) => a + 2 * p.valid.length, 0),
+  );
   progress.advance(0);
   const tables: NeighbourTable[] = [];
   for (const plan of plans) {

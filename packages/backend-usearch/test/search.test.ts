@@ -29,7 +29,10 @@ function request(n: number): NeighbourSearchRequest {
   for (let i = 0; i < n; i += 11) b.fill(0, i * 8, (i + 1) * 8);
   return {
     numItems: n,
-    parts: [{ dim: 24, data: clustered(n, 24, 40, 1) }, { dim: 8, data: b }],
+    parts: [
+      { dim: 24, data: clustered(n, 24, 40, 1) },
+      { dim: 8, data: b },
+    ],
     outputs: [
       { parts: [0], k: 10 },
       { parts: [0, 1], k: 7 },
@@ -56,7 +59,11 @@ describe('usearch backend on larger clustered inputs', () => {
   const req = request(2500);
   it('f32 (defaults): every SPI rule holds, scores are exact, recall@k ≥ 0.95', async () => run(req, {}, 0.95), TIMEOUT);
   it('f16 storage, small batches: the same rules, recall@k ≥ 0.9', async () => run(req, { storage: 'f16', batchRows: 300 }, 0.9), TIMEOUT);
-  it('oversample 1 (k + 1 candidates) and a low search expansion still obey every rule', async () => run(req, { oversample: 1, expansionSearch: 8, connectivity: 4 }, 0.5), TIMEOUT);
+  it(
+    'oversample 1 (k + 1 candidates) and a low search expansion still obey every rule',
+    async () => run(req, { oversample: 1, expansionSearch: 8, connectivity: 4 }, 0.5),
+    TIMEOUT,
+  );
 });
 
 describe('usearch backend: edge cases', () => {
@@ -70,21 +77,28 @@ describe('usearch backend: edge cases', () => {
     await backend.dispose();
   });
 
-  it('progress is monotone over many batches and ends at numItems; an abort from it rejects with AbortedError', async () => {
-    const req = request(1200);
-    const backend = usearchBackend({ batchRows: 100 });
-    const calls: number[] = [];
-    await backend.searchNeighbours(req, { onProgress: (done, total) => (expect(total).toBe(1200), calls.push(done)) });
-    expect(calls.length).toBeGreaterThan(10);
-    calls.forEach((c, i) => expect(c).toBeGreaterThanOrEqual(i === 0 ? 0 : calls[i - 1]!));
-    expect(calls.at(-1)).toBe(1200);
-    const controller = new AbortController();
-    const outcome = await backend
-      .searchNeighbours(req, { signal: controller.signal, onProgress: (done) => done > 300 && controller.abort() })
-      .then(() => 'resolved', (e: unknown) => e);
-    expect(isViMmrecError(outcome, 'ABORTED'), String(outcome)).toBe(true);
-    await backend.dispose();
-  }, TIMEOUT);
+  it(
+    'progress is monotone over many batches and ends at numItems; an abort from it rejects with AbortedError',
+    async () => {
+      const req = request(1200);
+      const backend = usearchBackend({ batchRows: 100 });
+      const calls: number[] = [];
+      await backend.searchNeighbours(req, { onProgress: (done, total) => (expect(total).toBe(1200), calls.push(done)) });
+      expect(calls.length).toBeGreaterThan(10);
+      calls.forEach((c, i) => expect(c).toBeGreaterThanOrEqual(i === 0 ? 0 : calls[i - 1]!));
+      expect(calls.at(-1)).toBe(1200);
+      const controller = new AbortController();
+      const outcome = await backend
+        .searchNeighbours(req, { signal: controller.signal, onProgress: (done) => done > 300 && controller.abort() })
+        .then(
+          () => 'resolved',
+          (e: unknown) => e,
+        );
+      expect(isViMmrecError(outcome, 'ABORTED'), String(outcome)).toBe(true);
+      await backend.dispose();
+    },
+    TIMEOUT,
+  );
 
   it('rejects invalid options with InvalidArgumentError', () => {
     const bad: UsearchBackendOptions[] = [

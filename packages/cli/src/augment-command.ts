@@ -81,11 +81,16 @@ export function parseAugmentArgs(argv: readonly string[]): ParsedAugment | 'help
   if (missing.length > 0) throw new UsageError(`missing required option${missing.length > 1 ? 's' : ''} ${missing.join(', ')}`, cmd);
   if (!auto) {
     const autoOnly = AUTO_ONLY.filter((o) => values[o] !== undefined).map((o) => `--${o}`);
-    if (autoOnly.length > 0) throw new UsageError(`${autoOnly.join(', ')} only appl${autoOnly.length > 1 ? 'y' : 'ies'} with --strategy auto`, cmd);
+    if (autoOnly.length > 0)
+      throw new UsageError(`${autoOnly.join(', ')} only appl${autoOnly.length > 1 ? 'y' : 'ies'} with --strategy auto`, cmd);
   }
   if (auto) {
     const fixedOnly = (['neighbours', 'shard'] as const).filter((o) => values[o] !== undefined).map((o) => `--${o}`);
-    if (fixedOnly.length > 0) throw new UsageError(`${fixedOnly.join(', ')} only appl${fixedOnly.length > 1 ? 'y' : 'ies'} with fixed settings, not --strategy auto`, cmd);
+    if (fixedOnly.length > 0)
+      throw new UsageError(
+        `${fixedOnly.join(', ')} only appl${fixedOnly.length > 1 ? 'y' : 'ies'} with fixed settings, not --strategy auto`,
+        cmd,
+      );
   }
   const shard = values.shard === undefined ? undefined : parseShard(cmd, values.shard);
   const neighbours = values.neighbours;
@@ -99,17 +104,25 @@ export function parseAugmentArgs(argv: readonly string[]): ParsedAugment | 'help
   if (summary === STDOUT) throw new UsageError('--summary needs a file name (only --out takes -, for standard output)', cmd);
   const format = choiceOption(cmd, '--format', values.format ?? 'tsv', FORMATS);
   if (format !== 'tsv' && /\.parquet$/i.test(out)) {
-    throw new UsageError(`--format ${format} writes TSV, but --out ${out} ends in .parquet; name the output .tsv, or use --format tsv for Parquet`, cmd);
+    throw new UsageError(
+      `--format ${format} writes TSV, but --out ${out} ends in .parquet; name the output .tsv, or use --format tsv for Parquet`,
+      cmd,
+    );
   }
-  if (format !== 'tsv' && out === STDOUT) throw new UsageError(`--format ${format} writes a file; --out - streams the tsv format only`, cmd);
+  if (format !== 'tsv' && out === STDOUT)
+    throw new UsageError(`--format ${format} writes a file; --out - streams the tsv format only`, cmd);
   if (shard !== undefined && (/\.parquet$/i.test(out) || out === STDOUT || format !== 'tsv')) {
-    throw new UsageError(`--shard writes a TSV part file for 'vi-mmrec merge' (--format tsv, not Parquet or -); name --out <part>.tsv`, cmd);
+    throw new UsageError(
+      `--shard writes a TSV part file for 'vi-mmrec merge' (--format tsv, not Parquet or -); name --out <part>.tsv`,
+      cmd,
+    );
   }
   if (summary !== undefined && resolve(summary) === resolve(out)) throw new UsageError('--summary and --out name the same file', cmd);
   let modalities: string[] | undefined;
   if (values.modalities !== undefined) {
     modalities = values.modalities.split(',').map((s) => s.trim());
-    if (modalities.some((s) => s === '')) throw new UsageError(`--modalities must be a comma-separated list of names, got '${values.modalities}'`, cmd);
+    if (modalities.some((s) => s === ''))
+      throw new UsageError(`--modalities must be a comma-separated list of names, got '${values.modalities}'`, cmd);
   }
   const backend = values.backend ?? 'auto';
   if (backend === '') throw new UsageError('--backend needs a backend name, package or path (auto, cpu, ...)', cmd);
@@ -134,7 +147,9 @@ export function parseAugmentArgs(argv: readonly string[]): ParsedAugment | 'help
     const config: AutoAugmentConfig = {
       ...common(),
       ...(k === undefined ? {} : { ks: listOption(cmd, '--k', k, 'integers ≥ 1', (s) => intOption(cmd, '--k', s, 1)) }),
-      ...(lambda === undefined ? {} : { lambdas: listOption(cmd, '--lambda', lambda, 'numbers ≥ 0', (s) => numberOption(cmd, '--lambda', s, 0)) }),
+      ...(lambda === undefined
+        ? {}
+        : { lambdas: listOption(cmd, '--lambda', lambda, 'numbers ≥ 0', (s) => numberOption(cmd, '--lambda', s, 0)) }),
       ...(negatives === undefined ? {} : { negatives: policyList(cmd, negatives) }),
       ...(epochs === undefined ? {} : { epochs: intOption(cmd, '--auto-epochs', epochs, 1) }),
       ...(model === undefined ? {} : { model: choiceOption(cmd, '--proxy-model', model, PROXY_MODELS) }),
@@ -176,7 +191,9 @@ export async function augmentCommand(argv: readonly string[], io: CliIo, evalMod
     if (io.signal?.aborted === true) {
       // The signal came after the outputs were committed: nothing is left to stop.
       const reason: unknown = io.signal.reason;
-      io.stderr.write(`vi-mmrec: ${typeof reason === 'string' ? reason : 'abort'} arrived after the outputs were written; they are complete\n`);
+      io.stderr.write(
+        `vi-mmrec: ${typeof reason === 'string' ? reason : 'abort'} arrived after the outputs were written; they are complete\n`,
+      );
       return signalExitCode(reason);
     }
     return EXIT.ok;

@@ -64,8 +64,18 @@ export interface ChosenSettings {
 export interface AutoChoice {
   readonly settings: ChosenSettings | null;
   readonly reason: string;
-  readonly candidates: ReadonlyArray<{ readonly settings: ChosenSettings | null; readonly validRecall20: number; readonly relativeGain: number }>;
-  readonly proxy: { readonly model: string; readonly epochs: number; readonly patience?: number; readonly seed: number; readonly minGain: number };
+  readonly candidates: ReadonlyArray<{
+    readonly settings: ChosenSettings | null;
+    readonly validRecall20: number;
+    readonly relativeGain: number;
+  }>;
+  readonly proxy: {
+    readonly model: string;
+    readonly epochs: number;
+    readonly patience?: number;
+    readonly seed: number;
+    readonly minGain: number;
+  };
 }
 
 /** The options of `chooseSettings` this command passes. */
@@ -109,10 +119,14 @@ export async function loadChooser(specifier: string = EVAL_MODULE): Promise<Choo
   const explicit = 'or pass --strategy, --k and --lambda explicitly';
   const mod = await importOptional(specifier);
   if (mod === undefined) {
-    throw new CliError(`--strategy auto needs ${specifier}, which is not installed or not built; install it (${installHint(specifier)}) ${explicit}.`);
+    throw new CliError(
+      `--strategy auto needs ${specifier}, which is not installed or not built; install it (${installHint(specifier)}) ${explicit}.`,
+    );
   }
   if (typeof mod.chooseSettings !== 'function') {
-    throw new CliError(`--strategy auto needs chooseSettings from ${specifier}, which this version lacks; update it to match @vi-mmrec/cli ${explicit}.`);
+    throw new CliError(
+      `--strategy auto needs chooseSettings from ${specifier}, which this version lacks; update it to match @vi-mmrec/cli ${explicit}.`,
+    );
   }
   return mod.chooseSettings as ChooseSettingsFn;
 }
@@ -144,7 +158,12 @@ function autoSummary(choice: AutoChoice): object {
  * "no augmentation", no matrix is written: only the summary (if asked), with
  * `"augmented": false`.
  */
-export async function runAutoAugment(config: AutoAugmentConfig, progress: Progress, signal?: AbortSignal, specifier: string = EVAL_MODULE): Promise<AutoOutcome> {
+export async function runAutoAugment(
+  config: AutoAugmentConfig,
+  progress: Progress,
+  signal?: AbortSignal,
+  specifier: string = EVAL_MODULE,
+): Promise<AutoOutcome> {
   const start = performance.now();
   const files = await checkOutputs(config);
   const chooseSettings = await loadChooser(specifier);
@@ -180,7 +199,10 @@ export async function runAutoAugment(config: AutoAugmentConfig, progress: Progre
     // A candidate this dataset cannot train with (e.g. no negative left for a user under
     // 'non-interacted') is not a usage error of `augment`: say which options narrow the grid.
     if (isViMmrecError(e, 'INVALID_ARGUMENT') || isViMmrecError(e, 'INVALID_DATA')) {
-      throw new CliError(`--strategy auto: a proxy run failed: ${e.message.replace(/\.?$/, '')}; narrow the candidates with --negatives (e.g. --negatives non-real), --k or --lambda.`, { cause: e });
+      throw new CliError(
+        `--strategy auto: a proxy run failed: ${e.message.replace(/\.?$/, '')}; narrow the candidates with --negatives (e.g. --negatives non-real), --k or --lambda.`,
+        { cause: e },
+      );
     }
     throw e;
   });
@@ -191,10 +213,16 @@ export async function runAutoAugment(config: AutoAugmentConfig, progress: Progre
 
   const s = choice.settings;
   if (s !== null) {
-    const outcome = await augmentAndWrite({ ...config, strategy: s.strategy, k: s.k, lambda: s.lambda, oAvg: s.oAvg }, input, progress, signal, {
-      chosenAt,
-      summary: autoSummary(choice),
-    });
+    const outcome = await augmentAndWrite(
+      { ...config, strategy: s.strategy, k: s.k, lambda: s.lambda, oAvg: s.oAvg },
+      input,
+      progress,
+      signal,
+      {
+        chosenAt,
+        summary: autoSummary(choice),
+      },
+    );
     return { augmented: true, choice, outcome };
   }
 

@@ -17,7 +17,10 @@ export interface SearchNeeds {
 }
 
 function notFound(choice: string, e: Error): UsageError {
-  const installed = listBackends().map((b) => b.name).join(', ') || 'none';
+  const installed =
+    listBackends()
+      .map((b) => b.name)
+      .join(', ') || 'none';
   return new UsageError(
     /[/\\]|^\.|^file:/.test(choice)
       ? `--backend ${choice}: ${e.message.replace(/\.$/, '')}`
@@ -63,14 +66,20 @@ export async function selectBackend(choice: string, logger: Logger, signal?: Abo
   try {
     return await select(choice, { ...backendSearch(logger), ...needs, ...(signal === undefined ? {} : { signal }) });
   } catch (e) {
-    const installed = listBackends().map((b) => b.name).join(', ') || 'none';
+    const installed =
+      listBackends()
+        .map((b) => b.name)
+        .join(', ') || 'none';
     if (isViMmrecError(e, 'BACKEND_NOT_FOUND')) throw notFound(choice, e);
     if (isViMmrecError(e, 'NO_BACKEND_AVAILABLE')) {
       if (choice === 'auto') throw new CliError(`no backend could be initialised (installed: ${installed}); ${e.message}`, { cause: e });
       const errors = (e as unknown as { errors: ReadonlyArray<{ error: unknown }> }).errors;
       const cause = errors[0]?.error;
-      const reason = cause instanceof Error ? `${cause.message}${cause.cause instanceof Error ? ` (${cause.cause.message})` : ''}` : String(cause);
-      throw new CliError(`backend '${choice}' is not available: ${reason.replace(/\.$/, '')}; use --backend auto or --backend cpu.`, { cause: e });
+      const reason =
+        cause instanceof Error ? `${cause.message}${cause.cause instanceof Error ? ` (${cause.cause.message})` : ''}` : String(cause);
+      throw new CliError(`backend '${choice}' is not available: ${reason.replace(/\.$/, '')}; use --backend auto or --backend cpu.`, {
+        cause: e,
+      });
     }
     throw e;
   }

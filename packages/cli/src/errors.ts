@@ -62,7 +62,12 @@ export function reportError(e: unknown, io: CliIo): number {
     message = oneLine(e.message);
   } else if (e instanceof CliError) {
     message = oneLine(e.message);
-  } else if (typeof e === 'object' && e !== null && typeof (e as { code?: unknown }).code === 'string' && /^E[A-Z]+$/.test((e as { code: string }).code)) {
+  } else if (
+    typeof e === 'object' &&
+    e !== null &&
+    typeof (e as { code?: unknown }).code === 'string' &&
+    /^E[A-Z]+$/.test((e as { code: string }).code)
+  ) {
     const err = e as { code: string; path?: string; message: string };
     const reason = FS_REASONS[err.code] ?? oneLine(err.message);
     message = err.path === undefined ? `${reason} (${err.code})` : `${err.path}: ${reason} (${err.code})`;

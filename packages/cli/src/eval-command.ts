@@ -13,14 +13,23 @@ type EvalCommand = (
  * The function `name` of `@vi-mmrec/eval` (`specifier`), or undefined after printing one line
  * saying `command` is unavailable (package not installed or not built, or too old).
  */
-async function evalExport(name: string, command: string, io: CliIo, specifier: string): Promise<((...args: never[]) => Promise<number>) | undefined> {
+async function evalExport(
+  name: string,
+  command: string,
+  io: CliIo,
+  specifier: string,
+): Promise<((...args: never[]) => Promise<number>) | undefined> {
   const mod = await importOptional(specifier);
   if (mod === undefined) {
-    io.stderr.write(`vi-mmrec: ${command} is unavailable: ${specifier} is not installed or not built; install it (${installHint(specifier)}).\n`);
+    io.stderr.write(
+      `vi-mmrec: ${command} is unavailable: ${specifier} is not installed or not built; install it (${installHint(specifier)}).\n`,
+    );
     return undefined;
   }
   if (typeof mod[name] !== 'function') {
-    io.stderr.write(`vi-mmrec: ${command} is unavailable: this version of ${specifier} has no ${name}; update it to match @vi-mmrec/cli.\n`);
+    io.stderr.write(
+      `vi-mmrec: ${command} is unavailable: this version of ${specifier} has no ${name}; update it to match @vi-mmrec/cli.\n`,
+    );
     return undefined;
   }
   return mod[name] as (...args: never[]) => Promise<number>;

@@ -51,4 +51,3 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     return reportError(e, io);
   }
 }
-

@@ -21,7 +21,9 @@ interface Part {
 /** Reads a part's manifest and header lines (the rows are copied later, as bytes). */
 async function readPart(file: string): Promise<Part> {
   const handle = await open(file, 'r').catch((e: unknown) => {
-    throw new CliError(`cannot read part ${file}: ${(e as { code?: string }).code === 'ENOENT' ? 'no such file' : String((e as Error).message)}.`);
+    throw new CliError(
+      `cannot read part ${file}: ${(e as { code?: string }).code === 'ENOENT' ? 'no such file' : String((e as Error).message)}.`,
+    );
   });
   try {
     const chunks: Buffer[] = [];
@@ -68,12 +70,16 @@ export function orderParts(parts: readonly Part[]): Part[] {
   }
   const missing = Array.from({ length: count }, (_, i) => i).filter((i) => !byIndex.has(i));
   if (missing.length > 0) {
-    throw new UsageError(`missing part${missing.length > 1 ? 's' : ''} ${missing.map((i) => `${i}/${count}`).join(', ')} of ${count}; run 'vi-mmrec augment … --shard ${missing[0]}/${count}' and pass its --out too.`, 'merge');
+    throw new UsageError(
+      `missing part${missing.length > 1 ? 's' : ''} ${missing.map((i) => `${i}/${count}`).join(', ')} of ${count}; run 'vi-mmrec augment … --shard ${missing[0]}/${count}' and pass its --out too.`,
+      'merge',
+    );
   }
   const ordered = Array.from({ length: count }, (_, i) => byIndex.get(i)!);
   let next = 0;
   for (const p of ordered) {
-    if (p.manifest.users[0] !== next) throw new UsageError(`${p.file}: starts at user ${p.manifest.users[0]}, expected ${next}; the parts do not fit together`, 'merge');
+    if (p.manifest.users[0] !== next)
+      throw new UsageError(`${p.file}: starts at user ${p.manifest.users[0]}, expected ${next}; the parts do not fit together`, 'merge');
     next = p.manifest.users[1];
   }
   return ordered;
@@ -121,13 +127,17 @@ export async function mergeCommand(argv: readonly string[], io: CliIo): Promise<
   const { parts: positionals, out: outArg } = parsed;
   const out = resolve(outArg);
   const outDir = await stat(dirname(out)).catch(() => undefined);
-  if (outDir === undefined || !outDir.isDirectory()) throw new CliError(`cannot write ${out}: folder ${dirname(out)} does not exist; create it first.`);
+  if (outDir === undefined || !outDir.isDirectory())
+    throw new CliError(`cannot write ${out}: folder ${dirname(out)} does not exist; create it first.`);
   await checkOutputFile(out, { option: '--out' });
   const realOut = await realFile(out);
   const outStat = await stat(out).catch(() => undefined);
   for (const p of positionals) {
     const ps = await stat(p).catch(() => undefined);
-    if ((await realFile(resolve(p))) === realOut || (ps !== undefined && outStat !== undefined && ps.dev === outStat.dev && ps.ino === outStat.ino)) {
+    if (
+      (await realFile(resolve(p))) === realOut ||
+      (ps !== undefined && outStat !== undefined && ps.dev === outStat.dev && ps.ino === outStat.ino)
+    ) {
       throw new UsageError(`--out ${outArg} is one of the parts; write the merged file elsewhere`, cmd);
     }
   }

@@ -44,11 +44,13 @@ export function parseNeighboursArgs(argv: readonly string[]): NeighboursConfig |
   if (positionals.length === 0) throw new UsageError('missing <datasetDir> (a folder with one .inter file and modality files)', cmd);
   if (positionals.length > 1) throw new UsageError(`unexpected argument '${positionals[1]}' (neighbours takes one <datasetDir>)`, cmd);
   const outDir = values['out-dir'];
-  if (outDir === undefined || outDir === '') throw new UsageError('missing required option --out-dir (the folder shared by all shards)', cmd);
+  if (outDir === undefined || outDir === '')
+    throw new UsageError('missing required option --out-dir (the folder shared by all shards)', cmd);
   let modalities: string[] | undefined;
   if (values.modalities !== undefined) {
     modalities = values.modalities.split(',').map((s) => s.trim());
-    if (modalities.some((s) => s === '')) throw new UsageError(`--modalities must be a comma-separated list of names, got '${values.modalities}'`, cmd);
+    if (modalities.some((s) => s === ''))
+      throw new UsageError(`--modalities must be a comma-separated list of names, got '${values.modalities}'`, cmd);
   }
   const backend = values.backend ?? 'auto';
   if (backend === '') throw new UsageError('--backend needs a backend name, package or path (auto, cpu, ...)', cmd);
@@ -82,8 +84,10 @@ export async function neighboursCommand(argv: readonly string[], io: CliIo): Pro
     const start = performance.now();
     const outDir = resolve(parsed.outDir);
     const dirStat = await stat(outDir).catch(() => undefined);
-    if (dirStat === undefined || !dirStat.isDirectory()) throw new CliError(`cannot write to --out-dir ${parsed.outDir}: not a folder; create it first.`);
-    if (resolve(parsed.datasetDir) === outDir) throw new UsageError('--out-dir must not be the dataset folder (its files would mix with the inputs)', 'neighbours');
+    if (dirStat === undefined || !dirStat.isDirectory())
+      throw new CliError(`cannot write to --out-dir ${parsed.outDir}: not a folder; create it first.`);
+    if (resolve(parsed.datasetDir) === outDir)
+      throw new UsageError('--out-dir must not be the dataset folder (its files would mix with the inputs)', 'neighbours');
     const input = await loadInput(
       {
         datasetDir: parsed.datasetDir,

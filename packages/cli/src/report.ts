@@ -3,7 +3,15 @@ import { describeSettings } from './auto-augment.js';
 import type { AugmentOutcome } from './run-augment.js';
 
 const int = (n: number): string => n.toLocaleString('en-US');
-const num = (x: number): string => (x === 0 ? '0' : Math.abs(x) >= 1e-3 && Math.abs(x) < 1e6 ? x.toPrecision(4).replace(/(\.\d*?)0+$/, '$1').replace(/\.$/, '') : x.toExponential(3));
+const num = (x: number): string =>
+  x === 0
+    ? '0'
+    : Math.abs(x) >= 1e-3 && Math.abs(x) < 1e6
+      ? x
+          .toPrecision(4)
+          .replace(/(\.\d*?)0+$/, '$1')
+          .replace(/\.$/, '')
+      : x.toExponential(3);
 const secs = (s: number): string => `${s < 10 ? s.toFixed(2) : s.toFixed(1)} s`;
 
 function table(rows: string[][]): string[] {
@@ -38,13 +46,20 @@ function autoLines(c: AutoChoice): { head: string[]; candidates: string[] } {
     `reason       ${c.reason}`,
   ];
   if (s !== null) {
-    head.push(`loader       use negatives: '${s.negatives}' (inject: '${s.inject}') in @vi-mmrec/integration-loader's withVirtualInteractions`);
+    head.push(
+      `loader       use negatives: '${s.negatives}' (inject: '${s.inject}') in @vi-mmrec/integration-loader's withVirtualInteractions`,
+    );
     // The proxy is not the user's model: on Amazon Baby BPR-MF's pick hurt VBPR (docs/results.md).
     head.push(`confirm      check the pick with your own model's validation metrics before adopting it (vi-mmrec eval --model M does)`);
   }
   const candidates = table([
     ['rank', 'settings', 'valid R@20', 'gain'],
-    ...c.candidates.map((x, i) => [String(i + 1), describeSettings(x.settings), x.validRecall20.toFixed(4), x.settings === null ? '-' : pct(x.relativeGain)]),
+    ...c.candidates.map((x, i) => [
+      String(i + 1),
+      describeSettings(x.settings),
+      x.validRecall20.toFixed(4),
+      x.settings === null ? '-' : pct(x.relativeGain),
+    ]),
   ]).map((l) => `  ${l}`);
   return { head, candidates };
 }

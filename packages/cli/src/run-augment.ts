@@ -122,16 +122,25 @@ function trackWeights(block: EnrichedBlock, range: { realMin: number; virtualMin
 }
 
 /** The neighbour tables of a run: searched on the backend, or read from `--neighbours`. */
-async function neighbourTables(config: AugmentConfig, input: LoadedInput, progress: Progress, signal: AbortSignal | undefined): Promise<NeighbourTables> {
+async function neighbourTables(
+  config: AugmentConfig,
+  input: LoadedInput,
+  progress: Progress,
+  signal: AbortSignal | undefined,
+): Promise<NeighbourTables> {
   const { dataset, backend } = input;
   if (config.neighbours !== undefined) {
     progress.update(`reading neighbour tables from ${config.neighbours}`, 0, 1);
-    return readNeighbourStore(config.neighbours, {
-      numItems: dataset.numItems,
-      modalities: dataset.modalities.map((m) => m.name),
-      datasetDir: config.datasetDir,
-      k: config.k,
-    }, tablesNeeded(config.strategy, config.oAvg));
+    return readNeighbourStore(
+      config.neighbours,
+      {
+        numItems: dataset.numItems,
+        modalities: dataset.modalities.map((m) => m.name),
+        datasetDir: config.datasetDir,
+        k: config.k,
+      },
+      tablesNeeded(config.strategy, config.oAvg),
+    );
   }
   return searchNeighbourTables(
     { numItems: dataset.numItems, modalities: dataset.modalities },
@@ -219,7 +228,8 @@ export async function checkOutputs(config: InputConfig): Promise<{ readonly out:
 /** A missing dataset folder fails at once, before any backend is looked for. */
 async function checkDatasetFolder(dir: string): Promise<void> {
   const s = await stat(dir).catch(() => undefined);
-  if (s === undefined) throw new CliError(`${dir}: no such folder; check the path (the dataset folder holds one .inter file and the modality files).`);
+  if (s === undefined)
+    throw new CliError(`${dir}: no such folder; check the path (the dataset folder holds one .inter file and the modality files).`);
   if (!s.isDirectory()) throw new CliError(`${dir} is not a folder; give the dataset folder (one .inter file and the modality files).`);
 }
 
@@ -229,7 +239,12 @@ async function checkDatasetFolder(dir: string): Promise<void> {
  * search (neighbour lists alone need none): `auto` chooses by the number of items (exact
  * search at or below core's crossover, approximate above, unless `--exact`).
  */
-export async function loadInput(config: InputConfig, progress: Progress, signal: AbortSignal | undefined, start: number): Promise<LoadedInput> {
+export async function loadInput(
+  config: InputConfig,
+  progress: Progress,
+  signal: AbortSignal | undefined,
+  start: number,
+): Promise<LoadedInput> {
   await checkDatasetFolder(config.datasetDir);
   await checkBackendChoice(config.backend, progress);
   progress.update(`reading ${config.datasetDir}`, 0, 1);
@@ -241,7 +256,9 @@ export async function loadInput(config: InputConfig, progress: Progress, signal:
   const tRead = performance.now();
   throwIfAborted(signal);
   const search = config.neighbours === undefined && dataset.modalities.some((m) => m.kind === 'dense');
-  const backend = search ? await selectBackend(config.backend, progress, signal, { numItems: dataset.numItems, exact: config.exact === true }) : undefined;
+  const backend = search
+    ? await selectBackend(config.backend, progress, signal, { numItems: dataset.numItems, exact: config.exact === true })
+    : undefined;
   const tBackend = performance.now();
   return { backend, dataset, clock: { start, read: tRead, backend: tBackend } };
 }
@@ -285,7 +302,9 @@ export async function augmentAndWrite(
   const out = config.out === STDOUT ? STDOUT : resolve(config.out);
   const summaryFile = config.summary === undefined ? undefined : resolve(config.summary);
   if (dataset.train.users.length === 0) {
-    progress.warn('the training split is empty (no training interaction): the enriched matrix will be empty; check the x_label column (0 = train).');
+    progress.warn(
+      'the training split is empty (no training interaction): the enriched matrix will be empty; check the x_label column (0 = train).',
+    );
   }
   const tables = await neighbourTables(config, input, progress, signal);
   progress.finish();
@@ -310,7 +329,11 @@ export async function augmentAndWrite(
     const blocks = function* (): Generator<EnrichedBlock> {
       for (const block of stream.blocks({ userStart: users.start, userEnd: users.end })) {
         trackWeights(block, weights);
-        progress.update(`virtual interactions, writing ${target}`, block.userStart + block.rowPtr.length - 1 - users.start, users.end - users.start);
+        progress.update(
+          `virtual interactions, writing ${target}`,
+          block.userStart + block.rowPtr.length - 1 - users.start,
+          users.end - users.start,
+        );
         yield block;
       }
     };
@@ -321,20 +344,30 @@ export async function augmentAndWrite(
     } else if (format === 'tsv') {
       await writeEnrichedBlocks(out, blocks(), {
         transaction: tx,
-        ...(config.shard === undefined ? {} : { comment: partComment(config.shard, users, partSettings(config, dataset, tables, stream.summary().options.k)) }),
+        ...(config.shard === undefined
+          ? {}
+          : { comment: partComment(config.shard, users, partSettings(config, dataset, tables, stream.summary().options.k)) }),
       });
     } else {
       // MMRec's formats: the one implementation of @vi-mmrec/integration-mmrec, staged in this
       // transaction. It needs R̄ whole (one block of every user).
       const [all] = [...stream.blocks({ blockUsers: Math.max(1, dataset.numUsers) })];
-      const matrix = { numUsers: dataset.numUsers, numItems: dataset.numItems, ...(all ?? { rowPtr: new Int32Array(1), items: new Int32Array(0), weights: new Float64Array(0), real: new Uint8Array(0) }) };
+      const matrix = {
+        numUsers: dataset.numUsers,
+        numItems: dataset.numItems,
+        ...(all ?? { rowPtr: new Int32Array(1), items: new Int32Array(0), weights: new Float64Array(0), real: new Uint8Array(0) }),
+      };
       trackWeights({ ...matrix, userStart: 0 }, weights);
-      await exportForMmrec(config.datasetDir, { matrix, summary: stream.summary() }, {
-        format,
-        path: out,
-        transaction: tx,
-        onProgress: (done, total) => progress.update(`writing ${target}`, done, total),
-      });
+      await exportForMmrec(
+        config.datasetDir,
+        { matrix, summary: stream.summary() },
+        {
+          format,
+          path: out,
+          transaction: tx,
+          onProgress: (done, total) => progress.update(`writing ${target}`, done, total),
+        },
+      );
     }
     const result = { summary: stream.summary(), weights };
     progress.finish();
@@ -356,7 +389,10 @@ export async function augmentAndWrite(
         {
           ...(auto === undefined ? {} : { augmented: true }),
           dataset: datasetInfo(dataset, config.datasetDir),
-          output: { matrix: out === STDOUT ? 'stdout' : out, ...(config.shard === undefined ? {} : { shard: [config.shard.index, config.shard.count] }) },
+          output: {
+            matrix: out === STDOUT ? 'stdout' : out,
+            ...(config.shard === undefined ? {} : { shard: [config.shard.index, config.shard.count] }),
+          },
           run: { tool: '@vi-mmrec/cli', version: toolVersion(), seconds },
           ...auto?.summary,
         },

@@ -130,7 +130,13 @@ function readManifestText(file: string, text: string): NeighboursManifest {
   } catch {
     throw new CliError(`${file}: not valid JSON; rerun 'vi-mmrec neighbours' for this shard.`);
   }
-  if (m?.format !== 'vi-mmrec-neighbours' || m.version !== 1 || !Array.isArray(m.shard) || !Array.isArray(m.items) || !Array.isArray(m.modalities)) {
+  if (
+    m?.format !== 'vi-mmrec-neighbours' ||
+    m.version !== 1 ||
+    !Array.isArray(m.shard) ||
+    !Array.isArray(m.items) ||
+    !Array.isArray(m.modalities)
+  ) {
     throw new CliError(`${file}: not a vi-mmrec neighbours manifest (format vi-mmrec-neighbours, version 1).`);
   }
   return m;
@@ -138,7 +144,16 @@ function readManifestText(file: string, text: string): NeighboursManifest {
 
 /** The settings every shard of a store must share. */
 const storeKey = (m: NeighboursManifest): string =>
-  JSON.stringify([m.numItems, m.k, m.dataset, m.modalities, m.backend, m.shard[1], Object.keys(m.tables.perModality ?? {}), m.tables.fused !== undefined]);
+  JSON.stringify([
+    m.numItems,
+    m.k,
+    m.dataset,
+    m.modalities,
+    m.backend,
+    m.shard[1],
+    Object.keys(m.tables.perModality ?? {}),
+    m.tables.fused !== undefined,
+  ]);
 
 /**
  * Reads a neighbour-table store written by `vi-mmrec neighbours` (all shards): checks that every
@@ -151,16 +166,25 @@ export async function readNeighbourStore(
   needs: TableNeeds,
 ): Promise<NeighbourTables> {
   const names = await readdir(dir).catch((e: unknown) => {
-    throw new CliError(`--neighbours ${dir}: cannot read the folder (${(e as { code?: string }).code ?? String(e)}); give the --out-dir of 'vi-mmrec neighbours'.`);
+    throw new CliError(
+      `--neighbours ${dir}: cannot read the folder (${(e as { code?: string }).code ?? String(e)}); give the --out-dir of 'vi-mmrec neighbours'.`,
+    );
   });
   const found = names.filter((n) => MANIFEST_RE.test(n)).sort();
-  if (found.length === 0) throw new UsageError(`--neighbours ${dir}: no neighbours.<i>-of-<n>.json manifest; run 'vi-mmrec neighbours <dir> --out-dir ${dir}' first`, 'augment');
+  if (found.length === 0)
+    throw new UsageError(
+      `--neighbours ${dir}: no neighbours.<i>-of-<n>.json manifest; run 'vi-mmrec neighbours <dir> --out-dir ${dir}' first`,
+      'augment',
+    );
   const manifests = await Promise.all(found.map(async (n) => readManifestText(join(dir, n), await readFile(join(dir, n), 'utf8'))));
   const first = manifests[0]!;
   const count = first.shard[1];
   for (const [p, m] of manifests.entries()) {
     if (storeKey(m) !== storeKey(first)) {
-      throw new UsageError(`--neighbours ${dir}: ${found[p]} and ${found[0]} come from different runs (items, k, dataset, modalities, backend or shard count differ); keep one run's files in a folder`, 'augment');
+      throw new UsageError(
+        `--neighbours ${dir}: ${found[p]} and ${found[0]} come from different runs (items, k, dataset, modalities, backend or shard count differ); keep one run's files in a folder`,
+        'augment',
+      );
     }
   }
   const byIndex = new Map(manifests.map((m) => [m.shard[0], m]));
@@ -172,18 +196,33 @@ export async function readNeighbourStore(
     );
   }
   if (first.numItems !== expect.numItems) {
-    throw new UsageError(`--neighbours ${dir}: the tables cover ${first.numItems} items, ${expect.datasetDir} has ${expect.numItems}; compute them from this dataset`, 'augment');
+    throw new UsageError(
+      `--neighbours ${dir}: the tables cover ${first.numItems} items, ${expect.datasetDir} has ${expect.numItems}; compute them from this dataset`,
+      'augment',
+    );
   }
   if (JSON.stringify(first.modalities) !== JSON.stringify(expect.modalities)) {
-    throw new UsageError(`--neighbours ${dir}: the tables are of modalities ${first.modalities.join(', ')}, this run uses ${expect.modalities.join(', ')}; use the same --modalities as 'vi-mmrec neighbours'`, 'augment');
+    throw new UsageError(
+      `--neighbours ${dir}: the tables are of modalities ${first.modalities.join(', ')}, this run uses ${expect.modalities.join(', ')}; use the same --modalities as 'vi-mmrec neighbours'`,
+      'augment',
+    );
   }
-  const lacking = [needs.perModality && first.tables.perModality === undefined ? 'per-modality' : '', needs.fused && first.tables.fused === undefined ? 'fused' : ''].filter((x) => x !== '');
+  const lacking = [
+    needs.perModality && first.tables.perModality === undefined ? 'per-modality' : '',
+    needs.fused && first.tables.fused === undefined ? 'fused' : '',
+  ].filter((x) => x !== '');
   if (lacking.length > 0) {
-    throw new UsageError(`--neighbours ${dir}: these settings need the ${lacking.join(' and ')} tables, which the store lacks; run 'vi-mmrec neighbours' without --strategy overlay`, 'augment');
+    throw new UsageError(
+      `--neighbours ${dir}: these settings need the ${lacking.join(' and ')} tables, which the store lacks; run 'vi-mmrec neighbours' without --strategy overlay`,
+      'augment',
+    );
   }
   const { numItems, k } = first;
   if (Math.min(expect.k, Math.max(1, numItems - 1)) > k) {
-    throw new UsageError(`--k ${expect.k} is more than the ${k} neighbours per item stored in ${dir}; use --k ${k} or less, or rerun 'vi-mmrec neighbours' with a larger --k`, 'augment');
+    throw new UsageError(
+      `--k ${expect.k} is more than the ${k} neighbours per item stored in ${dir}; use --k ${k} or less, or rerun 'vi-mmrec neighbours' with a larger --k`,
+      'augment',
+    );
   }
   const load = async (fileOf: (m: NeighboursManifest) => string): Promise<NeighbourTable> => {
     const indices = new Int32Array(numItems * k).fill(-1);
@@ -192,7 +231,10 @@ export async function readNeighbourStore(
       const m = byIndex.get(i)!;
       const file = join(dir, fileOf(m));
       if ((await stat(file).catch(() => undefined)) === undefined) {
-        throw new UsageError(`--neighbours ${dir}: missing ${fileOf(m)} (listed in neighbours.${i}-of-${count}.json); rerun 'vi-mmrec neighbours … --shard ${i}/${count}'`, 'augment');
+        throw new UsageError(
+          `--neighbours ${dir}: missing ${fileOf(m)} (listed in neighbours.${i}-of-${count}.json); rerun 'vi-mmrec neighbours … --shard ${i}/${count}'`,
+          'augment',
+        );
       }
       const list = await readNeighbourList(file, fileOf(m));
       const [start, end] = m.items;
@@ -201,7 +243,9 @@ export async function readNeighbourStore(
         const item = list.items[e]!;
         const j = list.neighbours[e]!;
         if (item < start || item >= end || j < 0 || j >= numItems || fill[item - start]! >= k) {
-          throw new CliError(`${file}: entry ${e + 1} (item ${item}, neighbour ${j}) is outside this shard's items ${start}…${end - 1}, names no item, or exceeds k = ${k}; rerun 'vi-mmrec neighbours' for this shard.`);
+          throw new CliError(
+            `${file}: entry ${e + 1} (item ${item}, neighbour ${j}) is outside this shard's items ${start}…${end - 1}, names no item, or exceeds k = ${k}; rerun 'vi-mmrec neighbours' for this shard.`,
+          );
         }
         // Rows are written in rank order: file order is rank order.
         const p = item * k + fill[item - start]!++;
@@ -245,14 +289,22 @@ export interface PartManifest {
 
 /** The comment line of shard `spec`'s part. */
 export function partComment(spec: ShardSpec, users: { start: number; end: number }, settings: object): string {
-  const m: PartManifest = { format: 'vi-mmrec-part', version: 1, shard: [spec.index, spec.count], users: [users.start, users.end], settings };
+  const m: PartManifest = {
+    format: 'vi-mmrec-part',
+    version: 1,
+    shard: [spec.index, spec.count],
+    users: [users.start, users.end],
+    settings,
+  };
   return JSON.stringify(m);
 }
 
 /** Parses a part's first line; throws `CliError` naming the file. */
 export function parsePartComment(file: string, line: string): PartManifest {
   const bad = (): never => {
-    throw new CliError(`${file}: not a part file of 'vi-mmrec augment --shard' (its first line must be '# {"format":"vi-mmrec-part",…}'); give the --out files of sharded augment runs.`);
+    throw new CliError(
+      `${file}: not a part file of 'vi-mmrec augment --shard' (its first line must be '# {"format":"vi-mmrec-part",…}'); give the --out files of sharded augment runs.`,
+    );
   };
   if (!line.startsWith('# ')) return bad();
   let m: PartManifest;
@@ -261,6 +313,13 @@ export function parsePartComment(file: string, line: string): PartManifest {
   } catch {
     return bad();
   }
-  if (m?.format !== 'vi-mmrec-part' || m.version !== 1 || !Array.isArray(m.shard) || !Array.isArray(m.users) || typeof m.settings !== 'object') return bad();
+  if (
+    m?.format !== 'vi-mmrec-part' ||
+    m.version !== 1 ||
+    !Array.isArray(m.shard) ||
+    !Array.isArray(m.users) ||
+    typeof m.settings !== 'object'
+  )
+    return bad();
   return m;
 }

@@ -17,7 +17,17 @@ beforeAll(async () => {
   dataset = join(tmp.dir, 'small');
   await writeDataset(
     dataset,
-    synthesizeDataset({ name: 'small', numUsers: 150, numItems: 100, interactions: 1500, modalities: [{ name: 'image', dim: 8 }, { name: 'text', dim: 4 }], seed: 11 }),
+    synthesizeDataset({
+      name: 'small',
+      numUsers: 150,
+      numItems: 100,
+      interactions: 1500,
+      modalities: [
+        { name: 'image', dim: 8 },
+        { name: 'text', dim: 4 },
+      ],
+      seed: 11,
+    }),
   );
 });
 afterAll(() => tmp.cleanup());
@@ -42,19 +52,58 @@ describe('augment --strategy auto: arguments', () => {
 
   it('reads comma lists and the auto options', () => {
     const parsed = parseAugmentArgs([
-      'd', '--strategy=auto', '--k', '3,10', '--lambda', '0.05, 0.1', '--negatives', 'non-interacted,non-real', '--auto-epochs', '2', '--proxy-model', 'vbpr', '--seed', '7', '--min-gain=-1',
-      '--o-avg', 'density', '--backend', 'cpu', '--modalities', 'text', '--summary', 's.json', '-o', 'o.tsv', '-q',
+      'd',
+      '--strategy=auto',
+      '--k',
+      '3,10',
+      '--lambda',
+      '0.05, 0.1',
+      '--negatives',
+      'non-interacted,non-real',
+      '--auto-epochs',
+      '2',
+      '--proxy-model',
+      'vbpr',
+      '--seed',
+      '7',
+      '--min-gain=-1',
+      '--o-avg',
+      'density',
+      '--backend',
+      'cpu',
+      '--modalities',
+      'text',
+      '--summary',
+      's.json',
+      '-o',
+      'o.tsv',
+      '-q',
     ]);
     expect(parsed).toEqual({
       mode: 'auto',
       quiet: true,
       config: {
-        datasetDir: 'd', oAvg: 'density', backend: 'cpu', out: 'o.tsv', summary: 's.json', modalities: ['text'],
-        ks: [3, 10], lambdas: [0.05, 0.1], negatives: ['non-interacted', 'non-real'], epochs: 2, model: 'vbpr', seed: 7, minGain: -1,
+        datasetDir: 'd',
+        oAvg: 'density',
+        backend: 'cpu',
+        out: 'o.tsv',
+        summary: 's.json',
+        modalities: ['text'],
+        ks: [3, 10],
+        lambdas: [0.05, 0.1],
+        negatives: ['non-interacted', 'non-real'],
+        epochs: 2,
+        model: 'vbpr',
+        seed: 7,
+        minGain: -1,
       },
     });
     const one = parseAugmentArgs(['d', '--strategy', 'auto', '--k', '10', '--min-gain', '0.1', '--out', 'o']);
-    expect(one !== 'help' && one.mode === 'auto' && [one.config.ks, one.config.lambdas, one.config.minGain]).toEqual([[10], undefined, 0.1]);
+    expect(one !== 'help' && one.mode === 'auto' && [one.config.ks, one.config.lambdas, one.config.minGain]).toEqual([
+      [10],
+      undefined,
+      0.1,
+    ]);
   });
 
   it('leaves fixed settings as they were', () => {
@@ -78,7 +127,10 @@ describe('augment --strategy auto: arguments', () => {
     [[...auto, '--lambda', '0.1,abc'], /--lambda must be a comma-separated list of numbers ≥ 0, got '0\.1,abc'/],
     [[...auto, '--lambda=0.1,-0.1'], /--lambda must be a comma-separated list of numbers ≥ 0, got '0\.1,-0\.1'/],
     [[...auto, '--lambda', '0.1,0.10'], /--lambda lists 0\.1 twice/],
-    [[...auto, '--negatives', 'non-real,none'], /--negatives must be a comma-separated list of non-real and non-interacted, got 'non-real,none'/],
+    [
+      [...auto, '--negatives', 'non-real,none'],
+      /--negatives must be a comma-separated list of non-real and non-interacted, got 'non-real,none'/,
+    ],
     [[...auto, '--negatives', ''], /--negatives must be a comma-separated list of non-real and non-interacted, got ''/],
     [[...auto, '--negatives', 'non-real,non-real'], /--negatives lists a policy twice, in 'non-real,non-real'; give each once/],
     [[...fixed, '--negatives', 'non-real'], /--negatives only applies with --strategy auto/],
@@ -93,7 +145,10 @@ describe('augment --strategy auto: arguments', () => {
     [[...fixed, '--seed', '1', '--min-gain', '0'], /--seed, --min-gain only apply with --strategy auto/],
     [['augment', 'd', '--strategy', 'overlay', '--k', '3,10', '--lambda', '0.1', '--out', 'o'], /--k must be an integer ≥ 1, got '3,10'/],
     [['augment', 'd', '--strategy', 'Auto', '--out', 'o'], /missing required options --k, --lambda/],
-    [['augment', 'd', '--strategy', 'Auto', '--k', '3', '--lambda', '0.1', '--out', 'o'], /--strategy must be overlay, synergistic or auto, got 'Auto'/],
+    [
+      ['augment', 'd', '--strategy', 'Auto', '--k', '3', '--lambda', '0.1', '--out', 'o'],
+      /--strategy must be overlay, synergistic or auto, got 'Auto'/,
+    ],
   ];
   it.each(usage)('%j → exit 2 with one line', async (argv, pattern) => {
     const io = memoryIo();
@@ -105,7 +160,17 @@ describe('augment --strategy auto: arguments', () => {
 
   it('documents the mode in the help texts', () => {
     expect(MAIN_HELP).toContain('vi-mmrec augment <datasetDir> --strategy auto --out <file.tsv>');
-    for (const option of ['--strategy auto', '--negatives', '--auto-epochs', '--proxy-model', '--seed', '--min-gain', '"augmented": false', '@vi-mmrec/eval', 'integration-loader']) {
+    for (const option of [
+      '--strategy auto',
+      '--negatives',
+      '--auto-epochs',
+      '--proxy-model',
+      '--seed',
+      '--min-gain',
+      '"augmented": false',
+      '@vi-mmrec/eval',
+      'integration-loader',
+    ]) {
       expect(AUGMENT_HELP).toContain(option);
     }
   });
@@ -117,10 +182,14 @@ describe('augment --strategy auto without @vi-mmrec/eval', () => {
     try {
       const io = memoryIo();
       // The dataset folder does not exist: the eval check comes first.
-      const code = await runAugmentCommand(['no/such/dataset', '--strategy', 'auto', '--out', join(out.dir, 'o.tsv'), '--summary', join(out.dir, 's.json')], io, '@vi-mmrec/no-such-package');
+      const code = await runAugmentCommand(
+        ['no/such/dataset', '--strategy', 'auto', '--out', join(out.dir, 'o.tsv'), '--summary', join(out.dir, 's.json')],
+        io,
+        '@vi-mmrec/no-such-package',
+      );
       expect(code).toBe(1);
       expect(io.err()).toBe(
-        'vi-mmrec: --strategy auto needs @vi-mmrec/no-such-package, which is not installed or not built; install it (npm install @vi-mmrec/no-such-package; before its first release on the npm registry, \'npm run pack -- no-such-package\' in a clone of vi-mmrec, see docs/guide/installing.md) or pass --strategy, --k and --lambda explicitly.\n',
+        "vi-mmrec: --strategy auto needs @vi-mmrec/no-such-package, which is not installed or not built; install it (npm install @vi-mmrec/no-such-package; before its first release on the npm registry, 'npm run pack -- no-such-package' in a clone of vi-mmrec, see docs/guide/installing.md) or pass --strategy, --k and --lambda explicitly.\n",
       );
       expect(io.out()).toBe('');
       expect(out.files()).toEqual([]);
@@ -144,7 +213,11 @@ describe('augment --strategy auto without @vi-mmrec/eval', () => {
     try {
       const io = memoryIo();
       const fake = new URL('./fixtures/failing-eval.ts', import.meta.url).pathname;
-      const code = await runAugmentCommand([dataset, '--strategy', 'auto', '--backend', 'cpu', '--out', join(out.dir, 'o.tsv'), '--summary', join(out.dir, 's.json'), '-q'], io, fake);
+      const code = await runAugmentCommand(
+        [dataset, '--strategy', 'auto', '--backend', 'cpu', '--out', join(out.dir, 'o.tsv'), '--summary', join(out.dir, 's.json'), '-q'],
+        io,
+        fake,
+      );
       expect(code).toBe(1);
       expect(io.err()).toBe(
         "vi-mmrec: --strategy auto: a proxy run failed: User 3 has all 9 items real or virtual, so no negative can be drawn under policy 'non-interacted'. Use negatives: 'non-real'; narrow the candidates with --negatives (e.g. --negatives non-real), --k or --lambda.\n",
@@ -157,7 +230,11 @@ describe('augment --strategy auto without @vi-mmrec/eval', () => {
 
   it('still checks the output folder first', async () => {
     const io = memoryIo();
-    const code = await runAugmentCommand([dataset, '--strategy', 'auto', '--out', join(tmp.dir, 'missing-dir', 'o.tsv')], io, '@vi-mmrec/no-such-package');
+    const code = await runAugmentCommand(
+      [dataset, '--strategy', 'auto', '--out', join(tmp.dir, 'missing-dir', 'o.tsv')],
+      io,
+      '@vi-mmrec/no-such-package',
+    );
     expect(code).toBe(1);
     expect(io.err()).toMatch(/^vi-mmrec: cannot write .*o\.tsv: folder .*missing-dir does not exist; create it first\.\n$/);
   });
@@ -179,7 +256,10 @@ describe('augment --strategy auto in-process', () => {
           return write(s);
         },
       };
-      const code = await main(['augment', dataset, '--strategy', 'auto', ...grid, '--out', join(out.dir, 'o.tsv'), '--summary', join(out.dir, 's.json')], { ...io, stderr });
+      const code = await main(
+        ['augment', dataset, '--strategy', 'auto', ...grid, '--out', join(out.dir, 'o.tsv'), '--summary', join(out.dir, 's.json')],
+        { ...io, stderr },
+      );
       expect(code).toBe(130);
       const err = lines(io.err());
       // Run 2 is announced (and aborts), runs to its end, and run 3 never starts.
@@ -197,11 +277,33 @@ describe('augment --strategy auto in-process', () => {
       const old = join(out.dir, 'o.tsv');
       writeFileSync(old, 'old\n');
       const io = memoryIo();
-      const code = await main(['augment', dataset, '--strategy', 'auto', ...grid, '--modalities', 'text', '--min-gain', '100', '--out', old, '--summary', join(out.dir, 's.json'), '-q'], io);
+      const code = await main(
+        [
+          'augment',
+          dataset,
+          '--strategy',
+          'auto',
+          ...grid,
+          '--modalities',
+          'text',
+          '--min-gain',
+          '100',
+          '--out',
+          old,
+          '--summary',
+          join(out.dir, 's.json'),
+          '-q',
+        ],
+        io,
+      );
       expect(code, io.err()).toBe(0);
       expect(readFileSync(old, 'utf8')).toBe('old\n');
-      expect(lines(io.err())).toEqual([`vi-mmrec: warning: ${old} exists from an earlier run and was left unchanged; this run chose no augmentation and wrote no matrix`]);
-      expect(io.out()).toContain(`output       none: no augmentation was chosen, so ${old} was not written; train on the original interactions`);
+      expect(lines(io.err())).toEqual([
+        `vi-mmrec: warning: ${old} exists from an earlier run and was left unchanged; this run chose no augmentation and wrote no matrix`,
+      ]);
+      expect(io.out()).toContain(
+        `output       none: no augmentation was chosen, so ${old} was not written; train on the original interactions`,
+      );
       const summary = JSON.parse(readFileSync(join(out.dir, 's.json'), 'utf8')) as Record<string, unknown>;
       expect(summary.augmented).toBe(false);
       expect(summary.output).toEqual({ matrix: null });

@@ -25,7 +25,9 @@ describe('vi-mmrec eval', () => {
     const { main } = await import('../src/index.js');
     const io = memoryIo();
     expect(await main(['eval'], io)).toBe(1);
-    expect(lines(io.err())).toEqual(['vi-mmrec: eval is unavailable: this version of @vi-mmrec/eval has no evalCommand; update it to match @vi-mmrec/cli.']);
+    expect(lines(io.err())).toEqual([
+      'vi-mmrec: eval is unavailable: this version of @vi-mmrec/eval has no evalCommand; update it to match @vi-mmrec/cli.',
+    ]);
   });
 
   it('says eval is unavailable when the package is missing', async () => {
@@ -33,7 +35,7 @@ describe('vi-mmrec eval', () => {
     const io = memoryIo();
     expect(await runEval(['--help'], io, '@vi-mmrec/no-such-package')).toBe(1);
     expect(lines(io.err())).toEqual([
-      'vi-mmrec: eval is unavailable: @vi-mmrec/no-such-package is not installed or not built; install it (npm install @vi-mmrec/no-such-package; before its first release on the npm registry, \'npm run pack -- no-such-package\' in a clone of vi-mmrec, see docs/guide/installing.md).',
+      "vi-mmrec: eval is unavailable: @vi-mmrec/no-such-package is not installed or not built; install it (npm install @vi-mmrec/no-such-package; before its first release on the npm registry, 'npm run pack -- no-such-package' in a clone of vi-mmrec, see docs/guide/installing.md).",
     ]);
   });
 });
@@ -59,7 +61,9 @@ describe('vi-mmrec report', () => {
     const { main } = await import('../src/index.js');
     const io2 = memoryIo();
     expect(await main(['report', 'a.json'], io2)).toBe(1);
-    expect(lines(io2.err())).toEqual(['vi-mmrec: report is unavailable: this version of @vi-mmrec/eval has no reportCommand; update it to match @vi-mmrec/cli.']);
+    expect(lines(io2.err())).toEqual([
+      'vi-mmrec: report is unavailable: this version of @vi-mmrec/eval has no reportCommand; update it to match @vi-mmrec/cli.',
+    ]);
   });
 });
 
@@ -79,7 +83,26 @@ describe('all-or-nothing outputs', () => {
       await writeDataset(data, synthesizeDataset({ numUsers: 30, numItems: 20, interactions: 100, modalities: [{ name: 'a', dim: 3 }] }));
       const out = tempDir();
       const io = memoryIo();
-      const code = await main(['augment', data, '--strategy', 'overlay', '--k', '2', '--lambda', '0.1', '--backend', 'cpu', '--out', join(out.dir, 'o.tsv'), '--summary', join(out.dir, 's.json'), '-q'], io);
+      const code = await main(
+        [
+          'augment',
+          data,
+          '--strategy',
+          'overlay',
+          '--k',
+          '2',
+          '--lambda',
+          '0.1',
+          '--backend',
+          'cpu',
+          '--out',
+          join(out.dir, 'o.tsv'),
+          '--summary',
+          join(out.dir, 's.json'),
+          '-q',
+        ],
+        io,
+      );
       expect(code).toBe(1);
       expect(io.err()).toBe('vi-mmrec: unexpected error: disk full (set VI_MMREC_DEBUG=1 for the stack)\n');
       expect(out.files()).toEqual([]);

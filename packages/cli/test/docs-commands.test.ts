@@ -16,7 +16,9 @@ function commands(file: string): string[] {
     .replace(/>-\n((?:\s{14,}\S.*\n)+)/g, (_, block: string) => `${block.replace(/\s*\n\s*/g, ' ')}\n`); // YAML folded scalars
   const out: string[] = [];
   for (const line of text.split('\n')) {
-    const m = /(?:npx --yes @vi-mmrec\/cli|^\s*(?:for .*?; do )?vi-mmrec|(?:^|;|do)\s+vi-mmrec)\s+(neighbours|augment|merge)\b(.*)/.exec(line);
+    const m = /(?:npx --yes @vi-mmrec\/cli|^\s*(?:for .*?; do )?vi-mmrec|(?:^|;|do)\s+vi-mmrec)\s+(neighbours|augment|merge)\b(.*)/.exec(
+      line,
+    );
     if (m !== null) out.push(`${m[1]}${m[2]!.replace(/; (done|;).*$/, '').replace(/\s*;;\s*$/, '')}`);
   }
   return out;
@@ -24,7 +26,16 @@ function commands(file: string): string[] {
 
 /** Splits a command line the way the shell would here (quotes removed, variables substituted). */
 function argv(line: string): string[] {
-  const vars: Record<string, string> = { JOB_COMPLETION_INDEX: '3', SLURM_ARRAY_TASK_ID: '5', N: '8', i: '1', l: '0.1', SHARED: '/shared', DATA: '/shared/data/shop', STAGE: 'augment' };
+  const vars: Record<string, string> = {
+    JOB_COMPLETION_INDEX: '3',
+    SLURM_ARRAY_TASK_ID: '5',
+    N: '8',
+    i: '1',
+    l: '0.1',
+    SHARED: '/shared',
+    DATA: '/shared/data/shop',
+    STAGE: 'augment',
+  };
   const expanded = line.replace(/\$\{?(\w+)\}?/g, (_, v: string) => vars[v] ?? `$${v}`);
   return (expanded.match(/"[^"]*"|'[^']*'|\S+/g) ?? []).map((t) => t.replace(/^["']|["']$/g, ''));
 }
@@ -42,10 +53,14 @@ describe('the commands in the sharded-run docs parse', () => {
   it.each(lines.map((l) => [l]))('%s', (line) => {
     const [command, ...args] = argv(line);
     expect(args.join(' ')).not.toMatch(/\$/); // every variable was substituted
-    const parsed = command === 'neighbours' ? parseNeighboursArgs(args) : command === 'augment' ? parseAugmentArgs(args) : parseMergeArgs(args);
+    const parsed =
+      command === 'neighbours' ? parseNeighboursArgs(args) : command === 'augment' ? parseAugmentArgs(args) : parseMergeArgs(args);
     expect(parsed).not.toBe('help');
     if (/--shard/.test(line) && command !== 'merge') {
-      const config = command === 'neighbours' ? (parsed as ReturnType<typeof parseNeighboursArgs> & object) : (parsed as { config: { shard?: unknown } }).config;
+      const config =
+        command === 'neighbours'
+          ? (parsed as ReturnType<typeof parseNeighboursArgs> & object)
+          : (parsed as { config: { shard?: unknown } }).config;
       expect((config as { shard?: { index: number; count: number } }).shard?.count).toBeGreaterThan(1);
     }
   });

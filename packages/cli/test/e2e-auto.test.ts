@@ -22,7 +22,17 @@ beforeAll(async () => {
   ensureEvalBuilt();
   await writeDataset(
     data,
-    synthesizeDataset({ name: 'syn', numUsers: 300, numItems: 200, interactions: 4000, modalities: [{ name: 'image', dim: 16 }, { name: 'text', dim: 8 }], seed: 5 }),
+    synthesizeDataset({
+      name: 'syn',
+      numUsers: 300,
+      numItems: 200,
+      interactions: 4000,
+      modalities: [
+        { name: 'image', dim: 16 },
+        { name: 'text', dim: 8 },
+      ],
+      seed: 5,
+    }),
   );
 }, 300_000);
 afterAll(() => tmp.cleanup());
@@ -54,7 +64,8 @@ describe('vi-mmrec augment --strategy auto (bin)', () => {
     expect(AUGMENT_HELP).toContain(`most epochs per proxy run (default ${DEFAULT_CHOOSE.epochs})`);
     expect(AUGMENT_HELP).toContain(`stops improving for ${DEFAULT_CHOOSE.patience} epochs`);
     expect(AUGMENT_HELP).toContain(`(default ${DEFAULT_CHOOSE.minGain} = ${Number((100 * DEFAULT_CHOOSE.minGain).toFixed(6))} %;`);
-    const runs = 1 + DEFAULT_CHOOSE.strategies.length * DEFAULT_CHOOSE.ks.length * DEFAULT_CHOOSE.lambdas.length * DEFAULT_CHOOSE.negatives.length;
+    const runs =
+      1 + DEFAULT_CHOOSE.strategies.length * DEFAULT_CHOOSE.ks.length * DEFAULT_CHOOSE.lambdas.length * DEFAULT_CHOOSE.negatives.length;
     expect(AUGMENT_HELP.replace(/\s+/g, ' ')).toContain(`(defaults: ${runs} runs × up to ${DEFAULT_CHOOSE.epochs} epochs)`);
   });
 
@@ -87,13 +98,29 @@ describe('vi-mmrec augment --strategy auto (bin)', () => {
     expect(err).toContain(`vi-mmrec: auto: ${direct.reason}`);
     expect(err.filter((l) => /^vi-mmrec: auto: proxy run \d\/5 \(.*\)…$/.test(l))).toHaveLength(5);
     expect(r.stdout).toContain(`options      strategy ${s.strategy}, k ${s.k}, lambda ${s.lambda}, O_avg modality-mean`);
-    expect(r.stdout).toContain(`loader       use negatives: '${s.negatives}' (inject: '${s.inject}') in @vi-mmrec/integration-loader's withVirtualInteractions`);
+    expect(r.stdout).toContain(
+      `loader       use negatives: '${s.negatives}' (inject: '${s.inject}') in @vi-mmrec/integration-loader's withVirtualInteractions`,
+    );
     expect(r.stdout).toMatch(/^confirm {6}check the pick with your own model's validation metrics/m);
     expect(r.stdout).toContain(`reason       ${direct.reason}`);
 
     // The matrix is what a plain augment with the chosen settings writes, byte for byte.
     const plain = join(tmp.dir, 'plain.tsv');
-    const p = runCli(['augment', data, '--strategy', s.strategy, '--k', String(s.k), '--lambda', String(s.lambda), '--backend', backend, '--out', plain, '-q']);
+    const p = runCli([
+      'augment',
+      data,
+      '--strategy',
+      s.strategy,
+      '--k',
+      String(s.k),
+      '--lambda',
+      String(s.lambda),
+      '--backend',
+      backend,
+      '--out',
+      plain,
+      '-q',
+    ]);
     expect(p.code).toBe(0);
     const a = readFileSync(out);
     expect(a.length).toBeGreaterThan(100);
@@ -132,12 +159,34 @@ describe('vi-mmrec augment --strategy auto (bin)', () => {
   it('--proxy-model chooses with that model, as chooseSettings with `model` does', async () => {
     const summaryFile = join(tmp.dir, 'lightgcn.json');
     const narrow = ['--k', '3', '--lambda', '0.1', '--negatives', 'non-real', '--auto-epochs', '1', '--seed', '4'];
-    const r = runCli(['augment', data, '--strategy', 'auto', ...narrow, '--proxy-model', 'lightgcn', '--min-gain=-1', '--out', join(tmp.dir, 'lightgcn.tsv'), '--summary', summaryFile]);
+    const r = runCli([
+      'augment',
+      data,
+      '--strategy',
+      'auto',
+      ...narrow,
+      '--proxy-model',
+      'lightgcn',
+      '--min-gain=-1',
+      '--out',
+      join(tmp.dir, 'lightgcn.tsv'),
+      '--summary',
+      summaryFile,
+    ]);
     expect(r.code, r.stderr).toBe(0);
     const summary = JSON.parse(readFileSync(summaryFile, 'utf8')) as AutoSummary;
     if (backend === '') backend = summary.options!.backend;
     await registerBackend(backend);
-    const direct = await choose(await readDataset(data), { ks: [3], lambdas: [0.1], negatives: ['non-real'], epochs: 1, seed: 4, oAvg: 'modality-mean', model: 'lightgcn', minGain: -1 });
+    const direct = await choose(await readDataset(data), {
+      ks: [3],
+      lambdas: [0.1],
+      negatives: ['non-real'],
+      epochs: 1,
+      seed: 4,
+      oAvg: 'modality-mean',
+      model: 'lightgcn',
+      minGain: -1,
+    });
     expect(summary.auto.proxy.model).toBe('lightgcn');
     expect(summary.auto.candidates).toEqual(direct.candidates);
     expect(r.stdout).toMatch(/chosen on the validation split \(LightGCN proxy at its best epoch/);

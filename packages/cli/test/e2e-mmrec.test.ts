@@ -36,7 +36,11 @@ function readTable(file: string): { header: string[]; rows: number[][] } {
 }
 
 function python(args: readonly string[]): { code: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(PYTHON, args, { encoding: 'utf8', timeout: 240_000, env: { ...process.env, PYTHONPATH, PYTHONDONTWRITEBYTECODE: '1' } });
+  const r = spawnSync(PYTHON, args, {
+    encoding: 'utf8',
+    timeout: 240_000,
+    env: { ...process.env, PYTHONPATH, PYTHONDONTWRITEBYTECODE: '1' },
+  });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -50,7 +54,17 @@ beforeAll(async () => {
   ensureBuilt();
   await writeDataset(
     data,
-    synthesizeDataset({ name: 'small', numUsers: 120, numItems: 60, interactions: 1200, modalities: [{ name: 'image', dim: 6 }, { name: 'text', dim: 4 }], seed: 5 }),
+    synthesizeDataset({
+      name: 'small',
+      numUsers: 120,
+      numItems: 60,
+      interactions: 1200,
+      modalities: [
+        { name: 'image', dim: 6 },
+        { name: 'text', dim: 4 },
+      ],
+      seed: 5,
+    }),
   );
   const inter = readTable(join(data, 'small.inter'));
   const [u, i, l] = ['userID', 'itemID', 'x_label'].map((c) => inter.header.indexOf(c));
@@ -115,39 +129,51 @@ describe('vi-mmrec augment --format', () => {
 });
 
 describe('python -m vi_mmrec_mmrec on the CLI output', () => {
-  it.runIf(haveNumpy)(`read_sidecar returns exactly the rows of the file${NUMPY_SKIP}`, () => {
-    const script = [
-      'import json, sys',
-      'from vi_mmrec_mmrec import read_sidecar',
-      's = read_sidecar(sys.argv[1])',
-      'print(json.dumps({"rows": [[int(u), int(i), float(w), int(r)] for u, i, w, r in zip(s.users, s.items, s.weights, s.real)],',
-      '  "dtypes": [str(s.users.dtype), str(s.items.dtype), str(s.weights.dtype), str(s.real.dtype)]}))',
-    ].join('\n');
-    const r = python(['-c', script, join(tmp.dir, 'small.vi-mmrec.tsv')]);
-    expect(r.stderr).toBe('');
-    const got = JSON.parse(r.stdout) as { rows: Row[]; dtypes: string[] };
-    expect(got.dtypes).toEqual(['int64', 'int64', 'float64', 'bool']);
-    expect(got.rows).toEqual(sidecar); // float64 both sides: the 9-digit decimals parse to the same doubles
-  }, 120_000);
+  it.runIf(haveNumpy)(
+    `read_sidecar returns exactly the rows of the file${NUMPY_SKIP}`,
+    () => {
+      const script = [
+        'import json, sys',
+        'from vi_mmrec_mmrec import read_sidecar',
+        's = read_sidecar(sys.argv[1])',
+        'print(json.dumps({"rows": [[int(u), int(i), float(w), int(r)] for u, i, w, r in zip(s.users, s.items, s.weights, s.real)],',
+        '  "dtypes": [str(s.users.dtype), str(s.items.dtype), str(s.weights.dtype), str(s.real.dtype)]}))',
+      ].join('\n');
+      const r = python(['-c', script, join(tmp.dir, 'small.vi-mmrec.tsv')]);
+      expect(r.stderr).toBe('');
+      const got = JSON.parse(r.stdout) as { rows: Row[]; dtypes: string[] };
+      expect(got.dtypes).toEqual(['int64', 'int64', 'float64', 'bool']);
+      expect(got.rows).toEqual(sidecar); // float64 both sides: the 9-digit decimals parse to the same doubles
+    },
+    120_000,
+  );
 
-  it.runIf(haveNumpy)(`checks the sidecar against the .inter and prints the counts${NUMPY_SKIP}`, () => {
-    const r = python(['-m', 'vi_mmrec_mmrec', join(tmp.dir, 'small.vi-mmrec.tsv'), '--inter', join(data, 'small.inter'), '--json']);
-    expect(r.stderr).toBe('');
-    expect(r.code).toBe(0);
-    const info = JSON.parse(r.stdout) as Record<string, unknown>;
-    expect(info.rows).toBe(sidecar.length);
-    expect(info.real).toBe(trainPairs.size);
-    expect(info.virtual).toBe(sidecar.length - trainPairs.size);
-    expect(info.virtual_beyond_inter_ids).toBe(0);
-  }, 120_000);
+  it.runIf(haveNumpy)(
+    `checks the sidecar against the .inter and prints the counts${NUMPY_SKIP}`,
+    () => {
+      const r = python(['-m', 'vi_mmrec_mmrec', join(tmp.dir, 'small.vi-mmrec.tsv'), '--inter', join(data, 'small.inter'), '--json']);
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      const info = JSON.parse(r.stdout) as Record<string, unknown>;
+      expect(info.rows).toBe(sidecar.length);
+      expect(info.real).toBe(trainPairs.size);
+      expect(info.virtual).toBe(sidecar.length - trainPairs.size);
+      expect(info.virtual_beyond_inter_ids).toBe(0);
+    },
+    120_000,
+  );
 
-  it.runIf(haveNumpy)(`refuses the plain TSV with a one-line hint, exit 1${NUMPY_SKIP}`, () => {
-    const plain = join(tmp.dir, 'plain2.tsv');
-    expect(runCli(['augment', data, ...OPTS, '--out', plain, '--quiet']).code).toBe(0);
-    const r = python(['-m', 'vi_mmrec_mmrec', plain]);
-    expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/^vi_mmrec_mmrec: .*plain2\.tsv:1: this is the plain matrix TSV .*--format sidecar'\n$/);
-  }, 120_000);
+  it.runIf(haveNumpy)(
+    `refuses the plain TSV with a one-line hint, exit 1${NUMPY_SKIP}`,
+    () => {
+      const plain = join(tmp.dir, 'plain2.tsv');
+      expect(runCli(['augment', data, ...OPTS, '--out', plain, '--quiet']).code).toBe(0);
+      const r = python(['-m', 'vi_mmrec_mmrec', plain]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/^vi_mmrec_mmrec: .*plain2\.tsv:1: this is the plain matrix TSV .*--format sidecar'\n$/);
+    },
+    120_000,
+  );
 });
 
 interface Point {
@@ -159,7 +185,19 @@ interface Point {
 
 /** One MMRec run (tools/verify/mmrec_run.py: MMRec's own quick_start, 1 epoch); its grid points. */
 function mmrec(withSidecar: boolean, config: object = { reg_weight: [0.001] }): Point[] {
-  const args = [join(REPO_ROOT, 'tools/verify/mmrec_run.py'), '--mmrec', MMREC!, '--data', data, '--model', 'BPR', '--epochs', '1', '--config', JSON.stringify(config)];
+  const args = [
+    join(REPO_ROOT, 'tools/verify/mmrec_run.py'),
+    '--mmrec',
+    MMREC!,
+    '--data',
+    data,
+    '--model',
+    'BPR',
+    '--epochs',
+    '1',
+    '--config',
+    JSON.stringify(config),
+  ];
   if (withSidecar) args.push('--sidecar', join(tmp.dir, 'small.vi-mmrec.tsv'));
   const r = python(args);
   expect(r.code, r.stderr.split('\n').slice(-5).join('\n')).toBe(0);

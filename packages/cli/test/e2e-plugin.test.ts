@@ -36,7 +36,11 @@ const project = join(tmp.dir, 'project');
 const data = join(tmp.dir, 'syn');
 
 function npm(args: readonly string[], cwd: string): string {
-  const r = spawnSync('npm', [...args, '--offline', '--no-audit', '--no-fund', '--ignore-scripts'], { cwd, encoding: 'utf8', timeout: 180_000 });
+  const r = spawnSync('npm', [...args, '--offline', '--no-audit', '--no-fund', '--ignore-scripts'], {
+    cwd,
+    encoding: 'utf8',
+    timeout: 180_000,
+  });
   if (r.status !== 0) throw new Error(`npm ${args.join(' ')} failed (${r.status}):\n${r.stdout}\n${r.stderr}`);
   return r.stdout;
 }
@@ -55,7 +59,17 @@ beforeAll(async () => {
   npm(['install', join(tmp.dir, tarball)], project);
   await writeDataset(
     data,
-    synthesizeDataset({ name: 'syn', numUsers: 300, numItems: 400, interactions: 4000, modalities: [{ name: 'image', dim: 16 }, { name: 'text', dim: 8 }], seed: 11 }),
+    synthesizeDataset({
+      name: 'syn',
+      numUsers: 300,
+      numItems: 400,
+      interactions: 4000,
+      modalities: [
+        { name: 'image', dim: 16 },
+        { name: 'text', dim: 8 },
+      ],
+      seed: 11,
+    }),
   );
 }, 300_000);
 afterAll(() => tmp.cleanup());
@@ -75,32 +89,74 @@ describe('a third-party backend package installed in the working directory', () 
   it.each([
     ['overlay', '5', '0.1'],
     ['synergistic', '3', '0.2'],
-  ])(`augment --strategy %s --k %s --lambda %s --backend ${PLUGIN} writes exactly what --backend cpu writes`, (strategy, k, lambda) => {
-    const run = (backend: string, name: string): { tsv: string; summary: { options: { backend: string }; groups: unknown; counts: { virtualOnly: number } } } => {
-      const out = join(tmp.dir, `${name}-${strategy}.tsv`);
-      const summary = join(tmp.dir, `${name}-${strategy}.json`);
-      const r = runCli(['augment', data, '--strategy', strategy, '--k', k, '--lambda', lambda, '--out', out, '--summary', summary, '--backend', backend, '--quiet'], { cwd: project });
-      expect(r.stderr).toBe('');
-      expect(r.code).toBe(0);
-      return { tsv: readFileSync(out, 'utf8'), summary: JSON.parse(readFileSync(summary, 'utf8')) };
-    };
-    const plugin = run(PLUGIN, 'plugin');
-    const cpu = run('cpu', 'cpu');
-    expect(plugin.summary.options.backend).toBe('brute');
-    expect(cpu.summary.options.backend).toBe('cpu');
-    expect(plugin.summary.counts.virtualOnly).toBeGreaterThan(0);
-    expect(plugin.tsv === cpu.tsv).toBe(true);
-    expect(plugin.summary.counts).toEqual(cpu.summary.counts);
-    expect(plugin.summary.groups).toEqual(cpu.summary.groups);
-    // The registry name works as well once the package is installed, and so does a path to the
-    // package folder (relative to the working directory).
-    expect(run('brute', 'by-name').tsv === cpu.tsv).toBe(true);
-    expect(run(`../${PLUGIN}`, 'by-path').summary.options.backend).toBe('brute');
-  }, 240_000);
+  ])(
+    `augment --strategy %s --k %s --lambda %s --backend ${PLUGIN} writes exactly what --backend cpu writes`,
+    (strategy, k, lambda) => {
+      const run = (
+        backend: string,
+        name: string,
+      ): { tsv: string; summary: { options: { backend: string }; groups: unknown; counts: { virtualOnly: number } } } => {
+        const out = join(tmp.dir, `${name}-${strategy}.tsv`);
+        const summary = join(tmp.dir, `${name}-${strategy}.json`);
+        const r = runCli(
+          [
+            'augment',
+            data,
+            '--strategy',
+            strategy,
+            '--k',
+            k,
+            '--lambda',
+            lambda,
+            '--out',
+            out,
+            '--summary',
+            summary,
+            '--backend',
+            backend,
+            '--quiet',
+          ],
+          { cwd: project },
+        );
+        expect(r.stderr).toBe('');
+        expect(r.code).toBe(0);
+        return { tsv: readFileSync(out, 'utf8'), summary: JSON.parse(readFileSync(summary, 'utf8')) };
+      };
+      const plugin = run(PLUGIN, 'plugin');
+      const cpu = run('cpu', 'cpu');
+      expect(plugin.summary.options.backend).toBe('brute');
+      expect(cpu.summary.options.backend).toBe('cpu');
+      expect(plugin.summary.counts.virtualOnly).toBeGreaterThan(0);
+      expect(plugin.tsv === cpu.tsv).toBe(true);
+      expect(plugin.summary.counts).toEqual(cpu.summary.counts);
+      expect(plugin.summary.groups).toEqual(cpu.summary.groups);
+      // The registry name works as well once the package is installed, and so does a path to the
+      // package folder (relative to the working directory).
+      expect(run('brute', 'by-name').tsv === cpu.tsv).toBe(true);
+      expect(run(`../${PLUGIN}`, 'by-path').summary.options.backend).toBe('brute');
+    },
+    240_000,
+  );
 
   it('a module that is not a backend fails with one line naming it and what is wrong', () => {
     writeFileSync(join(project, 'not-a-backend.mjs'), 'export const factory = {};\n');
-    const r = runCli(['augment', data, '--strategy', 'overlay', '--k', '3', '--lambda', '0.1', '--out', join(tmp.dir, 'x.tsv'), '--backend', './not-a-backend.mjs'], { cwd: project });
+    const r = runCli(
+      [
+        'augment',
+        data,
+        '--strategy',
+        'overlay',
+        '--k',
+        '3',
+        '--lambda',
+        '0.1',
+        '--out',
+        join(tmp.dir, 'x.tsv'),
+        '--backend',
+        './not-a-backend.mjs',
+      ],
+      { cwd: project },
+    );
     expect(r.code).toBe(1);
     expect(lines(r.stderr)).toEqual([
       `vi-mmrec: Backend package './not-a-backend.mjs' (${join(project, 'not-a-backend.mjs')}) does not export backendFactory; see "Shipping a backend as a package" in docs/contributing/writing-a-backend.md.`,

@@ -21,10 +21,12 @@ function parseInter(text: string): { rows: number[][]; train: Map<number, Set<nu
   const [header, ...body] = lines(text.replace(/\r\n/g, '\n')); // the real files use CRLF
   const cols = header!.split('\t');
   const [cu, ci, cl] = ['userID', 'itemID', 'x_label'].map((c) => cols.indexOf(c));
-  const rows = body.filter((l) => l.trim() !== '').map((l) => {
-    const f = l.split('\t');
-    return [Number(f[cu!]), Number(f[ci!]), Number(f[cl!])];
-  });
+  const rows = body
+    .filter((l) => l.trim() !== '')
+    .map((l) => {
+      const f = l.split('\t');
+      return [Number(f[cu!]), Number(f[ci!]), Number(f[cl!])];
+    });
   const train = new Map<number, Set<number>>();
   for (const [u, i, l] of rows) if (l === 0) (train.get(u!) ?? train.set(u!, new Set()).get(u!)!).add(i!);
   const max = (c: number): number => rows.reduce((m, r) => Math.max(m, r[c]!), -1);
@@ -142,7 +144,21 @@ describe.skipIf(!haveData)('vi-mmrec augment on real data (subprocess)', () => {
   it('baby, synergistic, k 10, λ 0.1 (neighbour lists only)', () => {
     const out = join(tmp.dir, 'baby.tsv');
     const summaryFile = join(tmp.dir, 'baby.json');
-    const r = runCli(['augment', BABY, '--strategy', 'synergistic', '--k', '10', '--lambda', '0.1', '--out', out, '--summary', summaryFile, '--quiet']);
+    const r = runCli([
+      'augment',
+      BABY,
+      '--strategy',
+      'synergistic',
+      '--k',
+      '10',
+      '--lambda',
+      '0.1',
+      '--out',
+      out,
+      '--summary',
+      summaryFile,
+      '--quiet',
+    ]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const summary = JSON.parse(readFileSync(summaryFile, 'utf8')) as AugmentSummary;
@@ -226,16 +242,36 @@ describe.skipIf(!haveData)('vi-mmrec augment vs the float64 reference (tiktok, f
   it.each([
     ['overlay', 'modality-mean', 10, 0.1],
     ['synergistic', 'density', 5, 0.5],
-  ] as const)('%s (oAvg %s, k %d, λ %d) matches referenceAugment', (strategy, oAvg, k, lambda) => {
-    const tsv = join(tmp.dir, `sub-${strategy}.tsv`);
-    const json = join(tmp.dir, `sub-${strategy}.json`);
-    const r = runCli(['augment', dir, '--strategy', strategy, '--k', String(k), '--lambda', String(lambda), '--o-avg', oAvg, '--out', tsv, '--summary', json, '-q']);
-    expect(r.stderr).toBe('');
-    expect(r.code).toBe(0);
-    const actual = fromFiles(tsv, json);
-    const reference = referenceAugment(input, { strategy, k, lambda, oAvg });
-    const cmp = compareAugmentResults(actual, reference, { relTol: relTolForPrecision(32), lambda, weightRelTol: 1e-6 });
-    expect(cmp.message).toBeUndefined();
-    expect(actual.summary.counts.total).toBe(actual.matrix.items.length);
-  }, 240_000);
+  ] as const)(
+    '%s (oAvg %s, k %d, λ %d) matches referenceAugment',
+    (strategy, oAvg, k, lambda) => {
+      const tsv = join(tmp.dir, `sub-${strategy}.tsv`);
+      const json = join(tmp.dir, `sub-${strategy}.json`);
+      const r = runCli([
+        'augment',
+        dir,
+        '--strategy',
+        strategy,
+        '--k',
+        String(k),
+        '--lambda',
+        String(lambda),
+        '--o-avg',
+        oAvg,
+        '--out',
+        tsv,
+        '--summary',
+        json,
+        '-q',
+      ]);
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      const actual = fromFiles(tsv, json);
+      const reference = referenceAugment(input, { strategy, k, lambda, oAvg });
+      const cmp = compareAugmentResults(actual, reference, { relTol: relTolForPrecision(32), lambda, weightRelTol: 1e-6 });
+      expect(cmp.message).toBeUndefined();
+      expect(actual.summary.counts.total).toBe(actual.matrix.items.length);
+    },
+    240_000,
+  );
 });

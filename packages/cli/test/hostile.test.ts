@@ -86,7 +86,12 @@ function previous(): { dir: string; out: string; summary: string; snapshot: () =
   const summary = join(dir, 'summary.json');
   writeFileSync(out, 'previous matrix\n');
   writeFileSync(summary, '{"previous": true}\n');
-  const snapshot = (): Record<string, string> => Object.fromEntries(readdirSync(dir).sort().map((f) => [f, readFileSync(join(dir, f), 'utf8')]));
+  const snapshot = (): Record<string, string> =>
+    Object.fromEntries(
+      readdirSync(dir)
+        .sort()
+        .map((f) => [f, readFileSync(join(dir, f), 'utf8')]),
+    );
   return { dir, out, summary, snapshot };
 }
 
@@ -152,54 +157,70 @@ describe('nothing lost: outputs are one transaction', () => {
   const canMount = process.getuid?.() === 0 && spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', mnt]).status === 0;
   if (canMount) spawnSync('umount', [mnt]);
 
-  it.skipIf(!canMount)('a summary that cannot be written (full disk) keeps the previous --out and --summary', async () => {
-    const p = previous();
-    const full = join(tmp.dir, `full${n++}`);
-    mkdirSync(full);
-    expect(spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', full]).status).toBe(0);
-    try {
-      const summary = join(full, 'summary.json');
-      writeFileSync(summary, '{"previous": true}\n');
-      // Fill the file system: the summary's temporary file can be created but not written.
-      spawnSync('dd', ['if=/dev/zero', `of=${join(full, 'filler')}`, 'bs=4k'], { stdio: 'ignore' });
-      const beforeOut = p.snapshot();
-      const r = await run(['augment', DATA, ...FIXED, '--out', p.out, '--summary', summary, '-q']);
-      expect(r.code).toBe(1);
-      expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
-      expect(r.stderr).toMatch(/summary\.json.*no space left on device/);
-      expect(p.snapshot()).toEqual(beforeOut);
-      expect(readFileSync(summary, 'utf8')).toBe('{"previous": true}\n');
-      expect(readdirSync(full).sort()).toEqual(['filler', 'summary.json']);
-    } finally {
-      spawnSync('umount', [full]);
-    }
-  }, 120_000);
+  it.skipIf(!canMount)(
+    'a summary that cannot be written (full disk) keeps the previous --out and --summary',
+    async () => {
+      const p = previous();
+      const full = join(tmp.dir, `full${n++}`);
+      mkdirSync(full);
+      expect(spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', full]).status).toBe(0);
+      try {
+        const summary = join(full, 'summary.json');
+        writeFileSync(summary, '{"previous": true}\n');
+        // Fill the file system: the summary's temporary file can be created but not written.
+        spawnSync('dd', ['if=/dev/zero', `of=${join(full, 'filler')}`, 'bs=4k'], { stdio: 'ignore' });
+        const beforeOut = p.snapshot();
+        const r = await run(['augment', DATA, ...FIXED, '--out', p.out, '--summary', summary, '-q']);
+        expect(r.code).toBe(1);
+        expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
+        expect(r.stderr).toMatch(/summary\.json.*no space left on device/);
+        expect(p.snapshot()).toEqual(beforeOut);
+        expect(readFileSync(summary, 'utf8')).toBe('{"previous": true}\n');
+        expect(readdirSync(full).sort()).toEqual(['filler', 'summary.json']);
+      } finally {
+        spawnSync('umount', [full]);
+      }
+    },
+    120_000,
+  );
 
-  it.skipIf(!canMount)('a read-only --summary folder is refused before any work', async () => {
-    const p = previous();
-    const ro = join(tmp.dir, `ro${n++}`);
-    mkdirSync(ro);
-    expect(spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', ro]).status).toBe(0);
-    try {
-      writeFileSync(join(ro, 'summary.json'), 'old');
-      expect(spawnSync('mount', ['-o', 'remount,ro', ro]).status).toBe(0);
-      const before = p.snapshot();
-      const r = await run(['augment', DATA, ...FIXED, '--out', p.out, '--summary', join(ro, 'summary.json')]);
-      expect(r.code).toBe(1);
-      expect(r.stderr).toMatch(/^vi-mmrec: .*summary\.json: cannot write \(read-only file system, EROFS\)/);
-      expect(r.stderr).not.toContain('similarity');
-      expect(p.snapshot()).toEqual(before);
-      expect(readFileSync(join(ro, 'summary.json'), 'utf8')).toBe('old');
-    } finally {
-      spawnSync('umount', [ro]);
-    }
-  }, 120_000);
+  it.skipIf(!canMount)(
+    'a read-only --summary folder is refused before any work',
+    async () => {
+      const p = previous();
+      const ro = join(tmp.dir, `ro${n++}`);
+      mkdirSync(ro);
+      expect(spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', ro]).status).toBe(0);
+      try {
+        writeFileSync(join(ro, 'summary.json'), 'old');
+        expect(spawnSync('mount', ['-o', 'remount,ro', ro]).status).toBe(0);
+        const before = p.snapshot();
+        const r = await run(['augment', DATA, ...FIXED, '--out', p.out, '--summary', join(ro, 'summary.json')]);
+        expect(r.code).toBe(1);
+        expect(r.stderr).toMatch(/^vi-mmrec: .*summary\.json: cannot write \(read-only file system, EROFS\)/);
+        expect(r.stderr).not.toContain('similarity');
+        expect(p.snapshot()).toEqual(before);
+        expect(readFileSync(join(ro, 'summary.json'), 'utf8')).toBe('old');
+      } finally {
+        spawnSync('umount', [ro]);
+      }
+    },
+    120_000,
+  );
 });
 
 describe('clear error: outputs that must not be written are refused before any work', () => {
-  const inter = (): string => join(DATA, readdirSync(DATA).find((f) => f.endsWith('.inter'))!);
+  const inter = (): string =>
+    join(
+      DATA,
+      readdirSync(DATA).find((f) => f.endsWith('.inter'))!,
+    );
   const dataSnapshot = (): Record<string, string> =>
-    Object.fromEntries(readdirSync(DATA).sort().map((f) => [f, readFileSync(join(DATA, f)).toString('base64')]));
+    Object.fromEntries(
+      readdirSync(DATA)
+        .sort()
+        .map((f) => [f, readFileSync(join(DATA, f)).toString('base64')]),
+    );
 
   it.each([
     ["the dataset's .inter", '--out', (): string => inter(), "it is the dataset's input"],
@@ -207,18 +228,22 @@ describe('clear error: outputs that must not be written are refused before any w
     ['a new *_knn.tsv in the dataset folder', '--out', (): string => join(DATA, 'extra_knn.tsv'), 'would read it as an input'],
     ['/dev/null', '--out', (): string => '/dev/null', 'it is a device'],
     ['a directory', '--out', (): string => tmp.dir, 'it is a directory'],
-  ] as const)('refuses %s as %s', async (_name, option, file, why) => {
-    const before = dataSnapshot();
-    const p = previous();
-    const args = option === '--out' ? ['--out', file()] : ['--out', p.out, '--summary', file()];
-    const r = await run(['augment', DATA, ...FIXED, ...args]);
-    expect(r.code).toBe(2);
-    expect(r.stderr.split('\n').filter(Boolean)).toHaveLength(1);
-    expect(r.stderr).toContain(`refusing to write ${option} `);
-    expect(r.stderr).toContain(why);
-    expect(dataSnapshot()).toEqual(before);
-    expect(statSync('/dev/null').isCharacterDevice()).toBe(true);
-  }, 120_000);
+  ] as const)(
+    'refuses %s as %s',
+    async (_name, option, file, why) => {
+      const before = dataSnapshot();
+      const p = previous();
+      const args = option === '--out' ? ['--out', file()] : ['--out', p.out, '--summary', file()];
+      const r = await run(['augment', DATA, ...FIXED, ...args]);
+      expect(r.code).toBe(2);
+      expect(r.stderr.split('\n').filter(Boolean)).toHaveLength(1);
+      expect(r.stderr).toContain(`refusing to write ${option} `);
+      expect(r.stderr).toContain(why);
+      expect(dataSnapshot()).toEqual(before);
+      expect(statSync('/dev/null').isCharacterDevice()).toBe(true);
+    },
+    120_000,
+  );
 
   it('refuses --out and --summary that are one file through a symbolic-linked folder', async () => {
     const p = previous();
@@ -279,7 +304,11 @@ describe('memory bounded by data: sizes read from input are checked before alloc
     rows.push(column === 'user' ? `${id}\t3\t0` : `7\t${id}\t0`);
     writeFileSync(join(dir, 'd.inter'), `${rows.join('\n')}\n`);
     if (modality === 'dense') writeFileSync(join(dir, 'img_feat.npy'), readFileSync(join(DATA, 'img_feat.npy')));
-    else writeFileSync(join(dir, 'img_knn.tsv'), `itemID\tneighborID\trank\tcosine\n${Array.from({ length: 40 }, (_, i) => `${i}\t${(i + 1) % 40}\t0\t0.5`).join('\n')}\n`);
+    else
+      writeFileSync(
+        join(dir, 'img_knn.tsv'),
+        `itemID\tneighborID\trank\tcosine\n${Array.from({ length: 40 }, (_, i) => `${i}\t${(i + 1) % 40}\t0\t0.5`).join('\n')}\n`,
+      );
     return dir;
   }
 
@@ -288,13 +317,17 @@ describe('memory bounded by data: sizes read from input are checked before alloc
     ['user', 2e9, 'knn', /d\.inter:301: userID 2000000000 is too large for a file of 300 interactions/],
     ['item', 2e9, 'knn', /d\.inter:301: itemID 2000000000 is too large for a dataset of 300 interactions, 40 neighbour-list entries/],
     ['item', 2e9, 'dense', /d\.inter:301: itemID 2000000000 is too large for a dataset of 300 interactions, 40 feature rows/],
-  ] as const)('%s id %d with %s features: one-line error, peak RSS < 500 MiB', async (column, id, modality, message) => {
-    const r = await run(['augment', withId(column, id, modality), ...FIXED, '--out', join(tmp.dir, `o${n++}.tsv`)]);
-    expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(message);
-    expect(r.maxRssKib).toBeDefined();
-    expect(r.maxRssKib!).toBeLessThan(LIMIT_KIB);
-  }, 120_000);
+  ] as const)(
+    '%s id %d with %s features: one-line error, peak RSS < 500 MiB',
+    async (column, id, modality, message) => {
+      const r = await run(['augment', withId(column, id, modality), ...FIXED, '--out', join(tmp.dir, `o${n++}.tsv`)]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(message);
+      expect(r.maxRssKib).toBeDefined();
+      expect(r.maxRssKib!).toBeLessThan(LIMIT_KIB);
+    },
+    120_000,
+  );
 
   it('a neighbour list naming item 2·10⁹ is an error without memory growing with the id', async () => {
     const dir = withId('user', 3, 'knn');
@@ -305,14 +338,31 @@ describe('memory bounded by data: sizes read from input are checked before alloc
     expect(r.maxRssKib!).toBeLessThan(LIMIT_KIB);
   }, 120_000);
 
-  it.each([10_000_000, 1_000_000_000])('--k %d on 40 items is capped at 39 with a note', async (k) => {
-    const out = join(tmp.dir, `o${n++}.tsv`);
-    const r = await run(['augment', DATA, '--strategy', 'synergistic', '--k', String(k), '--lambda', '0.1', '--backend', 'cpu', '--out', out]);
-    expect(r.code).toBe(0);
-    expect(r.stderr).toContain(`warning: k = ${k} is more than the 39 other items of 40; using k = 39.`);
-    expect(r.stdout).toContain('k 39');
-    expect(r.maxRssKib!).toBeLessThan(LIMIT_KIB);
-  }, 120_000);
+  it.each([10_000_000, 1_000_000_000])(
+    '--k %d on 40 items is capped at 39 with a note',
+    async (k) => {
+      const out = join(tmp.dir, `o${n++}.tsv`);
+      const r = await run([
+        'augment',
+        DATA,
+        '--strategy',
+        'synergistic',
+        '--k',
+        String(k),
+        '--lambda',
+        '0.1',
+        '--backend',
+        'cpu',
+        '--out',
+        out,
+      ]);
+      expect(r.code).toBe(0);
+      expect(r.stderr).toContain(`warning: k = ${k} is more than the 39 other items of 40; using k = 39.`);
+      expect(r.stdout).toContain('k 39');
+      expect(r.maxRssKib!).toBeLessThan(LIMIT_KIB);
+    },
+    120_000,
+  );
 
   it('eval --seeds 1e9 is a usage error, not an out-of-memory crash', async () => {
     ensureEvalBuilt();

@@ -13,7 +13,17 @@ beforeAll(async () => {
   dataset = join(tmp.dir, 'small');
   await writeDataset(
     dataset,
-    synthesizeDataset({ name: 'small', numUsers: 120, numItems: 90, interactions: 900, modalities: [{ name: 'image', dim: 8 }, { name: 'text', dim: 4 }], seed: 3 }),
+    synthesizeDataset({
+      name: 'small',
+      numUsers: 120,
+      numItems: 90,
+      interactions: 900,
+      modalities: [
+        { name: 'image', dim: 8 },
+        { name: 'text', dim: 4 },
+      ],
+      seed: 3,
+    }),
   );
 });
 afterAll(() => tmp.cleanup());
@@ -53,20 +63,38 @@ describe('main: help, version, usage errors', () => {
   const usage: Array<[string[], RegExp]> = [
     [['frobnicate'], /^vi-mmrec: unknown command 'frobnicate'; run 'vi-mmrec --help' for usage$/],
     [['--frob'], /^vi-mmrec: unknown option '--frob'; run 'vi-mmrec --help' for usage$/],
-    [['augment', 'd', '--strategy', 'overlay', '--k', '3', '--lambda', '0.1', '--out', 'o.tsv', '--kk', '3'], /^vi-mmrec: unknown option '--kk' for 'augment'; run 'vi-mmrec augment --help' for usage$/],
+    [
+      ['augment', 'd', '--strategy', 'overlay', '--k', '3', '--lambda', '0.1', '--out', 'o.tsv', '--kk', '3'],
+      /^vi-mmrec: unknown option '--kk' for 'augment'; run 'vi-mmrec augment --help' for usage$/,
+    ],
     [['augment', '--strategy', 'overlay'], /missing <datasetDir>/],
     [['augment', 'a', 'b'], /unexpected argument 'b'/],
     [['augment', 'd', '--k', '3'], /missing required options --strategy, --lambda, --out;/],
-    [['augment', 'd', '--strategy', 'fused', '--k', '3', '--lambda', '0.1', '--out', 'o'], /--strategy must be overlay, synergistic or auto, got 'fused'/],
+    [
+      ['augment', 'd', '--strategy', 'fused', '--k', '3', '--lambda', '0.1', '--out', 'o'],
+      /--strategy must be overlay, synergistic or auto, got 'fused'/,
+    ],
     [['augment', 'd', '--strategy', 'overlay', '--k', '2.5', '--lambda', '0.1', '--out', 'o'], /--k must be an integer ≥ 1, got '2\.5'/],
     [['augment', 'd', '--strategy', 'overlay', '--k', '0', '--lambda', '0.1', '--out', 'o'], /--k must be an integer ≥ 1, got '0'/],
     [['augment', 'd', '--strategy', 'overlay', '--k', '3', '--lambda', 'abc', '--out', 'o'], /--lambda must be a number ≥ 0, got 'abc'/],
     [['augment', 'd', '--strategy', 'overlay', '--k', '3', '--lambda=-0.5', '--out', 'o'], /--lambda must be a number ≥ 0, got '-0\.5'/],
-    [['augment', 'd', '--strategy', 'overlay', '--k', '3', '--lambda', '-0.5', '--out', 'o'], /option --lambda needs a value \(write --lambda=<value>/],
-    [['augment', 'd', '--strategy', 'overlay', '--k', '3', '--lambda', '1', '--out', 'o', '--o-avg', 'max'], /--o-avg must be modality-mean or density, got 'max'/],
+    [
+      ['augment', 'd', '--strategy', 'overlay', '--k', '3', '--lambda', '-0.5', '--out', 'o'],
+      /option --lambda needs a value \(write --lambda=<value>/,
+    ],
+    [
+      ['augment', 'd', '--strategy', 'overlay', '--k', '3', '--lambda', '1', '--out', 'o', '--o-avg', 'max'],
+      /--o-avg must be modality-mean or density, got 'max'/,
+    ],
     [['augment', 'd', '--strategy', 'overlay', '--k', '3', '--lambda', '1', '--out'], /option --out needs a value/],
-    [['augment', 'd', '--strategy', 'overlay', '--k', '3', '--lambda', '1', '--out', 'x.tsv', '--summary', './x.tsv'], /--summary and --out name the same file/],
-    [['augment', 'd', '--strategy', 'overlay', '--k', '3', '--lambda', '1', '--out', 'x', '--quiet=yes'], /option --quiet does not take a value/],
+    [
+      ['augment', 'd', '--strategy', 'overlay', '--k', '3', '--lambda', '1', '--out', 'x.tsv', '--summary', './x.tsv'],
+      /--summary and --out name the same file/,
+    ],
+    [
+      ['augment', 'd', '--strategy', 'overlay', '--k', '3', '--lambda', '1', '--out', 'x', '--quiet=yes'],
+      /option --quiet does not take a value/,
+    ],
     [['demo', 'extra'], /unexpected argument 'extra'.*'vi-mmrec demo --help'/],
   ];
   it.each(usage)('%j → exit 2 with one line', async (argv, pattern) => {
@@ -83,7 +111,27 @@ describe('main: augment in-process', () => {
     const out = join(tmp.dir, 'a.tsv');
     const summary = join(tmp.dir, 'a.json');
     const io = memoryIo();
-    const code = await main(['augment', dataset, '--strategy', 'synergistic', '--k', '5', '--lambda', '0.2', '--o-avg', 'density', '--backend', 'cpu', '--out', out, '--summary', summary], io);
+    const code = await main(
+      [
+        'augment',
+        dataset,
+        '--strategy',
+        'synergistic',
+        '--k',
+        '5',
+        '--lambda',
+        '0.2',
+        '--o-avg',
+        'density',
+        '--backend',
+        'cpu',
+        '--out',
+        out,
+        '--summary',
+        summary,
+      ],
+      io,
+    );
     expect(io.err()).not.toMatch(/error/i);
     expect(code).toBe(0);
     const s = JSON.parse(readFileSync(summary, 'utf8'));
@@ -105,7 +153,9 @@ describe('main: augment in-process', () => {
     expect(sec.backend! + sec.read! + sec.similarity! + sec.virtual! + sec.write!).toBeLessThanOrEqual(sec.total! + 1e-9);
     expect(io.out()).toMatch(/^time {9}read [\d.]+ s, backend [\d.]+ s, similarity [\d.]+ s, R̄ [\d.]+ s, write [\d.]+ s; total [\d.]+ s$/m);
     // R̄ is built block by block while it is written: one progress line covers both phases.
-    expect(io.err()).toMatch(/similarity \(cpu\)…\n(.*\n)*vi-mmrec: similarity \(cpu\): done in .*\nvi-mmrec: virtual interactions, writing .*a\.tsv…\n(.*\n)*vi-mmrec: virtual interactions, writing .*: done in /);
+    expect(io.err()).toMatch(
+      /similarity \(cpu\)…\n(.*\n)*vi-mmrec: similarity \(cpu\): done in .*\nvi-mmrec: virtual interactions, writing .*a\.tsv…\n(.*\n)*vi-mmrec: virtual interactions, writing .*: done in /,
+    );
   });
 
   it('--out *.parquet writes the same rows as the TSV, weights as float32', async () => {
@@ -126,7 +176,28 @@ describe('main: augment in-process', () => {
     const out = join(tmp.dir, 'q.tsv');
     const summary = join(tmp.dir, 'q.json');
     const io = memoryIo();
-    expect(await main(['augment', dataset, '--strategy', 'overlay', '--k', '3', '--lambda', '0.1', '--modalities', 'text', '--out', out, '--summary', summary, '-q'], io)).toBe(0);
+    expect(
+      await main(
+        [
+          'augment',
+          dataset,
+          '--strategy',
+          'overlay',
+          '--k',
+          '3',
+          '--lambda',
+          '0.1',
+          '--modalities',
+          'text',
+          '--out',
+          out,
+          '--summary',
+          summary,
+          '-q',
+        ],
+        io,
+      ),
+    ).toBe(0);
     expect(io.err()).toBe('');
     const s = JSON.parse(readFileSync(summary, 'utf8'));
     expect(s.groups.map((g: { name: string }) => g.name)).toEqual(['text']);
@@ -135,7 +206,9 @@ describe('main: augment in-process', () => {
 
   it('auto backend: says which backend it chose and why', async () => {
     const io = memoryIo();
-    expect(await main(['augment', dataset, '--strategy', 'overlay', '--k', '3', '--lambda', '0.1', '--out', join(tmp.dir, 'auto.tsv')], io)).toBe(0);
+    expect(
+      await main(['augment', dataset, '--strategy', 'overlay', '--k', '3', '--lambda', '0.1', '--out', join(tmp.dir, 'auto.tsv')], io),
+    ).toBe(0);
     expect(io.err()).toMatch(/vi-mmrec: using backend '[\w-]+' \(priority \d+\)/);
   });
 
@@ -144,23 +217,53 @@ describe('main: augment in-process', () => {
     expect(await main(['backends'], io)).toBe(0);
     expect(io.out()).toMatch(/^usearch +50 +@vi-mmrec\/backend-usearch@\S+ +available$/m);
     const crossover = APPROXIMATE_CROSSOVER_ITEMS.toLocaleString('en-US');
-    expect(io.out()).toMatch(new RegExp(`^--backend auto uses: (?!usearch)[\\w-]+ up to ${crossover} items; usearch \\(approximate\\) above, unless --exact$`, 'm'));
+    expect(io.out()).toMatch(
+      new RegExp(
+        `^--backend auto uses: (?!usearch)[\\w-]+ up to ${crossover} items; usearch \\(approximate\\) above, unless --exact$`,
+        'm',
+      ),
+    );
   });
 
   it('auto backend: a small catalogue gets exact search, never the approximate usearch backend', async () => {
     const io = memoryIo();
-    expect(await main(['augment', dataset, '--strategy', 'overlay', '--k', '3', '--lambda', '0.1', '--out', join(tmp.dir, 'auto-size.tsv')], io)).toBe(0);
+    expect(
+      await main(['augment', dataset, '--strategy', 'overlay', '--k', '3', '--lambda', '0.1', '--out', join(tmp.dir, 'auto-size.tsv')], io),
+    ).toBe(0);
     expect(io.err()).toMatch(/using backend '(?!usearch)[\w-]+' .*\(exact search: 90 items ≤ crossover [\d,]+/);
   });
 
   it('--exact forces exact search; with an approximate backend named it fails in one line', async () => {
     const io = memoryIo();
-    expect(await main(['augment', dataset, '--strategy', 'overlay', '--k', '3', '--lambda', '0.1', '--exact', '--out', join(tmp.dir, 'exact.tsv')], io)).toBe(0);
+    expect(
+      await main(
+        ['augment', dataset, '--strategy', 'overlay', '--k', '3', '--lambda', '0.1', '--exact', '--out', join(tmp.dir, 'exact.tsv')],
+        io,
+      ),
+    ).toBe(0);
     expect(io.err()).toMatch(/using backend '(?!usearch)[\w-]+' .*\(exact search was requested\)/);
     const sub = tempDir();
     try {
       const io2 = memoryIo();
-      const code = await main(['augment', dataset, '--strategy', 'overlay', '--k', '3', '--lambda', '0.1', '--backend', 'usearch', '--exact', '--out', join(sub.dir, 'o.tsv'), '-q'], io2);
+      const code = await main(
+        [
+          'augment',
+          dataset,
+          '--strategy',
+          'overlay',
+          '--k',
+          '3',
+          '--lambda',
+          '0.1',
+          '--backend',
+          'usearch',
+          '--exact',
+          '--out',
+          join(sub.dir, 'o.tsv'),
+          '-q',
+        ],
+        io2,
+      );
       expect(code).toBe(1);
       expect(lines(io2.err())).toHaveLength(1);
       expect(io2.err()).toMatch(/^vi-mmrec: backend 'usearch' is not available: .*approximate, and exact search was requested/);
@@ -174,11 +277,35 @@ describe('main: augment in-process', () => {
     const sub = tempDir();
     try {
       const io = memoryIo();
-      expect(await main(['augment', dataset, '--strategy', 'overlay', '--k', '3', '--lambda', '0.1', '--backend', 'quantum', '--out', join(sub.dir, 'o.tsv'), '-q'], io)).toBe(2);
+      expect(
+        await main(
+          [
+            'augment',
+            dataset,
+            '--strategy',
+            'overlay',
+            '--k',
+            '3',
+            '--lambda',
+            '0.1',
+            '--backend',
+            'quantum',
+            '--out',
+            join(sub.dir, 'o.tsv'),
+            '-q',
+          ],
+          io,
+        ),
+      ).toBe(2);
       expect(lines(io.err())).toHaveLength(1);
       expect(io.err()).toMatch(/^vi-mmrec: unknown backend 'quantum' \(installed: [^)]*cpu[^)]*\)/);
       const io2 = memoryIo();
-      expect(await main(['augment', dataset, '--strategy', 'overlay', '--k', '3', '--lambda', '0.1', '--out', join(sub.dir, 'nope', 'o.tsv'), '-q'], io2)).toBe(1);
+      expect(
+        await main(
+          ['augment', dataset, '--strategy', 'overlay', '--k', '3', '--lambda', '0.1', '--out', join(sub.dir, 'nope', 'o.tsv'), '-q'],
+          io2,
+        ),
+      ).toBe(1);
       expect(io2.err()).toMatch(/^vi-mmrec: cannot write .*o\.tsv: folder .*nope does not exist; create it first\.\n$/);
       expect(sub.files()).toEqual([]);
     } finally {
@@ -192,7 +319,26 @@ describe('main: augment in-process', () => {
       const controller = new AbortController();
       controller.abort();
       const io = memoryIo({ signal: controller.signal });
-      expect(await main(['augment', dataset, '--strategy', 'overlay', '--k', '3', '--lambda', '0.1', '--backend', 'cpu', '--out', join(sub.dir, 'o.tsv'), '-q'], io)).toBe(130);
+      expect(
+        await main(
+          [
+            'augment',
+            dataset,
+            '--strategy',
+            'overlay',
+            '--k',
+            '3',
+            '--lambda',
+            '0.1',
+            '--backend',
+            'cpu',
+            '--out',
+            join(sub.dir, 'o.tsv'),
+            '-q',
+          ],
+          io,
+        ),
+      ).toBe(130);
       expect(io.err()).toBe('vi-mmrec: aborted; no output was replaced: existing files are unchanged and no temporary file is left\n');
       expect(sub.files()).toEqual([]);
     } finally {
@@ -216,7 +362,9 @@ describe('main: demo in-process', () => {
       const report = io.out();
       expect(report).toContain('demo: 2,000 users, 1,500 items');
       expect(report).toMatch(/image\s+image\s+[\d.]+\s+[\d.]+\s+[\d,]+\s+[\d,]+/);
-      expect(report).toContain(`entries      ${s.counts.total.toLocaleString('en-US')} = ${s.counts.real.toLocaleString('en-US')} real + ${s.counts.virtualOnly.toLocaleString('en-US')} virtual-only`);
+      expect(report).toContain(
+        `entries      ${s.counts.total.toLocaleString('en-US')} = ${s.counts.real.toLocaleString('en-US')} real + ${s.counts.virtualOnly.toLocaleString('en-US')} virtual-only`,
+      );
       expect(report).toContain(`output       ${join(sub.dir, 'enriched.tsv')}`);
       expect(report).toContain(`vi-mmrec augment ${join(sub.dir, 'demo')} --strategy overlay`);
       // Virtual interactions carry signal on the synthetic data: overlaps well above density.

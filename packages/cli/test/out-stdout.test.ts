@@ -13,15 +13,31 @@ let dataset = '';
 let listsOnly = '';
 beforeAll(async () => {
   dataset = join(tmp.dir, 'small');
-  await writeDataset(dataset, synthesizeDataset({ name: 'small', numUsers: 60, numItems: 40, interactions: 400, modalities: [{ name: 'image', dim: 6 }], seed: 5 }));
+  await writeDataset(
+    dataset,
+    synthesizeDataset({ name: 'small', numUsers: 60, numItems: 40, interactions: 400, modalities: [{ name: 'image', dim: 6 }], seed: 5 }),
+  );
   listsOnly = join(tmp.dir, 'lists');
   mkdirSync(listsOnly);
   writeFileSync(join(listsOnly, 'lists.inter'), 'userID\titemID\tx_label\n0\t0\t0\n0\t1\t0\n1\t1\t0\n1\t2\t1\n2\t0\t0\n2\t3\t2\n');
-  writeFileSync(join(listsOnly, 'image_knn.tsv'), 'itemID\tneighborID\trank\tcosine\n0\t1\t0\t0.9\n1\t0\t0\t0.9\n2\t3\t0\t0.5\n3\t2\t0\t0.5\n');
+  writeFileSync(
+    join(listsOnly, 'image_knn.tsv'),
+    'itemID\tneighborID\trank\tcosine\n0\t1\t0\t0.9\n1\t0\t0\t0.9\n2\t3\t0\t0.5\n3\t2\t0\t0.5\n',
+  );
 });
 afterAll(() => tmp.cleanup());
 
-const args = (data: string, ...rest: string[]): string[] => ['augment', data, '--strategy', 'overlay', '--k', '2', '--lambda', '0.1', ...rest];
+const args = (data: string, ...rest: string[]): string[] => [
+  'augment',
+  data,
+  '--strategy',
+  'overlay',
+  '--k',
+  '2',
+  '--lambda',
+  '0.1',
+  ...rest,
+];
 
 describe('augment --out -', () => {
   it('writes the TSV to stdout (the same bytes as --out file), the report to stderr, and no file named -', async () => {
@@ -39,20 +55,44 @@ describe('augment --out -', () => {
     expect(existsSync(join(tmp.dir, '-'))).toBe(false);
   });
 
-  it('a reader that closes the pipe early (| head) ends the run quietly with 141, no stack trace, no temporary file', { timeout: 300_000 }, async () => {
-    ensureBuilt();
-    const big = join(tmp.dir, 'big');
-    await writeDataset(big, synthesizeDataset({ name: 'big', numUsers: 3000, numItems: 400, interactions: 40_000, modalities: [{ name: 'image', dim: 4 }], seed: 2 }));
-    const child = spawn(process.execPath, [BIN, ...args(big, '--k', '20', '--backend', 'cpu', '--out', '-', '--summary', join(tmp.dir, 'big.json'), '-q')], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let err = '';
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    child.stdout.once('data', () => child.stdout.destroy());
-    const code = await new Promise<number | null>((r) => child.on('close', (c) => r(c)));
-    expect(err).toBe('');
-    expect(code).toBe(141);
-    expect(existsSync(join(tmp.dir, 'big.json'))).toBe(false);
-    expect(lines(readdirSync(tmp.dir).filter((f) => f.endsWith('.tmp')).join('\n'))).toEqual([]);
-  });
+  it(
+    'a reader that closes the pipe early (| head) ends the run quietly with 141, no stack trace, no temporary file',
+    { timeout: 300_000 },
+    async () => {
+      ensureBuilt();
+      const big = join(tmp.dir, 'big');
+      await writeDataset(
+        big,
+        synthesizeDataset({
+          name: 'big',
+          numUsers: 3000,
+          numItems: 400,
+          interactions: 40_000,
+          modalities: [{ name: 'image', dim: 4 }],
+          seed: 2,
+        }),
+      );
+      const child = spawn(
+        process.execPath,
+        [BIN, ...args(big, '--k', '20', '--backend', 'cpu', '--out', '-', '--summary', join(tmp.dir, 'big.json'), '-q')],
+        { stdio: ['ignore', 'pipe', 'pipe'] },
+      );
+      let err = '';
+      child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+      child.stdout.once('data', () => child.stdout.destroy());
+      const code = await new Promise<number | null>((r) => child.on('close', (c) => r(c)));
+      expect(err).toBe('');
+      expect(code).toBe(141);
+      expect(existsSync(join(tmp.dir, 'big.json'))).toBe(false);
+      expect(
+        lines(
+          readdirSync(tmp.dir)
+            .filter((f) => f.endsWith('.tmp'))
+            .join('\n'),
+        ),
+      ).toEqual([]);
+    },
+  );
 
   it('--summary - is a usage error (only --out takes -)', async () => {
     const io = memoryIo();
@@ -78,16 +118,23 @@ describe('backend probe only when a dense search runs', () => {
     expect(io.err()).toMatch(/using backend '[\w-]+'/);
   });
 
-  it.each([['auto'], ['cpu'], ['onnxruntime-node']])('a missing dataset folder fails first, in one line (--backend %s)', async (backend) => {
-    const io = memoryIo();
-    expect(await main(args(join(tmp.dir, 'nowhere'), '--backend', backend, '--out', join(tmp.dir, 'x.tsv')), io)).toBe(1);
-    expect(lines(io.err())).toEqual([`vi-mmrec: ${join(tmp.dir, 'nowhere')}: no such folder; check the path (the dataset folder holds one .inter file and the modality files).`]);
-  });
+  it.each([['auto'], ['cpu'], ['onnxruntime-node']])(
+    'a missing dataset folder fails first, in one line (--backend %s)',
+    async (backend) => {
+      const io = memoryIo();
+      expect(await main(args(join(tmp.dir, 'nowhere'), '--backend', backend, '--out', join(tmp.dir, 'x.tsv')), io)).toBe(1);
+      expect(lines(io.err())).toEqual([
+        `vi-mmrec: ${join(tmp.dir, 'nowhere')}: no such folder; check the path (the dataset folder holds one .inter file and the modality files).`,
+      ]);
+    },
+  );
 
   it('a file given as the dataset folder fails in one line', async () => {
     const io = memoryIo();
     const file = join(listsOnly, 'lists.inter');
     expect(await main(args(file, '--out', join(tmp.dir, 'x.tsv')), io)).toBe(1);
-    expect(lines(io.err())).toEqual([`vi-mmrec: ${file} is not a folder; give the dataset folder (one .inter file and the modality files).`]);
+    expect(lines(io.err())).toEqual([
+      `vi-mmrec: ${file} is not a folder; give the dataset folder (one .inter file and the modality files).`,
+    ]);
   });
 });

@@ -42,12 +42,19 @@ describe('Progress', () => {
     }
     p.update('writing out.tsv', 5, 10); // a new phase ends the previous one
     p.finish();
-    const out = s.text().split('\n').filter((l) => l !== '');
+    const out = s
+      .text()
+      .split('\n')
+      .filter((l) => l !== '');
     expect(s.text()).not.toContain('\r');
     expect(out[0]).toBe('vi-mmrec: virtual interactions…');
     // One line per 3 s interval, not one per update.
     const middle = out.filter((l) => /virtual interactions: \d+%/.test(l));
-    expect(middle).toEqual(['vi-mmrec: virtual interactions: 30% (30/100), ETA 7.0 s', 'vi-mmrec: virtual interactions: 60% (60/100), ETA 4.0 s', 'vi-mmrec: virtual interactions: 90% (90/100), ETA 1.0 s']);
+    expect(middle).toEqual([
+      'vi-mmrec: virtual interactions: 30% (30/100), ETA 7.0 s',
+      'vi-mmrec: virtual interactions: 60% (60/100), ETA 4.0 s',
+      'vi-mmrec: virtual interactions: 90% (90/100), ETA 1.0 s',
+    ]);
     expect(out).toContain('vi-mmrec: virtual interactions: done in 10 s');
     expect(out.at(-2)).toBe('vi-mmrec: writing out.tsv…');
     expect(out.at(-1)).toBe('vi-mmrec: writing out.tsv: done in 0.0 s');
@@ -81,8 +88,16 @@ describe('reportError', () => {
       [new UsageError('unknown option --x', 'augment'), 2, "vi-mmrec: unknown option --x; run 'vi-mmrec augment --help' for usage\n"],
       [new InvalidDataError('baby.inter:3', 'itemID is empty.'), 1, 'vi-mmrec: baby.inter:3: itemID is empty.\n'],
       [new CliError('backend x is not available'), 1, 'vi-mmrec: backend x is not available\n'],
-      [Object.assign(new Error('ENOENT: no such file, open /a/b'), { code: 'ENOENT', path: '/a/b' }), 1, 'vi-mmrec: /a/b: no such file or directory (ENOENT)\n'],
-      [new TypeError('x is not a function\n    at foo'), 1, 'vi-mmrec: unexpected error: x is not a function at foo (set VI_MMREC_DEBUG=1 for the stack)\n'],
+      [
+        Object.assign(new Error('ENOENT: no such file, open /a/b'), { code: 'ENOENT', path: '/a/b' }),
+        1,
+        'vi-mmrec: /a/b: no such file or directory (ENOENT)\n',
+      ],
+      [
+        new TypeError('x is not a function\n    at foo'),
+        1,
+        'vi-mmrec: unexpected error: x is not a function at foo (set VI_MMREC_DEBUG=1 for the stack)\n',
+      ],
       ['a string', 1, 'vi-mmrec: unexpected error: a string (set VI_MMREC_DEBUG=1 for the stack)\n'],
     ];
     for (const [error, code, text] of cases) {

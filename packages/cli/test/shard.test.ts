@@ -15,11 +15,23 @@ const tmp = tempDir('vi-mmrec-shard-');
 const data = join(tmp.dir, 'syn');
 beforeAll(async () => {
   ensureBuilt();
-  const dataset = synthesizeDataset({ numUsers: 300, numItems: 220, interactions: 2400, modalities: [{ name: 'image', dim: 12 }, { name: 'text', dim: 8 }], seed: 7, name: 'syn' });
+  const dataset = synthesizeDataset({
+    numUsers: 300,
+    numItems: 220,
+    interactions: 2400,
+    modalities: [
+      { name: 'image', dim: 12 },
+      { name: 'text', dim: 8 },
+    ],
+    seed: 7,
+    name: 'syn',
+  });
   await writeDataset(data, dataset);
   // A third modality as neighbour lists: stored tables must carry list-only modalities too.
   let knn = 'itemID\tneighborID\trank\tcosine\n';
-  for (let i = 0; i < 220; i++) for (let r = 0; r < 4; r++) knn += `${i}\t${(i * 7 + r * 31 + 1) % 220 === i ? (i + 1) % 220 : (i * 7 + r * 31 + 1) % 220}\t${r + 1}\t${(0.9 - r * 0.1 - (i % 5) * 0.01).toFixed(3)}\n`;
+  for (let i = 0; i < 220; i++)
+    for (let r = 0; r < 4; r++)
+      knn += `${i}\t${(i * 7 + r * 31 + 1) % 220 === i ? (i + 1) % 220 : (i * 7 + r * 31 + 1) % 220}\t${r + 1}\t${(0.9 - r * 0.1 - (i % 5) * 0.01).toFixed(3)}\n`;
   writeFileSync(join(data, 'tag_knn4.tsv'), knn);
 }, 300_000);
 afterAll(() => tmp.cleanup());
@@ -41,20 +53,47 @@ async function run(args: readonly string[]): Promise<{ code: number; err: string
   return { code, err: io.err(), out: io.out() };
 }
 
-const settings = (strategy: string, k: number, lambda: number, extra: string[] = []): string[] => ['--strategy', strategy, '--k', String(k), '--lambda', String(lambda), '--backend', 'cpu', ...extra];
+const settings = (strategy: string, k: number, lambda: number, extra: string[] = []): string[] => [
+  '--strategy',
+  strategy,
+  '--k',
+  String(k),
+  '--lambda',
+  String(lambda),
+  '--backend',
+  'cpu',
+  ...extra,
+];
 
 describe('sharded neighbours → augment → merge', () => {
   it('3 local processes per stage give the bytes of one augment run (overlay and synergistic)', async () => {
     const nb = join(tmp.dir, 'nb3');
     mkdirSync(nb);
     const shards = [0, 1, 2];
-    const nbRuns = await Promise.all(shards.map(async (i) => runAsync(['neighbours', data, '--k', '5', '--backend', 'cpu', '--shard', `${i}/3`, '--out-dir', nb, '-q'])));
+    const nbRuns = await Promise.all(
+      shards.map(async (i) => runAsync(['neighbours', data, '--k', '5', '--backend', 'cpu', '--shard', `${i}/3`, '--out-dir', nb, '-q'])),
+    );
     for (const r of nbRuns) expect(r.stderr).toBe('');
     for (const strategy of ['overlay', 'synergistic']) {
       const single = join(tmp.dir, `single-${strategy}.tsv`);
       expect(runCli(['augment', data, ...settings(strategy, 5, 0.1), '--out', single, '-q']).code).toBe(0);
       const parts = shards.map((i) => join(tmp.dir, `p3-${strategy}-${i}.tsv`));
-      const runs = await Promise.all(shards.map(async (i) => runAsync(['augment', data, ...settings(strategy, 5, 0.1).slice(0, 6), '--neighbours', nb, '--shard', `${i}/3`, '--out', parts[i]!, '-q'])));
+      const runs = await Promise.all(
+        shards.map(async (i) =>
+          runAsync([
+            'augment',
+            data,
+            ...settings(strategy, 5, 0.1).slice(0, 6),
+            '--neighbours',
+            nb,
+            '--shard',
+            `${i}/3`,
+            '--out',
+            parts[i]!,
+            '-q',
+          ]),
+        ),
+      );
       for (const r of runs) expect(r.stderr).toBe('');
       const merged = join(tmp.dir, `merged-${strategy}.tsv`);
       const m = runCli(['merge', parts[2]!, parts[0]!, parts[1]!, '--out', merged]);
@@ -79,11 +118,16 @@ describe('sharded neighbours → augment → merge', () => {
           mkdirSync(dir);
           const s = ['--strategy', strategy, '--k', String(k), '--lambda', '0.25', '--o-avg', oAvg];
           expect((await run(['augment', data, ...s, '--backend', 'cpu', '--out', single, '-q'])).code).toBe(0);
-          for (let i = 0; i < nNb; i++) expect((await run(['neighbours', data, '--k', '6', '--backend', 'cpu', '--shard', `${i}/${nNb}`, '--out-dir', dir, '-q'])).err).toBe('');
+          for (let i = 0; i < nNb; i++)
+            expect(
+              (await run(['neighbours', data, '--k', '6', '--backend', 'cpu', '--shard', `${i}/${nNb}`, '--out-dir', dir, '-q'])).err,
+            ).toBe('');
           const parts: string[] = [];
           for (let i = 0; i < nAug; i++) {
             parts.push(join(dir, `part-${i}.tsv`));
-            expect((await run(['augment', data, ...s, '--neighbours', dir, '--shard', `${i}/${nAug}`, '--out', parts[i]!, '-q'])).err).toBe('');
+            expect((await run(['augment', data, ...s, '--neighbours', dir, '--shard', `${i}/${nAug}`, '--out', parts[i]!, '-q'])).err).toBe(
+              '',
+            );
           }
           const merged = join(dir, 'merged.tsv');
           expect((await run(['merge', ...parts.reverse(), '--out', merged])).err).toBe('');
@@ -124,7 +168,8 @@ describe('sharded runs: one-line errors, exit 2', () => {
   it('a missing shard or table file in --neighbours is named', async () => {
     const nb = join(tmp.dir, 'nb-missing');
     mkdirSync(nb);
-    for (const i of [0, 2]) expect((await run(['neighbours', data, '--k', '3', '--backend', 'cpu', '--shard', `${i}/3`, '--out-dir', nb, '-q'])).code).toBe(0);
+    for (const i of [0, 2])
+      expect((await run(['neighbours', data, '--k', '3', '--backend', 'cpu', '--shard', `${i}/3`, '--out-dir', nb, '-q'])).code).toBe(0);
     const out = join(tmp.dir, 'never.tsv');
     let r = await run(['augment', data, '--strategy', 'overlay', '--k', '3', '--lambda', '0.1', '--neighbours', nb, '--out', out, '-q']);
     expect(r.code).toBe(2);
@@ -143,8 +188,24 @@ describe('sharded runs: one-line errors, exit 2', () => {
     // A store of per-modality tables only cannot serve the synergistic strategy.
     const nbOverlay = join(tmp.dir, 'nb-overlay');
     mkdirSync(nbOverlay);
-    expect((await run(['neighbours', data, '--k', '3', '--backend', 'cpu', '--strategy', 'overlay', '--out-dir', nbOverlay, '-q'])).code).toBe(0);
-    r = await run(['augment', data, '--strategy', 'synergistic', '--k', '3', '--lambda', '0.1', '--neighbours', nbOverlay, '--out', out, '-q']);
+    expect(
+      (await run(['neighbours', data, '--k', '3', '--backend', 'cpu', '--strategy', 'overlay', '--out-dir', nbOverlay, '-q'])).code,
+    ).toBe(0);
+    r = await run([
+      'augment',
+      data,
+      '--strategy',
+      'synergistic',
+      '--k',
+      '3',
+      '--lambda',
+      '0.1',
+      '--neighbours',
+      nbOverlay,
+      '--out',
+      out,
+      '-q',
+    ]);
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/need the fused tables/);
     expect(r.err.trim().split('\n')).toHaveLength(1);

@@ -27,7 +27,11 @@ export function ensureBuilt(): void {
   const bin = join(PACKAGE_DIR, 'dist', 'bin.js');
   const sources = ['cli', 'io', 'core', 'backend-cpu'].map((p) => newestMtime(join(REPO_ROOT, 'packages', p, 'src')));
   if (existsSync(bin) && statSync(bin).mtimeMs >= Math.max(...sources)) return;
-  const r = spawnSync('npx', ['--no-install', 'tsc', '-b', 'packages/cli/tsconfig.build.json'], { cwd: REPO_ROOT, encoding: 'utf8', timeout: 300_000 });
+  const r = spawnSync('npx', ['--no-install', 'tsc', '-b', 'packages/cli/tsconfig.build.json'], {
+    cwd: REPO_ROOT,
+    encoding: 'utf8',
+    timeout: 300_000,
+  });
   if (r.status !== 0) throw new Error(`tsc -b failed:\n${r.stdout}\n${r.stderr}`);
 }
 
@@ -51,9 +55,15 @@ export function runCli(args: readonly string[], options: { cwd?: string; env?: R
 export function ensureEvalBuilt(): void {
   ensureBuilt();
   const dist = join(REPO_ROOT, 'packages', 'eval', 'dist');
-  const sources = ['eval', 'integration-loader', 'io', 'core', 'backend-cpu'].map((p) => newestMtime(join(REPO_ROOT, 'packages', p, 'src')));
+  const sources = ['eval', 'integration-loader', 'io', 'core', 'backend-cpu'].map((p) =>
+    newestMtime(join(REPO_ROOT, 'packages', p, 'src')),
+  );
   // tsc -b rewrites only changed outputs but always its .tsbuildinfo: compare the newest file.
   if (existsSync(join(dist, 'index.js')) && newestMtime(dist) >= Math.max(...sources)) return;
-  const r = spawnSync('npx', ['--no-install', 'tsc', '-b', 'packages/eval/tsconfig.build.json'], { cwd: REPO_ROOT, encoding: 'utf8', timeout: 300_000 });
+  const r = spawnSync('npx', ['--no-install', 'tsc', '-b', 'packages/eval/tsconfig.build.json'], {
+    cwd: REPO_ROOT,
+    encoding: 'utf8',
+    timeout: 300_000,
+  });
   if (r.status !== 0) throw new Error(`tsc -b packages/eval failed:\n${r.stdout}\n${r.stderr}`);
 }

@@ -106,17 +106,26 @@ function checkModalities(numItems: number, modalities: readonly Modality[]): voi
       const f = m.features;
       for (let p = 0; p < f.length; p++) {
         if (!Number.isFinite(f[p])) {
-          throw new InvalidDataError(where, `feature of item ${Math.floor(p / m.dim)}, column ${p % m.dim} is ${f[p]} (NaN/Inf); clean the features.`);
+          throw new InvalidDataError(
+            where,
+            `feature of item ${Math.floor(p / m.dim)}, column ${p % m.dim} is ${f[p]} (NaN/Inf); clean the features.`,
+          );
         }
       }
     } else if (m.kind !== 'neighbours') {
-      throw new InvalidArgumentError('modalities', `Modality '${(m as Modality).name}' has unknown kind '${String((m as { kind: unknown }).kind)}'.`);
+      throw new InvalidArgumentError(
+        'modalities',
+        `Modality '${(m as Modality).name}' has unknown kind '${String((m as { kind: unknown }).kind)}'.`,
+      );
     }
   }
 }
 
 /** Exact float64 fused dense cosine of a pair; used for listed pairs outside the dense top list. */
-function densePairScorer(dense: readonly DenseModality[], numItems: number): { score: (i: number, j: number) => number; valid: Uint8Array } {
+function densePairScorer(
+  dense: readonly DenseModality[],
+  numItems: number,
+): { score: (i: number, j: number) => number; valid: Uint8Array } {
   const valid = new Uint8Array(numItems);
   const inv = dense.map((m) => {
     const out = new Float64Array(numItems);
@@ -263,7 +272,10 @@ export async function searchNeighbourTables(
   const parts: FeatureBlock[] = dense.map((m) => ({ data: m.features, dim: m.dim }));
   const outputs: NeighbourOutputSpec[] = [];
   if (needPerModality) dense.forEach((_, p) => outputs.push({ parts: [p], k }));
-  const fusedOutput = needFused && dense.length > 0 ? outputs.push({ parts: dense.map((_, p) => p), k: Math.min(k + maxListed, Math.max(1, numItems - 1)) }) - 1 : -1;
+  const fusedOutput =
+    needFused && dense.length > 0
+      ? outputs.push({ parts: dense.map((_, p) => p), k: Math.min(k + maxListed, Math.max(1, numItems - 1)) }) - 1
+      : -1;
 
   let backendName = 'none (neighbour lists only)';
   let denseTables: NeighbourTable[] = [];
@@ -272,7 +284,8 @@ export async function searchNeighbourTables(
     validateNeighbourRequest(request, 'core');
     denseTables = await withBackend(options.backend, numItems, options, async (backend) => {
       backendName = backend.name;
-      const progress = (done: number, total: number): void => onProgress?.({ phase: 'similarity', label: `similarity (${backend.name})`, done, total });
+      const progress = (done: number, total: number): void =>
+        onProgress?.({ phase: 'similarity', label: `similarity (${backend.name})`, done, total });
       progress(0, numItems);
       return backend.searchNeighbours(request, { ...(signal === undefined ? {} : { signal }), onProgress: progress });
     });
@@ -291,8 +304,7 @@ export async function searchNeighbourTables(
   let fused: NeighbourTable | undefined;
   if (needFused) {
     const listCsrs = [...lists.values()];
-    const denseFused =
-      fusedOutput >= 0 ? { table: denseTables[fusedOutput]!, ...densePairScorer(dense, numItems) } : undefined;
+    const denseFused = fusedOutput >= 0 ? { table: denseTables[fusedOutput]!, ...densePairScorer(dense, numItems) } : undefined;
     fused =
       listCsrs.length === 0 && denseFused !== undefined && maxListed === 0
         ? denseFused.table
@@ -392,11 +404,25 @@ export function augmentStream(input: StreamInput, tables: NeighbourTables, optio
   const k = options.k === undefined ? tables.k : Math.min(options.k, Math.max(1, numItems - 1));
   if (k > tables.k) throw new InvalidArgumentError('k', `k = ${k} is more than the ${tables.k} neighbours per item the tables hold.`);
   const need = tablesNeeded(strategy, oAvg);
-  const missing = [need.perModality && tables.perModality === undefined ? 'per-modality' : '', need.fused && tables.fused === undefined ? 'fused' : ''].filter((x) => x !== '');
+  const missing = [
+    need.perModality && tables.perModality === undefined ? 'per-modality' : '',
+    need.fused && tables.fused === undefined ? 'fused' : '',
+  ].filter((x) => x !== '');
   if (missing.length > 0) {
-    throw new InvalidArgumentError('tables', `strategy '${strategy}' with oAvg '${oAvg}' needs the ${missing.join(' and ')} neighbour tables.`);
+    throw new InvalidArgumentError(
+      'tables',
+      `strategy '${strategy}' with oAvg '${oAvg}' needs the ${missing.join(' and ')} neighbour tables.`,
+    );
   }
-  return createStream(numUsers, numItems, trainCsr(numUsers, numItems, input.train), tables, { strategy, lambda, oAvg, k }, options.signal, t0);
+  return createStream(
+    numUsers,
+    numItems,
+    trainCsr(numUsers, numItems, input.train),
+    tables,
+    { strategy, lambda, oAvg, k },
+    options.signal,
+    t0,
+  );
 }
 
 /** {@link augmentStream} on checked options and an already built R+. */
@@ -468,7 +494,8 @@ function createStream(
       if (!Number.isInteger(userStart) || !Number.isInteger(userEnd) || userStart < 0 || userEnd > numUsers || userStart > userEnd) {
         throw new InvalidArgumentError('userStart', `users ${userStart}…${userEnd} are not a range within 0…${numUsers}.`);
       }
-      if (!Number.isInteger(size) || size < 1) throw new InvalidArgumentError('blockUsers', `blockUsers must be an integer ≥ 1, got ${size}.`);
+      if (!Number.isInteger(size) || size < 1)
+        throw new InvalidArgumentError('blockUsers', `blockUsers must be an integer ≥ 1, got ${size}.`);
       for (let u = userStart; u < userEnd; u += size) {
         throwIfAborted(signal);
         const tBlock = performance.now();
@@ -521,7 +548,9 @@ export async function augment(input: AugmentInput, options: AugmentOptions): Pro
   // Id checks before the (long) similarity phase.
   const train: Csr = trainCsr(numUsers, numItems, input.train);
   if (train.cols.length === 0) {
-    options.logger?.warn('the training split is empty (no training interaction): the enriched matrix will be empty; check the x_label column (0 = train).');
+    options.logger?.warn(
+      'the training split is empty (no training interaction): the enriched matrix will be empty; check the x_label column (0 = train).',
+    );
   }
   const tables = await searchNeighbourTables(input, {
     ...tablesNeeded(strategy, oAvg),

@@ -125,7 +125,10 @@ function packageEntry(dir: string, manifest: Record<string, unknown>, label: str
     const dotted = typeof exp === 'object' && !Array.isArray(exp) && Object.keys(exp).some((k) => k.startsWith('.'));
     const target = conditionalTarget(dotted ? (exp as Record<string, unknown>)['.'] : exp);
     if (target === undefined || !target.startsWith('./')) {
-      throw new BackendInitError(label, `Backend package '${label}' (${dir}) has no main entry for import in its "exports"; export "."; ${DOC}.`);
+      throw new BackendInitError(
+        label,
+        `Backend package '${label}' (${dir}) has no main entry for import in its "exports"; export "."; ${DOC}.`,
+      );
     }
     const file = join(dir, target);
     if (existsSync(file)) return file;
@@ -142,12 +145,19 @@ function packageEntry(dir: string, manifest: Record<string, unknown>, label: str
 async function packageAt(dir: string, fallbackName: string): Promise<BackendPackage | undefined> {
   const manifest = await readManifest(dir);
   if (manifest === undefined) return undefined;
-  return { name: typeof manifest.name === 'string' ? manifest.name : fallbackName, version: typeof manifest.version === 'string' ? manifest.version : undefined, path: dir };
+  return {
+    name: typeof manifest.name === 'string' ? manifest.name : fallbackName,
+    version: typeof manifest.version === 'string' ? manifest.version : undefined,
+    path: dir,
+  };
 }
 
 async function listDir(dir: string): Promise<string[]> {
   try {
-    return (await readdir(dir, { withFileTypes: true })).filter((e) => e.isDirectory() || e.isSymbolicLink()).map((e) => e.name).sort();
+    return (await readdir(dir, { withFileTypes: true }))
+      .filter((e) => e.isDirectory() || e.isSymbolicLink())
+      .map((e) => e.name)
+      .sort();
   } catch {
     return [];
   }
@@ -200,19 +210,24 @@ class NotABackendError extends BackendInitError {}
 
 /** What is wrong with a `backendFactory` export, or undefined when it is a valid {@link BackendFactory}. */
 function factoryProblem(f: unknown): string | undefined {
-  if (f === null || typeof f !== 'object') return `exports backendFactory as ${f === null ? 'null' : typeof f}, not a BackendFactory object`;
+  if (f === null || typeof f !== 'object')
+    return `exports backendFactory as ${f === null ? 'null' : typeof f}, not a BackendFactory object`;
   const o = f as Record<string, unknown>;
-  if (typeof o.name !== 'string' || o.name.trim() === '' || o.name === 'auto') return "backendFactory.name must be a non-empty string other than 'auto'";
+  if (typeof o.name !== 'string' || o.name.trim() === '' || o.name === 'auto')
+    return "backendFactory.name must be a non-empty string other than 'auto'";
   if (typeof o.priority !== 'number' || !Number.isFinite(o.priority)) return 'backendFactory.priority must be a finite number';
   if (typeof o.create !== 'function') return 'backendFactory.create must be a function';
-  if (o.isAvailable !== undefined && typeof o.isAvailable !== 'function') return 'backendFactory.isAvailable must be a function when present';
+  if (o.isAvailable !== undefined && typeof o.isAvailable !== 'function')
+    return 'backendFactory.isAvailable must be a function when present';
   if (o.description !== undefined && typeof o.description !== 'string') return 'backendFactory.description must be a string when present';
   return undefined;
 }
 
 async function importPackage(pkg: BackendPackage): Promise<LoadedBackendPackage> {
   // The real path, as Node's ESM loader uses it (linked and workspace packages included).
-  const entry = realpathSync(statSync(pkg.path).isDirectory() ? packageEntry(pkg.path, (await readManifest(pkg.path)) ?? {}, pkg.name) : pkg.path);
+  const entry = realpathSync(
+    statSync(pkg.path).isDirectory() ? packageEntry(pkg.path, (await readManifest(pkg.path)) ?? {}, pkg.name) : pkg.path,
+  );
   let mod: Record<string, unknown>;
   try {
     mod = (await import(pathToFileURL(entry).href)) as Record<string, unknown>;
@@ -220,7 +235,8 @@ async function importPackage(pkg: BackendPackage): Promise<LoadedBackendPackage>
     const why = e instanceof Error ? e.message.split('\n')[0]! : String(e);
     throw new BackendInitError(pkg.name, `Backend package '${pkg.name}' failed to load (${entry}): ${why}`, { cause: e });
   }
-  if (mod.backendFactory === undefined) throw new NotABackendError(pkg.name, `Backend package '${pkg.name}' (${entry}) does not export backendFactory; ${DOC}.`);
+  if (mod.backendFactory === undefined)
+    throw new NotABackendError(pkg.name, `Backend package '${pkg.name}' (${entry}) does not export backendFactory; ${DOC}.`);
   const problem = factoryProblem(mod.backendFactory);
   if (problem !== undefined) throw new BackendInitError(pkg.name, `Backend package '${pkg.name}' (${entry}) ${problem}; ${DOC}.`);
   return { ...pkg, entry, factory: mod.backendFactory as BackendFactory };
@@ -237,7 +253,9 @@ async function importPackage(pkg: BackendPackage): Promise<LoadedBackendPackage>
 export async function loadBackendPackage(specifier: string, options: BackendSearchOptions = {}): Promise<LoadedBackendPackage> {
   const pkg = await locate(specifier, options);
   if (pkg === undefined) {
-    const where = isPath(specifier) ? 'no such file or directory' : `not installed in ${options.cwd ?? process.cwd()} nor where the calling tool is installed`;
+    const where = isPath(specifier)
+      ? 'no such file or directory'
+      : `not installed in ${options.cwd ?? process.cwd()} nor where the calling tool is installed`;
     throw new BackendNotFoundError(specifier, `Backend package '${specifier}' not found: ${where}.`);
   }
   return importPackage(pkg);
@@ -258,7 +276,10 @@ export async function loadInstalledBackends(options: BackendSearchOptions = {}):
       const l = await importPackage(pkg);
       const clash = loaded.find((o) => o.factory.name === l.factory.name && o.factory !== l.factory);
       if (clash !== undefined) {
-        throw new BackendInitError(l.factory.name, `Backend package '${pkg.name}' registers the name '${l.factory.name}', which '${clash.name}' already uses; skipped.`);
+        throw new BackendInitError(
+          l.factory.name,
+          `Backend package '${pkg.name}' registers the name '${l.factory.name}', which '${clash.name}' already uses; skipped.`,
+        );
       }
       registerBackend(l.factory);
       loaded.push(l);
@@ -278,11 +299,17 @@ const BACKEND_METHODS = ['init', 'searchNeighbours', 'dispose'] as const;
 /** Rejects a created backend that does not implement the SPI, naming its package. */
 function checkBackend(backend: Backend, from: string): Backend {
   const o = backend as unknown as Record<PropertyKey, unknown>;
-  const missing = [...BACKEND_METHODS.filter((m) => typeof o[m] !== 'function'), ...(typeof o[Symbol.asyncDispose] === 'function' ? [] : ['[Symbol.asyncDispose]'])];
+  const missing = [
+    ...BACKEND_METHODS.filter((m) => typeof o[m] !== 'function'),
+    ...(typeof o[Symbol.asyncDispose] === 'function' ? [] : ['[Symbol.asyncDispose]']),
+  ];
   if (typeof o.name !== 'string') missing.unshift('name');
   if (o.capabilities === null || typeof o.capabilities !== 'object') missing.push('capabilities');
   if (missing.length > 0) {
-    throw new BackendInitError(String(o.name), `The backend from ${from} does not implement the Backend interface: missing ${missing.join(', ')}; ${DOC}.`);
+    throw new BackendInitError(
+      String(o.name),
+      `The backend from ${from} does not implement the Backend interface: missing ${missing.join(', ')}; ${DOC}.`,
+    );
   }
   return backend;
 }
@@ -342,15 +369,25 @@ export async function selectBackend(choice: string, options: SelectBackendOption
     pkg = await loadBackendPackage(choice, options);
   } catch (e) {
     if (isViMmrecError(e, 'BACKEND_NOT_FOUND') && word) {
-      const known = listBackends().map((b) => b.name).join(', ') || 'none';
-      throw new BackendNotFoundError(choice, `Unknown backend '${choice}' (installed: ${known}): no backend has that name and no package '${choice}' is installed in ${options.cwd ?? process.cwd()}.`);
+      const known =
+        listBackends()
+          .map((b) => b.name)
+          .join(', ') || 'none';
+      throw new BackendNotFoundError(
+        choice,
+        `Unknown backend '${choice}' (installed: ${known}): no backend has that name and no package '${choice}' is installed in ${options.cwd ?? process.cwd()}.`,
+      );
     }
     throw e;
   }
   try {
     registerBackend(pkg.factory);
   } catch (e) {
-    throw new BackendInitError(pkg.factory.name, `Backend package '${pkg.name}' registers the name '${pkg.factory.name}', which another backend already uses; rename it.`, { cause: e });
+    throw new BackendInitError(
+      pkg.factory.name,
+      `Backend package '${pkg.name}' registers the name '${pkg.factory.name}', which another backend already uses; rename it.`,
+      { cause: e },
+    );
   }
   return checkBackend(await resolveBackend([pkg.factory.name], namedOptions), `package '${pkg.name}'`);
 }

@@ -157,11 +157,7 @@ export class TopKSelector {
  * direct use). Throws `InvalidArgumentError` on a malformed request and
  * `UnsupportedOperationError` when `maxItems` is exceeded.
  */
-export function validateNeighbourRequest(
-  request: NeighbourSearchRequest,
-  backend: string,
-  maxItems?: number,
-): void {
+export function validateNeighbourRequest(request: NeighbourSearchRequest, backend: string, maxItems?: number): void {
   const { numItems, parts, outputs } = request;
   if (!Number.isInteger(numItems) || numItems < 0) {
     throw new InvalidArgumentError('numItems', `numItems must be a non-negative integer, got ${numItems}.`);

@@ -8,4 +8,10 @@
  * @packageDocumentation
  */
 export { findBackendPackages, loadBackendPackage, loadInstalledBackends, selectBackend } from './backend-packages.js';
-export type { BackendPackage, BackendSearchOptions, InstalledBackends, LoadedBackendPackage, SelectBackendOptions } from './backend-packages.js';
+export type {
+  BackendPackage,
+  BackendSearchOptions,
+  InstalledBackends,
+  LoadedBackendPackage,
+  SelectBackendOptions,
+} from './backend-packages.js';

@@ -76,15 +76,15 @@ async function initEntry(entry: Entry, explicit: boolean, signal?: AbortSignal):
         await backend?.dispose().catch(() => undefined);
         throw isViMmrecError(error, 'ABORTED') ? error : new AbortedError(undefined, { cause: signal?.reason ?? error });
       }
-      entry.error =
-        isViMmrecError(error, 'BACKEND_INIT')
-          ? error
-          : new BackendInitError(
-              entry.factory.name,
-              `Backend '${entry.factory.name}' failed to initialise: ${error instanceof Error ? error.message : String(error)}`,
-              {
+      entry.error = isViMmrecError(error, 'BACKEND_INIT')
+        ? error
+        : new BackendInitError(
+            entry.factory.name,
+            `Backend '${entry.factory.name}' failed to initialise: ${error instanceof Error ? error.message : String(error)}`,
+            {
               cause: error,
-            });
+            },
+          );
       throw entry.error;
     }
   })());
@@ -152,7 +152,10 @@ export async function resolveBackend(hints?: readonly string[], options: Resolve
     try {
       const backend = await initEntry(entry, hints !== undefined && hints.length > 0, options.signal);
       if (backend.capabilities.exact === false && !mayBeApproximate) {
-        throw new BackendInitError(backend.name, `Backend '${backend.name}' is approximate, and ${reason ?? 'the catalogue size is unknown'}.`);
+        throw new BackendInitError(
+          backend.name,
+          `Backend '${backend.name}' is approximate, and ${reason ?? 'the catalogue size is unknown'}.`,
+        );
       }
       const why = entry.factory.description === undefined ? '' : `: ${entry.factory.description}`;
       const size = reason === undefined || explicit ? '' : ` (${reason})`;

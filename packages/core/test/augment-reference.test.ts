@@ -82,7 +82,13 @@ describe('augment with dense and mixed modalities (reference-backed test double)
       train: { users: Int32Array.from([0, 1, 1]), items: Int32Array.from([0, 1, 3]) },
       modalities: [
         { kind: 'dense' as const, name: 'd', dim: 2, features: Float32Array.from([1, 0, 0, 0, 1, 0, 0, 1]) },
-        { kind: 'neighbours' as const, name: 'a', items: Int32Array.from([1, 3, 0]), neighbours: Int32Array.from([0, 1, 0]), cosines: Float32Array.from([0.5, 0.9, 1]) },
+        {
+          kind: 'neighbours' as const,
+          name: 'a',
+          items: Int32Array.from([1, 3, 0]),
+          neighbours: Int32Array.from([0, 1, 0]),
+          cosines: Float32Array.from([0.5, 0.9, 1]),
+        },
       ],
     };
     const r = await augment(input, { strategy: 'synergistic', k: 1, lambda: 0.5, oAvg: 'density', backend: referenceBackend() });

@@ -21,7 +21,10 @@ function referenceBackend(): Backend {
 }
 
 /** Concatenates blocks into one CSR (rowPtr made global). */
-function concat(blocks: readonly EnrichedBlock[], numUsers: number): { rowPtr: Int32Array; items: Int32Array; weights: Float64Array; real: Uint8Array } {
+function concat(
+  blocks: readonly EnrichedBlock[],
+  numUsers: number,
+): { rowPtr: Int32Array; items: Int32Array; weights: Float64Array; real: Uint8Array } {
   const nnz = blocks.reduce((a, b) => a + b.items.length, 0);
   const rowPtr = new Int32Array(numUsers + 1);
   const items = new Int32Array(nnz);
@@ -44,7 +47,7 @@ function concat(blocks: readonly EnrichedBlock[], numUsers: number): { rowPtr: I
 beforeEach(() => resetRegistryForTests());
 
 describe('augmentStream', () => {
-  it('any block size and any user split give augment()\'s matrix bit for bit, and match the reference', async () => {
+  it("any block size and any user split give augment()'s matrix bit for bit, and match the reference", async () => {
     const backend = referenceBackend();
     await fc.assert(
       fc.asyncProperty(

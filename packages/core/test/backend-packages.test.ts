@@ -51,15 +51,30 @@ const parent = join(root, 'parent');
 const project = join(parent, 'project');
 const tool = join(root, 'tool', 'lib'); // where "the calling tool" is installed
 pkg(project, 'vi-mmrec-backend-alpha', { version: '2.0.0', exports: './main.js' }, { 'main.js': factoryModule('alpha', 150) });
-pkg(project, '@acme/vi-mmrec-backend-beta', { exports: { '.': { types: './x.d.ts', require: './missing.cjs', import: './esm/index.js' }, './package.json': './package.json' } }, { 'esm/index.js': factoryModule('beta', -1) });
+pkg(
+  project,
+  '@acme/vi-mmrec-backend-beta',
+  { exports: { '.': { types: './x.d.ts', require: './missing.cjs', import: './esm/index.js' }, './package.json': './package.json' } },
+  { 'esm/index.js': factoryModule('beta', -1) },
+);
 pkg(project, 'vi-mmrec-backend-nofactory', { main: 'lib/index.js' }, { 'lib/index.js': 'export const helper = 1;\n' });
 pkg(project, 'vi-mmrec-backend-nocreate', {}, { 'index.js': "export const backendFactory = { name: 'nocreate', priority: 1 };\n" });
 pkg(project, 'vi-mmrec-backend-throws', {}, { 'index.js': "throw new Error('native binding missing');\n" });
 pkg(project, 'vi-mmrec-backend-twin', {}, { 'index.js': factoryModule('alpha', 1) });
 pkg(project, 'vi-mmrec-backend-unbuilt', { exports: './dist/index.js' }, { 'src/index.ts': '' });
 pkg(project, 'not-a-backend', {}, { 'index.js': factoryModule('unrelated', 500) });
-pkg(project, 'vi-mmrec-backend-incomplete', {}, { 'index.js': factoryModule('incomplete', -5).replace('async searchNeighbours() { return []; },', '') });
-pkg(parent, '@vi-mmrec/backend-gamma', { exports: { '.': { default: './dist/index.js' } } }, { 'dist/index.js': factoryModule('gamma', 120) });
+pkg(
+  project,
+  'vi-mmrec-backend-incomplete',
+  {},
+  { 'index.js': factoryModule('incomplete', -5).replace('async searchNeighbours() { return []; },', '') },
+);
+pkg(
+  parent,
+  '@vi-mmrec/backend-gamma',
+  { exports: { '.': { default: './dist/index.js' } } },
+  { 'dist/index.js': factoryModule('gamma', 120) },
+);
 // The tool's own copy of alpha is shadowed by the project's; delta is only beside the tool.
 pkg(tool, 'vi-mmrec-backend-alpha', { version: '1.0.0' }, { 'index.js': factoryModule('alpha', 150) });
 pkg(tool, 'vi-mmrec-backend-delta', { version: '3.1.4' }, { 'index.js': factoryModule('delta', 90) });
@@ -127,15 +142,33 @@ describe('loadInstalledBackends', () => {
     // Each package's main entry: "exports" (conditions node/import/default), else main.
     const entries = new Map(loaded.map((l) => [l.name, l.entry]));
     expect(entries.get('vi-mmrec-backend-alpha')).toBe(join(project, 'node_modules', 'vi-mmrec-backend-alpha', 'main.js'));
-    expect(entries.get('@acme/vi-mmrec-backend-beta')).toBe(join(project, 'node_modules', '@acme', 'vi-mmrec-backend-beta', 'esm', 'index.js'));
+    expect(entries.get('@acme/vi-mmrec-backend-beta')).toBe(
+      join(project, 'node_modules', '@acme', 'vi-mmrec-backend-beta', 'esm', 'index.js'),
+    );
     expect(entries.get('@vi-mmrec/backend-gamma')).toBe(join(parent, 'node_modules', '@vi-mmrec', 'backend-gamma', 'dist', 'index.js'));
     const reasons = Object.fromEntries(failed.map((f) => [f.package.name, f.error.message]));
-    expect(Object.keys(reasons).sort()).toEqual(['vi-mmrec-backend-nocreate', 'vi-mmrec-backend-nofactory', 'vi-mmrec-backend-throws', 'vi-mmrec-backend-twin', 'vi-mmrec-backend-unbuilt']);
-    expect(reasons['vi-mmrec-backend-unbuilt']).toBe(`Backend package 'vi-mmrec-backend-unbuilt' (${join(project, 'node_modules', 'vi-mmrec-backend-unbuilt')}) has no main module (./dist/index.js does not exist); is it built?`);
-    expect(reasons['vi-mmrec-backend-nofactory']).toBe(`Backend package 'vi-mmrec-backend-nofactory' (${join(project, 'node_modules', 'vi-mmrec-backend-nofactory', 'lib', 'index.js')}) does not export backendFactory; see "Shipping a backend as a package" in docs/contributing/writing-a-backend.md.`);
-    expect(reasons['vi-mmrec-backend-nocreate']).toMatch(/^Backend package 'vi-mmrec-backend-nocreate' \(.*index\.js\) backendFactory\.create must be a function; see "Shipping a backend as a package"/);
-    expect(reasons['vi-mmrec-backend-throws']).toMatch(/^Backend package 'vi-mmrec-backend-throws' failed to load \(.*\): native binding missing$/);
-    expect(reasons['vi-mmrec-backend-twin']).toBe("Backend package 'vi-mmrec-backend-twin' registers the name 'alpha', which 'vi-mmrec-backend-alpha' already uses; skipped.");
+    expect(Object.keys(reasons).sort()).toEqual([
+      'vi-mmrec-backend-nocreate',
+      'vi-mmrec-backend-nofactory',
+      'vi-mmrec-backend-throws',
+      'vi-mmrec-backend-twin',
+      'vi-mmrec-backend-unbuilt',
+    ]);
+    expect(reasons['vi-mmrec-backend-unbuilt']).toBe(
+      `Backend package 'vi-mmrec-backend-unbuilt' (${join(project, 'node_modules', 'vi-mmrec-backend-unbuilt')}) has no main module (./dist/index.js does not exist); is it built?`,
+    );
+    expect(reasons['vi-mmrec-backend-nofactory']).toBe(
+      `Backend package 'vi-mmrec-backend-nofactory' (${join(project, 'node_modules', 'vi-mmrec-backend-nofactory', 'lib', 'index.js')}) does not export backendFactory; see "Shipping a backend as a package" in docs/contributing/writing-a-backend.md.`,
+    );
+    expect(reasons['vi-mmrec-backend-nocreate']).toMatch(
+      /^Backend package 'vi-mmrec-backend-nocreate' \(.*index\.js\) backendFactory\.create must be a function; see "Shipping a backend as a package"/,
+    );
+    expect(reasons['vi-mmrec-backend-throws']).toMatch(
+      /^Backend package 'vi-mmrec-backend-throws' failed to load \(.*\): native binding missing$/,
+    );
+    expect(reasons['vi-mmrec-backend-twin']).toBe(
+      "Backend package 'vi-mmrec-backend-twin' registers the name 'alpha', which 'vi-mmrec-backend-alpha' already uses; skipped.",
+    );
     // Problems are reported, except for a package that simply is no backend (a helper).
     const infos = logger.info.mock.calls.map((c) => c[0]).join('\n');
     expect(infos).toMatch(/vi-mmrec-backend-throws skipped/);
@@ -158,7 +191,12 @@ describe('loadBackendPackage', () => {
     expect((await loadBackendPackage(pathToFileURL(join(project, 'lone.mjs')).href, options)).factory).toBe(lone.factory);
     // A plain folder (no package.json) loads its index.js.
     const plain = await loadBackendPackage('./plain', options);
-    expect([plain.name, plain.version, plain.entry, plain.factory.name]).toEqual(['./plain', undefined, join(project, 'plain', 'index.js'), 'plain']);
+    expect([plain.name, plain.version, plain.entry, plain.factory.name]).toEqual([
+      './plain',
+      undefined,
+      join(project, 'plain', 'index.js'),
+      'plain',
+    ]);
     // A package without the naming convention loads too when named explicitly.
     expect((await loadBackendPackage('not-a-backend', options)).factory.name).toBe('unrelated');
   });
@@ -166,7 +204,9 @@ describe('loadBackendPackage', () => {
   it('rejects with one line naming the package and the fault', async () => {
     const missing = await rejection(loadBackendPackage('vi-mmrec-backend-nope', options));
     expect(isViMmrecError(missing, 'BACKEND_NOT_FOUND')).toBe(true);
-    expect(missing.message).toBe(`Backend package 'vi-mmrec-backend-nope' not found: not installed in ${project} nor where the calling tool is installed.`);
+    expect(missing.message).toBe(
+      `Backend package 'vi-mmrec-backend-nope' not found: not installed in ${project} nor where the calling tool is installed.`,
+    );
     const noPath = await rejection(loadBackendPackage('./nowhere', options));
     expect(noPath.message).toBe("Backend package './nowhere' not found: no such file or directory.");
     const invalid = await rejection(loadBackendPackage('vi-mmrec-backend-nocreate', options));
@@ -177,17 +217,39 @@ describe('loadBackendPackage', () => {
   it.each([
     ['null', 'export const backendFactory = null;', 'exports backendFactory as null, not a BackendFactory object'],
     ['a function', 'export function backendFactory() {}', 'exports backendFactory as function, not a BackendFactory object'],
-    ['no name', "export const backendFactory = { name: '', priority: 1, create() {} };", "backendFactory.name must be a non-empty string other than 'auto'"],
-    ['auto', "export const backendFactory = { name: 'auto', priority: 1, create() {} };", "backendFactory.name must be a non-empty string other than 'auto'"],
+    [
+      'no name',
+      "export const backendFactory = { name: '', priority: 1, create() {} };",
+      "backendFactory.name must be a non-empty string other than 'auto'",
+    ],
+    [
+      'auto',
+      "export const backendFactory = { name: 'auto', priority: 1, create() {} };",
+      "backendFactory.name must be a non-empty string other than 'auto'",
+    ],
     ['no priority', "export const backendFactory = { name: 'x', create() {} };", 'backendFactory.priority must be a finite number'],
-    ['NaN priority', "export const backendFactory = { name: 'x', priority: NaN, create() {} };", 'backendFactory.priority must be a finite number'],
-    ['bad isAvailable', "export const backendFactory = { name: 'x', priority: 1, isAvailable: true, create() {} };", 'backendFactory.isAvailable must be a function when present'],
-    ['bad description', "export const backendFactory = { name: 'x', priority: 1, description: 3, create() {} };", 'backendFactory.description must be a string when present'],
+    [
+      'NaN priority',
+      "export const backendFactory = { name: 'x', priority: NaN, create() {} };",
+      'backendFactory.priority must be a finite number',
+    ],
+    [
+      'bad isAvailable',
+      "export const backendFactory = { name: 'x', priority: 1, isAvailable: true, create() {} };",
+      'backendFactory.isAvailable must be a function when present',
+    ],
+    [
+      'bad description',
+      "export const backendFactory = { name: 'x', priority: 1, description: 3, create() {} };",
+      'backendFactory.description must be a string when present',
+    ],
   ])('rejects a factory export that is %s', async (label, source, problem) => {
     const file = join(root, 'invalid', `${label.replace(/\W/g, '-')}.mjs`);
     write(file, `${source}\n`);
     const e = await rejection(loadBackendPackage(file, options));
-    expect(e.message).toBe(`Backend package '${file}' (${file}) ${problem}; see "Shipping a backend as a package" in docs/contributing/writing-a-backend.md.`);
+    expect(e.message).toBe(
+      `Backend package '${file}' (${file}) ${problem}; see "Shipping a backend as a package" in docs/contributing/writing-a-backend.md.`,
+    );
   });
 
   it('rejects a package whose exports have no entry for import', async () => {
@@ -217,11 +279,13 @@ describe('selectBackend', () => {
   it('rejects an unknown name listing the installed backends, and a backend missing SPI methods', async () => {
     const unknown = await rejection(selectBackend('quantum', options));
     expect(isViMmrecError(unknown, 'BACKEND_NOT_FOUND')).toBe(true);
-    expect(unknown.message).toBe(`Unknown backend 'quantum' (installed: alpha, gamma, delta, beta, incomplete): no backend has that name and no package 'quantum' is installed in ${project}.`);
+    expect(unknown.message).toBe(
+      `Unknown backend 'quantum' (installed: alpha, gamma, delta, beta, incomplete): no backend has that name and no package 'quantum' is installed in ${project}.`,
+    );
     const incomplete = await rejection(selectBackend('incomplete', options));
     expect(isViMmrecError(incomplete, 'BACKEND_INIT')).toBe(true);
     expect(incomplete.message).toBe(
-      "The backend from package 'vi-mmrec-backend-incomplete' does not implement the Backend interface: missing searchNeighbours; see \"Shipping a backend as a package\" in docs/contributing/writing-a-backend.md.",
+      'The backend from package \'vi-mmrec-backend-incomplete\' does not implement the Backend interface: missing searchNeighbours; see "Shipping a backend as a package" in docs/contributing/writing-a-backend.md.',
     );
     const scoped = await rejection(selectBackend('@acme/vi-mmrec-backend-none', options));
     expect(scoped.message).toMatch(/^Backend package '@acme\/vi-mmrec-backend-none' not found: not installed in /);

@@ -70,7 +70,10 @@ describe('right result: a modality named __proto__ counts like any other', () =>
     expect(proto.summary.oAvg).toBe(named.summary.oAvg);
     expect(proto.summary.groups.map((g) => g.weight)).toEqual(named.summary.groups.map((g) => g.weight));
     expect(proto.matrix).toEqual(named.matrix);
-    expect(JSON.parse(JSON.stringify(proto.summary)).modalityOverlaps).toEqual({ a: named.summary.modalityOverlaps.a, ['__proto__']: named.summary.modalityOverlaps.b });
+    expect(JSON.parse(JSON.stringify(proto.summary)).modalityOverlaps).toEqual({
+      a: named.summary.modalityOverlaps.a,
+      ['__proto__']: named.summary.modalityOverlaps.b,
+    });
     // The two overlaps differ, so leaving one out of the mean would change O_avg.
     expect(named.summary.modalityOverlaps.a).not.toBe(named.summary.modalityOverlaps.b);
   });
@@ -89,10 +92,13 @@ describe('memory bounded by data: k is capped at numItems - 1 before allocating'
 
   it('warns on an empty training split', async () => {
     const warnings: string[] = [];
-    const r = await augment({ ...input([listA('a')]), train: { users: new Int32Array(0), items: new Int32Array(0) } }, {
-      ...opts,
-      logger: { info: () => {}, warn: (m) => warnings.push(m) },
-    });
+    const r = await augment(
+      { ...input([listA('a')]), train: { users: new Int32Array(0), items: new Int32Array(0) } },
+      {
+        ...opts,
+        logger: { info: () => {}, warn: (m) => warnings.push(m) },
+      },
+    );
     expect(r.matrix.items.length).toBe(0);
     expect(warnings.some((w) => w.startsWith('the training split is empty'))).toBe(true);
   });

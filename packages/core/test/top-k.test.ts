@@ -27,7 +27,10 @@ const rowArb = fc
   .map(({ n, k, tiny, seedScores, doubles, order }) => {
     const entries: Array<[number, number]> = Array.from({ length: n }, (_, t) => [t * 3 + 1, tiny ? seedScores[t]! / 4 : doubles[t]!]);
     // Push in a shuffled order (ids may come in any order).
-    const shuffled = entries.map((e, t) => [order[t]!, e] as const).sort((a, b) => a[0] - b[0]).map((x) => x[1]);
+    const shuffled = entries
+      .map((e, t) => [order[t]!, e] as const)
+      .sort((a, b) => a[0] - b[0])
+      .map((x) => x[1]);
     return { k, entries: shuffled };
   });
 

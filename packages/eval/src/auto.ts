@@ -31,7 +31,13 @@ export interface Choice {
   /** Every candidate tried, best first. */
   readonly candidates: readonly Candidate[];
   /** How the choice was made. */
-  readonly proxy: { readonly model: ModelName; readonly epochs: number; readonly patience: number; readonly seed: number; readonly minGain: number };
+  readonly proxy: {
+    readonly model: ModelName;
+    readonly epochs: number;
+    readonly patience: number;
+    readonly seed: number;
+    readonly minGain: number;
+  };
   /**
    * Set by {@link confirmChoice}: the proxy's pick checked against no augmentation with the
    * model that is actually trained. When it was not `accepted`, `settings` is `null`.
@@ -147,7 +153,9 @@ function describe(s: AugmentSettings | null): string {
  * The augmented candidates {@link chooseSettings} tries, in its order (every combination of
  * strategies, k, λ and negatives policies); it also tries no augmentation first.
  */
-export function candidateGrid(options: Pick<ChooseOptions, 'strategies' | 'ks' | 'lambdas' | 'negatives' | 'inject' | 'oAvg'> = {}): AugmentSettings[] {
+export function candidateGrid(
+  options: Pick<ChooseOptions, 'strategies' | 'ks' | 'lambdas' | 'negatives' | 'inject' | 'oAvg'> = {},
+): AugmentSettings[] {
   const inject = options.inject ?? RECOMMENDED_SETTINGS.inject;
   const oAvg = options.oAvg ?? 'modality-mean';
   const grid: AugmentSettings[] = [];
@@ -204,7 +212,9 @@ export async function chooseSettings(dataset: EvalDataset, options: ChooseOption
     }
     const r = await runOnce(data, train, seed, loader, options.onEpoch, options.signal);
     if (options.signal?.aborted === true) throw new AbortedError();
-    options.logger?.info(`proxy ${describe(s)}: valid recall@20 ${r.valid['recall@20']?.toFixed(5)} (best epoch ${r.bestEpoch} of ${r.epochs})`);
+    options.logger?.info(
+      `proxy ${describe(s)}: valid recall@20 ${r.valid['recall@20']?.toFixed(5)} (best epoch ${r.bestEpoch} of ${r.epochs})`,
+    );
     return { settings: s, v: r.valid['recall@20'] ?? 0 };
   };
   const byScore = (a: Candidate, b: Candidate): number => {
@@ -216,7 +226,12 @@ export async function chooseSettings(dataset: EvalDataset, options: ChooseOption
   const tried: Tried[] = [{ settings: null, v: none }];
   for (const s of grid) tried.push(await proxy(s));
   const candidates: Candidate[] = tried
-    .map((t) => ({ settings: t.settings, validRecall20: t.v, relativeGain: none > 0 ? t.v / none - 1 : 0, ...(t.skipped === undefined ? {} : { skipped: t.skipped }) }))
+    .map((t) => ({
+      settings: t.settings,
+      validRecall20: t.v,
+      relativeGain: none > 0 ? t.v / none - 1 : 0,
+      ...(t.skipped === undefined ? {} : { skipped: t.skipped }),
+    }))
     .sort(byScore);
   const best = candidates.find((c) => c.settings !== null && c.skipped === undefined);
   const pct = (x: number): string => `${(100 * x).toFixed(1)} %`;
@@ -253,13 +268,17 @@ export function confirmChoice(
   const settings = choice.settings;
   if (settings === null) return choice;
   if (baseline.length === 0 || baseline.length !== augmented.length) {
-    throw new InvalidArgumentError('runs', `confirmChoice needs one baseline and one augmented run per seed, got ${baseline.length} and ${augmented.length}.`);
+    throw new InvalidArgumentError(
+      'runs',
+      `confirmChoice needs one baseline and one augmented run per seed, got ${baseline.length} and ${augmented.length}.`,
+    );
   }
   const mean = (rs: readonly { readonly valid: Metrics }[]): number => {
     let sum = 0;
     for (const r of rs) {
       const v = r.valid['recall@20'];
-      if (v === undefined) throw new InvalidArgumentError('runs', 'confirmChoice needs validation recall@20 in every run (evaluate with k = 20).');
+      if (v === undefined)
+        throw new InvalidArgumentError('runs', 'confirmChoice needs validation recall@20 in every run (evaluate with k = 20).');
       sum += v;
     }
     return sum / rs.length;

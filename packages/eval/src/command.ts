@@ -79,12 +79,18 @@ export interface EvalJson {
     readonly secondsPerEpoch: number;
     readonly pairsPerEpoch: number;
   }>;
-  readonly activityGroups: ReadonlyArray<{ readonly label: string; readonly users: number; readonly baseline: number; readonly augmented: number }>;
+  readonly activityGroups: ReadonlyArray<{
+    readonly label: string;
+    readonly users: number;
+    readonly baseline: number;
+    readonly augmented: number;
+  }>;
   /** How the result was made: versions, date, command line, backend (absent in older files). */
   readonly meta?: EvalMeta;
 }
 
-const label = (s: AugmentSettings | null): string => (s === null ? 'no augmentation' : `${s.strategy} k=${s.k} λ=${s.lambda} ${s.negatives} ${s.inject}`);
+const label = (s: AugmentSettings | null): string =>
+  s === null ? 'no augmentation' : `${s.strategy} k=${s.k} λ=${s.lambda} ${s.negatives} ${s.inject}`;
 const fmt = (s: Stat | undefined): string => (s === undefined ? '–' : `${s.mean.toFixed(4)} ± ${s.std.toFixed(4)}`);
 
 /** A run as the `.partial` file keeps it: the JSON's run plus what the activity groups need. */
@@ -116,14 +122,24 @@ async function readPartial(file: string, options: Record<string, unknown>): Prom
   } catch {
     p = undefined;
   }
-  if (typeof p !== 'object' || p === null || typeof p.options !== 'object' || p.options === null || !Array.isArray(p.runs) || typeof p.augments !== 'object') {
+  if (
+    typeof p !== 'object' ||
+    p === null ||
+    typeof p.options !== 'object' ||
+    p.options === null ||
+    !Array.isArray(p.runs) ||
+    typeof p.augments !== 'object'
+  ) {
     throw new UsageError(`--resume ${file} is not a .partial file of this version of vi-mmrec eval (no "options", "runs" and "augments").`);
   }
-  const show = (v: unknown): string => (v === null || v === undefined ? '(not given)' : Array.isArray(v) ? v.join(',') : typeof v === 'string' ? v : JSON.stringify(v));
+  const show = (v: unknown): string =>
+    v === null || v === undefined ? '(not given)' : Array.isArray(v) ? v.join(',') : typeof v === 'string' ? v : JSON.stringify(v);
   for (const [key, want] of Object.entries(options)) {
     const had = p.options[key];
     if (JSON.stringify(had ?? null) !== JSON.stringify(want)) {
-      throw new UsageError(`--resume ${file} was made with ${key} ${show(had)}, not ${show(want)}: resume with the options listed under "options" in that file.`);
+      throw new UsageError(
+        `--resume ${file} was made with ${key} ${show(had)}, not ${show(want)}: resume with the options listed under "options" in that file.`,
+      );
     }
   }
   return p as PartialFile;
@@ -183,12 +199,22 @@ export async function evalCommand(argv: string[], io: EvalIo): Promise<number> {
   let partialWritten = false;
   const writePartial = async (): Promise<void> => {
     if (args.json === undefined) return;
-    const p: PartialFile = { complete: false, options: resultOptions(args), ...(choice === undefined ? {} : { choice }), variants, augments, runs: partialRuns };
+    const p: PartialFile = {
+      complete: false,
+      options: resultOptions(args),
+      ...(choice === undefined ? {} : { choice }),
+      variants,
+      augments,
+      runs: partialRuns,
+    };
     await writeTextAtomic(`${args.json}.partial`, `${JSON.stringify(p)}\n`);
     partialWritten = true;
   };
   try {
-    for (const [option, file] of [['--json', args.json], ['--report', args.report]] as const) {
+    for (const [option, file] of [
+      ['--json', args.json],
+      ['--report', args.report],
+    ] as const) {
       if (file !== undefined) await checkOutputFile(file, { option, datasetDir: args.dir });
     }
     // --backend as vi-mmrec augment reads it: auto, a name, or a backend package's name or path,
@@ -197,7 +223,13 @@ export async function evalCommand(argv: string[], io: EvalIo): Promise<number> {
     const dataset = (await readDataset(args.dir)) as EvalDataset;
     stopIfAborted();
     const data = prepareData(dataset, args.topK);
-    const train: TrainSettings = { model: args.model, maxEpochs: args.maxEpochs, patience: args.patience, learningRate: 1e-3, ks: args.topK };
+    const train: TrainSettings = {
+      model: args.model,
+      maxEpochs: args.maxEpochs,
+      patience: args.patience,
+      learningRate: 1e-3,
+      ks: args.topK,
+    };
     const seeds = Array.from({ length: args.seeds }, (_, i) => i + 1);
     const chooseGrid = {
       inject: args.inject,
@@ -211,7 +243,14 @@ export async function evalCommand(argv: string[], io: EvalIo): Promise<number> {
       for (const strategy of args.strategies) {
         for (const k of args.ks ?? [RECOMMENDED_SETTINGS.k]) {
           for (const lambda of args.lambdas ?? [RECOMMENDED_SETTINGS.lambda]) {
-            variants.push({ strategy, k, lambda, oAvg: args.oAvg, inject: args.inject, negatives: args.negatives?.[0] ?? RECOMMENDED_SETTINGS.negatives });
+            variants.push({
+              strategy,
+              k,
+              lambda,
+              oAvg: args.oAvg,
+              inject: args.inject,
+              negatives: args.negatives?.[0] ?? RECOMMENDED_SETTINGS.negatives,
+            });
           }
         }
       }
@@ -222,11 +261,24 @@ export async function evalCommand(argv: string[], io: EvalIo): Promise<number> {
     const PICK = 'the pick';
     const proxyRuns: PlannedRun[] =
       auto && choice === undefined
-        ? [null, ...candidateGrid(chooseGrid)].map((s) => ({ kind: 'proxy' as const, model: args.proxyModel, variant: label(s), seed: 0, maxEpochs: args.proxyEpochs }))
+        ? [null, ...candidateGrid(chooseGrid)].map((s) => ({
+            kind: 'proxy' as const,
+            model: args.proxyModel,
+            variant: label(s),
+            seed: 0,
+            maxEpochs: args.proxyEpochs,
+          }))
         : [];
     const mainRuns = (vs: readonly (AugmentSettings | null)[]): PlannedRun[] =>
-      ['baseline', ...vs.filter((v) => v !== null).map(label)].flatMap((variant) => seeds.map((seed) => ({ kind: 'run' as const, model: args.model, variant, seed, maxEpochs: args.maxEpochs })));
-    const plannedMain = variants === null ? mainRuns([]).concat(seeds.map((seed) => ({ kind: 'run' as const, model: args.model, variant: PICK, seed, maxEpochs: args.maxEpochs }))) : mainRuns(variants);
+      ['baseline', ...vs.filter((v) => v !== null).map(label)].flatMap((variant) =>
+        seeds.map((seed) => ({ kind: 'run' as const, model: args.model, variant, seed, maxEpochs: args.maxEpochs })),
+      );
+    const plannedMain =
+      variants === null
+        ? mainRuns([]).concat(
+            seeds.map((seed) => ({ kind: 'run' as const, model: args.model, variant: PICK, seed, maxEpochs: args.maxEpochs })),
+          )
+        : mainRuns(variants);
     let planned = [...proxyRuns, ...plannedMain];
     const isDone = (r: PlannedRun): boolean => r.kind === 'run' && done.has(runKey(r.variant, r.seed));
     const costs = new Map<ModelName, number>();
@@ -246,16 +298,27 @@ export async function evalCommand(argv: string[], io: EvalIo): Promise<number> {
         `plan: ${dataset.name} (${dataset.numUsers.toLocaleString('en-US')} users, ${dataset.numItems.toLocaleString('en-US')} items, ${data.splits.train.items.length.toLocaleString('en-US')} training pairs), model ${args.model}, ${args.seeds} seed(s), ${planned.length} runs`,
       ];
       if (proxyRuns.length > 0) {
-        plan.push(`  auto mode: ${proxyRuns.length} proxy runs of ${args.proxyModel} on the validation split (seed 0, ≤ ${args.proxyEpochs} epochs each, patience ${DEFAULT_CHOOSE.patience}): ${proxyRuns.map((r) => r.variant).join('; ')}`);
-      } else if (auto && choice !== undefined) plan.push(`  auto mode: the choice is kept from ${args.resume}: ${choice.settings === null ? 'no augmentation' : label(choice.settings)}`);
-      const vs = variants === null ? ['baseline', `${PICK} (if the proxies keep one)`] : ['baseline', ...variants.filter((v) => v !== null).map(label)];
-      plan.push(`  ${plannedMain.length} runs of ${args.model}: ${args.seeds} seed(s) × ${vs.length} variant(s) (${vs.join('; ')}), ≤ ${args.maxEpochs} epochs each, patience ${args.patience}`);
+        plan.push(
+          `  auto mode: ${proxyRuns.length} proxy runs of ${args.proxyModel} on the validation split (seed 0, ≤ ${args.proxyEpochs} epochs each, patience ${DEFAULT_CHOOSE.patience}): ${proxyRuns.map((r) => r.variant).join('; ')}`,
+        );
+      } else if (auto && choice !== undefined)
+        plan.push(
+          `  auto mode: the choice is kept from ${args.resume}: ${choice.settings === null ? 'no augmentation' : label(choice.settings)}`,
+        );
+      const vs =
+        variants === null
+          ? ['baseline', `${PICK} (if the proxies keep one)`]
+          : ['baseline', ...variants.filter((v) => v !== null).map(label)];
+      plan.push(
+        `  ${plannedMain.length} runs of ${args.model}: ${args.seeds} seed(s) × ${vs.length} variant(s) (${vs.join('; ')}), ≤ ${args.maxEpochs} epochs each, patience ${args.patience}`,
+      );
       const kept = planned.filter(isDone).length;
       if (kept > 0) plan.push(`  resumed from ${args.resume}: ${kept} finished run(s) kept, ${planned.length - kept} to train`);
       plan.push(...measured);
       const todo2 = planned.filter((r) => !isDone(r));
       const noPick = todo2.filter((r) => r.variant !== PICK);
-      const ifNone = noPick.length < todo2.length ? ` (${formatDuration(boundSeconds(noPick, costs))} if the proxies keep no augmentation)` : '';
+      const ifNone =
+        noPick.length < todo2.length ? ` (${formatDuration(boundSeconds(noPick, costs))} if the proxies keep no augmentation)` : '';
       plan.push(
         `  estimated time: at most ${formatDuration(boundSeconds(todo2, costs))} for ${todo2.length} run(s)${ifNone} at the speed measured now, each to its epoch cap; early stopping (--patience) usually ends runs sooner, and augmented runs also train their virtual pairs (the ETA corrects for both as runs finish)`,
       );
@@ -297,7 +360,9 @@ export async function evalCommand(argv: string[], io: EvalIo): Promise<number> {
         },
         onEpoch: (e) => {
           proxyEpochs = e.epoch;
-          progress(`run ${current + 1}/${total()} proxy ${args.proxyModel} (${proxyRuns[current]?.variant ?? ''}) epoch ${e.epoch}/${args.proxyEpochs} valid R@20 ${e.validRecall20.toFixed(4)} · ${epochLine(current, runStart, e.epoch)}`);
+          progress(
+            `run ${current + 1}/${total()} proxy ${args.proxyModel} (${proxyRuns[current]?.variant ?? ''}) epoch ${e.epoch}/${args.proxyEpochs} valid R@20 ${e.validRecall20.toFixed(4)} · ${epochLine(current, runStart, e.epoch)}`,
+          );
         },
       });
       if (current >= 0 && proxyEpochs > 0) eta.done(current, proxyEpochs);
@@ -325,17 +390,31 @@ export async function evalCommand(argv: string[], io: EvalIo): Promise<number> {
           continue;
         }
         const runStart = performance.now();
-        const r = await runOnce(data, train, seed, make(seed), (e) =>
-          progress(
-            `run ${i + 1}/${total()} ${args.model} ${name} seed ${seed}/${seeds.length} epoch ${e.epoch}/${args.maxEpochs} loss ${e.loss.toFixed(4)} valid R@20 ${e.validRecall20.toFixed(4)} (${e.trainSeconds.toFixed(1)} s) · ${epochLine(i, runStart, e.epoch)}`,
-          ),
+        const r = await runOnce(
+          data,
+          train,
+          seed,
+          make(seed),
+          (e) =>
+            progress(
+              `run ${i + 1}/${total()} ${args.model} ${name} seed ${seed}/${seeds.length} epoch ${e.epoch}/${args.maxEpochs} loss ${e.loss.toFixed(4)} valid R@20 ${e.validRecall20.toFixed(4)} (${e.trainSeconds.toFixed(1)} s) · ${epochLine(i, runStart, e.epoch)}`,
+            ),
           signal,
         );
         // A run cut short by a signal is not a result: keep only the finished ones.
         stopIfAborted();
         eta.done(i, r.epochs);
         out.push(r);
-        const run = { variant: name, seed, test: r.test, valid: r.valid, bestEpoch: r.bestEpoch, epochs: r.epochs, secondsPerEpoch: r.secondsPerEpoch, pairsPerEpoch: r.pairsPerEpoch };
+        const run = {
+          variant: name,
+          seed,
+          test: r.test,
+          valid: r.valid,
+          bestEpoch: r.bestEpoch,
+          epochs: r.epochs,
+          secondsPerEpoch: r.secondsPerEpoch,
+          pairsPerEpoch: r.pairsPerEpoch,
+        };
         runs.push(run);
         partialRuns.push({ ...run, perUserTestRecall: Array.from(r.perUserTestRecall, (x) => (Number.isNaN(x) ? null : x)) });
         // Long experiments lose nothing when interrupted: the finished runs so far.
@@ -345,7 +424,10 @@ export async function evalCommand(argv: string[], io: EvalIo): Promise<number> {
     };
     const baseRuns = await runVariant('baseline', (seed) => loaderFor(data, seed));
     const baseSummary = summarise(baseRuns);
-    const baseline = { secondsPerEpoch: meanStd(baseRuns.map((r) => r.secondsPerEpoch)).mean, pairsPerEpoch: meanStd(baseRuns.map((r) => r.pairsPerEpoch)).mean };
+    const baseline = {
+      secondsPerEpoch: meanStd(baseRuns.map((r) => r.secondsPerEpoch)).mean,
+      pairsPerEpoch: meanStd(baseRuns.map((r) => r.pairsPerEpoch)).mean,
+    };
     const variantOut: Array<EvalJson['variants'][number]> = [];
     let firstAugRuns: RunResult[] | undefined;
     for (const s of chosenVariants) {
@@ -387,9 +469,15 @@ export async function evalCommand(argv: string[], io: EvalIo): Promise<number> {
       }
     }
     // Gain by user-activity group (test Recall@20 averaged over seeds, the variant summarised).
-    const testUsers = Int32Array.from(Array.from(data.evaluator.users).filter((u) => data.splits.test.rowPtr[u + 1]! > data.splits.test.rowPtr[u]!));
+    const testUsers = Int32Array.from(
+      Array.from(data.evaluator.users).filter((u) => data.splits.test.rowPtr[u + 1]! > data.splits.test.rowPtr[u]!),
+    );
     const groupMean = (rs: RunResult[], users: Int32Array): number =>
-      meanStd(rs.map((r) => (users.length === 0 ? 0 : Array.from(users, (u) => r.perUserTestRecall[u] ?? 0).reduce((a, b) => a + b, 0) / users.length))).mean;
+      meanStd(
+        rs.map((r) =>
+          users.length === 0 ? 0 : Array.from(users, (u) => r.perUserTestRecall[u] ?? 0).reduce((a, b) => a + b, 0) / users.length,
+        ),
+      ).mean;
     const groups = activityGroups(data.splits.train, testUsers).map((g) => ({
       label: g.label,
       users: g.users.length,
@@ -397,7 +485,16 @@ export async function evalCommand(argv: string[], io: EvalIo): Promise<number> {
       augmented: groupMean(chosenRuns, g.users),
     }));
     const json: EvalJson = {
-      settings: { dataset: dataset.name, model: args.model, seeds: args.seeds, maxEpochs: args.maxEpochs, patience: args.patience, topK: data.evaluator.ks, mode: auto ? 'auto' : 'manual', augment: chosenVariants },
+      settings: {
+        dataset: dataset.name,
+        model: args.model,
+        seeds: args.seeds,
+        maxEpochs: args.maxEpochs,
+        patience: args.patience,
+        topK: data.evaluator.ks,
+        mode: auto ? 'auto' : 'manual',
+        augment: chosenVariants,
+      },
       ...(choice === undefined ? {} : { choice }),
       summary: { baseline: baseSummary, augmented: chosenSummary },
       baseline,
@@ -407,18 +504,29 @@ export async function evalCommand(argv: string[], io: EvalIo): Promise<number> {
       meta: runMeta(argv, { backend: backend.name }),
     };
     if (!args.quiet) {
-      say(`dataset ${dataset.name} (${dataset.numUsers} users, ${dataset.numItems} items), model ${args.model}, ${args.seeds} seed(s), test metrics at the best validation epoch`);
+      say(
+        `dataset ${dataset.name} (${dataset.numUsers} users, ${dataset.numItems} items), model ${args.model}, ${args.seeds} seed(s), test metrics at the best validation epoch`,
+      );
       for (const v of variantOut) {
-        say(`\n${v.label}${v.settings === null ? '' : ` (augment: ${v.augmentSeconds.toFixed(2)} s once, ${v.virtualPairs} virtual pairs)`}`);
+        say(
+          `\n${v.label}${v.settings === null ? '' : ` (augment: ${v.augmentSeconds.toFixed(2)} s once, ${v.virtualPairs} virtual pairs)`}`,
+        );
         say(`${'metric'.padEnd(12)}${'baseline'.padEnd(20)}${'augmented'.padEnd(20)}gain`);
         for (const m of Object.keys(baseSummary)) {
           const b = baseSummary[m];
           const a = v.summary[m];
-          const gain = b !== undefined && a !== undefined && b.mean > 0 ? `${a.mean >= b.mean ? '+' : ''}${((a.mean / b.mean - 1) * 100).toFixed(1)} %` : '–';
+          const gain =
+            b !== undefined && a !== undefined && b.mean > 0
+              ? `${a.mean >= b.mean ? '+' : ''}${((a.mean / b.mean - 1) * 100).toFixed(1)} %`
+              : '–';
           say(`${m.padEnd(12)}${fmt(b).padEnd(20)}${fmt(a).padEnd(20)}${gain}`);
         }
-        say(`${'s/epoch'.padEnd(12)}${baseline.secondsPerEpoch.toFixed(2).padEnd(20)}${v.secondsPerEpoch.toFixed(2).padEnd(20)}×${(v.secondsPerEpoch / baseline.secondsPerEpoch).toFixed(2)}`);
-        say(`${'pairs/epoch'.padEnd(12)}${String(Math.round(baseline.pairsPerEpoch)).padEnd(20)}${String(Math.round(v.pairsPerEpoch)).padEnd(20)}×${(v.pairsPerEpoch / baseline.pairsPerEpoch).toFixed(2)}`);
+        say(
+          `${'s/epoch'.padEnd(12)}${baseline.secondsPerEpoch.toFixed(2).padEnd(20)}${v.secondsPerEpoch.toFixed(2).padEnd(20)}×${(v.secondsPerEpoch / baseline.secondsPerEpoch).toFixed(2)}`,
+        );
+        say(
+          `${'pairs/epoch'.padEnd(12)}${String(Math.round(baseline.pairsPerEpoch)).padEnd(20)}${String(Math.round(v.pairsPerEpoch)).padEnd(20)}×${(v.pairsPerEpoch / baseline.pairsPerEpoch).toFixed(2)}`,
+        );
       }
       if (choice?.confirmation !== undefined) say(`\nauto: ${choice.reason}`);
     }
@@ -440,7 +548,9 @@ export async function evalCommand(argv: string[], io: EvalIo): Promise<number> {
       const reason: unknown = signal?.reason;
       const what = `the ${runs.length} finished run(s)${auto && choice !== undefined ? " and auto mode's choice" : ''}`;
       const kept = partialWritten ? `; ${what} are in ${args.json}.partial (continue with --resume ${args.json}.partial)` : '';
-      io.stderr.write(`vi-mmrec eval: stopped by ${typeof reason === 'string' ? reason : 'abort'} after ${runs.length} finished run(s); no output was replaced${kept}\n`);
+      io.stderr.write(
+        `vi-mmrec eval: stopped by ${typeof reason === 'string' ? reason : 'abort'} after ${runs.length} finished run(s); no output was replaced${kept}\n`,
+      );
       return reason === 'SIGTERM' ? 143 : reason === 'SIGHUP' ? 129 : 130;
     }
     const msg = e instanceof Error ? e.message.split('\n')[0]! : String(e);

@@ -38,5 +38,3 @@ export function splitDataset(ds: EvalDataset): Splits {
   };
   return { train: csrFromPairs(ds.numUsers, ds.numItems, ds.train.users, ds.train.items), valid: pick(1), test: pick(2) };
 }
-
-

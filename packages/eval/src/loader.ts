@@ -25,7 +25,10 @@ export function csrFromPairs(numUsers: number, numItems: number, users: Int32Arr
   const rowPtr = new Int32Array(numUsers + 1);
   const out: number[] = [];
   for (let u = 0; u < numUsers; u++) {
-    const row = raw.subarray(count[u], count[u + 1]).slice().sort();
+    const row = raw
+      .subarray(count[u], count[u + 1])
+      .slice()
+      .sort();
     for (let q = 0; q < row.length; q++) if (q === 0 || row[q] !== row[q - 1]) out.push(row[q]!);
     rowPtr[u + 1] = out.length;
   }

@@ -219,7 +219,8 @@ async function readConfig(file: string): Promise<Map<string, string>> {
   } catch (e) {
     throw new UsageError(`config file ${file} is not valid JSON: ${(e as Error).message.split('\n')[0]}.`);
   }
-  if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) throw new UsageError(`config file ${file} must hold a JSON object of options.`);
+  if (typeof obj !== 'object' || obj === null || Array.isArray(obj))
+    throw new UsageError(`config file ${file} must hold a JSON object of options.`);
   const out = new Map<string, string>();
   for (const [key, v] of Object.entries(obj)) {
     if (key === 'dataset') {
@@ -228,7 +229,9 @@ async function readConfig(file: string): Promise<Map<string, string>> {
     }
     const name = `--${key}`;
     if (!(name in OPTIONS) || name === '--config') {
-      throw new UsageError(`unknown key "${key}" in config file ${file} (keys are the option names without '--', e.g. "max-epochs"; see vi-mmrec eval --help).`);
+      throw new UsageError(
+        `unknown key "${key}" in config file ${file} (keys are the option names without '--', e.g. "max-epochs"; see vi-mmrec eval --help).`,
+      );
     }
     out.set(name, configValue(file, key, v, !OPTIONS[name]));
   }
@@ -277,7 +280,8 @@ export async function parseEvalArgs(argv: readonly string[]): Promise<EvalArgs> 
     const v = opts.get(flag)?.value;
     return v === 'true';
   };
-  if (isOn('--quick')) for (const [name, value] of Object.entries(QUICK_PRESET)) if (!opts.has(name)) opts.set(name, { value, from: 'quick' });
+  if (isOn('--quick'))
+    for (const [name, value] of Object.entries(QUICK_PRESET)) if (!opts.has(name)) opts.set(name, { value, from: 'quick' });
   if (pos.length > 1) throw new UsageError(`expected one <datasetDir>, got ${pos.length}.`);
   const dir = pos[0] ?? datasetFromFile;
   if (dir === undefined) throw new UsageError('missing <datasetDir> (or "dataset" in the --config file).');
@@ -295,7 +299,9 @@ export async function parseEvalArgs(argv: readonly string[]): Promise<EvalArgs> 
     const out = v.split(',').map((s) => (s.trim() === '' ? NaN : Number(s.trim())));
     for (const x of out) {
       if (!Number.isFinite(x) || (kind === 'int' && (!Number.isInteger(x) || x < 1)) || x < 0) {
-        throw new UsageError(`${label(flag)} expects a comma-separated list of ${kind === 'int' ? 'positive integers' : 'numbers ≥ 0'}, got '${v}'.`);
+        throw new UsageError(
+          `${label(flag)} expects a comma-separated list of ${kind === 'int' ? 'positive integers' : 'numbers ≥ 0'}, got '${v}'.`,
+        );
       }
     }
     return out;
@@ -307,7 +313,10 @@ export async function parseEvalArgs(argv: readonly string[]): Promise<EvalArgs> 
   const seeds = int('--seeds', 3);
   if (seeds > MAX_SEEDS) throw new UsageError(`${label('--seeds')} must be at most ${MAX_SEEDS}, got ${seeds}.`);
   const strategyArg = get('--strategy') ?? 'auto';
-  const strategies = strategyArg === 'auto' ? 'auto' : [...new Set(strategyArg.split(',').map((s) => oneOf('--strategy', s, ['overlay', 'synergistic'] as const)))];
+  const strategies =
+    strategyArg === 'auto'
+      ? 'auto'
+      : [...new Set(strategyArg.split(',').map((s) => oneOf('--strategy', s, ['overlay', 'synergistic'] as const)))];
   const ks = list('--k', 'int');
   const lambdas = list('--lambda', 'float');
   const nArg = get('--negatives');
@@ -325,7 +334,9 @@ export async function parseEvalArgs(argv: readonly string[]): Promise<EvalArgs> 
     ...(lambdas === undefined ? {} : { lambdas }),
     oAvg: oneOf('--o-avg', get('--o-avg') ?? 'modality-mean', ['modality-mean', 'density'] as const),
     inject: oneOf('--inject', get('--inject') ?? RECOMMENDED_SETTINGS.inject, ['pairs', 'graph', 'both'] as const),
-    ...(nArg === undefined ? {} : { negatives: nArg.split(',').map((s) => oneOf('--negatives', s, ['non-real', 'non-interacted'] as const)) }),
+    ...(nArg === undefined
+      ? {}
+      : { negatives: nArg.split(',').map((s) => oneOf('--negatives', s, ['non-real', 'non-interacted'] as const)) }),
     maxEpochs: int('--max-epochs', 1000),
     patience: int('--patience', 20),
     topK: list('--topk', 'int') ?? [10, 20],

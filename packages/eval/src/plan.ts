@@ -33,7 +33,12 @@ export async function measureModel(data: PreparedData, model: ModelName): Promis
   try {
     const cost = await measureEpoch(m, loaderFor(data, 1), data.evaluator);
     const pairsPerEpoch = data.splits.train.items.length;
-    return { ...cost, model, pairsPerEpoch, secondsPerEpoch: cost.beginSeconds + pairsPerEpoch * cost.secondsPerPair + cost.evaluationSeconds };
+    return {
+      ...cost,
+      model,
+      pairsPerEpoch,
+      secondsPerEpoch: cost.beginSeconds + pairsPerEpoch * cost.secondsPerPair + cost.evaluationSeconds,
+    };
   } finally {
     m.dispose();
   }
@@ -118,7 +123,9 @@ export class Eta {
   text(index: number, epoch: number): string {
     const { bound, likely } = this.remaining(index, epoch);
     if (likely === undefined) return `ETA ≤ ${formatDuration(bound)}`;
-    return formatDuration(likely) === formatDuration(bound) ? `ETA ~${formatDuration(bound)}` : `ETA ~${formatDuration(likely)} (≤ ${formatDuration(bound)})`;
+    return formatDuration(likely) === formatDuration(bound)
+      ? `ETA ~${formatDuration(bound)}`
+      : `ETA ~${formatDuration(likely)} (≤ ${formatDuration(bound)})`;
   }
 }
 

@@ -35,7 +35,8 @@ const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object
 /** Why `v` is not an {@link EvalJson} (the first problem, as a JSON path), or undefined. */
 export function evalJsonProblem(v: unknown): string | undefined {
   if (!isObj(v)) return 'the top level is not an object';
-  if (v.complete === false) return 'it is the .partial file of an unfinished run (finish it with vi-mmrec eval … --resume, then report the --json file)';
+  if (v.complete === false)
+    return 'it is the .partial file of an unfinished run (finish it with vi-mmrec eval … --resume, then report the --json file)';
   const s = v.settings;
   if (!isObj(s)) return '"settings" is missing';
   for (const k of ['dataset', 'model'] as const) if (typeof s[k] !== 'string') return `"settings.${k}" is not a string`;
@@ -44,11 +45,20 @@ export function evalJsonProblem(v: unknown): string | undefined {
   if (!isObj(v.summary) || !isObj(v.summary.baseline)) return '"summary.baseline" is missing';
   if (!Array.isArray(v.variants)) return '"variants" is not a list';
   for (const [i, x] of v.variants.entries()) {
-    if (!isObj(x) || typeof x.label !== 'string' || !isObj(x.summary) || !('settings' in x)) return `"variants[${i}]" has no label, settings and summary`;
+    if (!isObj(x) || typeof x.label !== 'string' || !isObj(x.summary) || !('settings' in x))
+      return `"variants[${i}]" has no label, settings and summary`;
   }
   if (!Array.isArray(v.runs)) return '"runs" is not a list';
   for (const [i, x] of v.runs.entries()) {
-    if (!isObj(x) || typeof x.variant !== 'string' || typeof x.seed !== 'number' || !isObj(x.test) || !isObj(x.valid) || typeof x.bestEpoch !== 'number' || typeof x.epochs !== 'number') {
+    if (
+      !isObj(x) ||
+      typeof x.variant !== 'string' ||
+      typeof x.seed !== 'number' ||
+      !isObj(x.test) ||
+      !isObj(x.valid) ||
+      typeof x.bestEpoch !== 'number' ||
+      typeof x.epochs !== 'number'
+    ) {
       return `"runs[${i}]" lacks variant, seed, test, valid, bestEpoch or epochs`;
     }
   }
@@ -62,7 +72,14 @@ async function readResult(file: string): Promise<EvalJson> {
     text = await readFile(file, 'utf8');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : code === 'EACCES' ? 'permission denied' : (code ?? (e as Error).message);
+    const why =
+      code === 'ENOENT'
+        ? 'no such file'
+        : code === 'EISDIR'
+          ? 'it is a directory'
+          : code === 'EACCES'
+            ? 'permission denied'
+            : (code ?? (e as Error).message);
     throw new InputError(`cannot read ${file}: ${why}.`);
   }
   let value: unknown;
@@ -89,7 +106,12 @@ export async function reportCommand(argv: string[], io: ReportIo): Promise<numbe
   let files: string[];
   let out: string | undefined;
   try {
-    const parsed = parseArgs({ args: argv, allowPositionals: true, strict: true, options: { out: { type: 'string', short: 'o' }, help: { type: 'boolean', short: 'h' } } });
+    const parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      strict: true,
+      options: { out: { type: 'string', short: 'o' }, help: { type: 'boolean', short: 'h' } },
+    });
     if (parsed.values.help === true) {
       io.stdout.write(REPORT_HELP);
       return 0;
@@ -118,7 +140,8 @@ export async function reportCommand(argv: string[], io: ReportIo): Promise<numbe
     if (target !== undefined) {
       for (const f of files) {
         const input = await stat(f);
-        if (input.dev === target.dev && input.ino === target.ino) return fail(`refusing to write --out ${out}: it is the input ${f}; write the report elsewhere.`, 2);
+        if (input.dev === target.dev && input.ino === target.ino)
+          return fail(`refusing to write --out ${out}: it is the input ${f}; write the report elsewhere.`, 2);
       }
     }
     await checkOutputFile(out, { option: '--out' });

@@ -139,7 +139,9 @@ function gainBars(id: string, caption: string, rows: readonly Bar[]): string {
     const a = sx(Math.min(0, v));
     const b = sx(Math.max(0, v));
     const colour = v >= 0 ? '#2b8a3e' : '#c92a2a';
-    body.push(`<rect class="bar" x="${a.toFixed(1)}" y="${(mid - 7).toFixed(1)}" width="${Math.max(1, b - a).toFixed(1)}" height="14" fill="${colour}"${r.warn === true ? ' fill-opacity="0.45" stroke="#e67700" stroke-dasharray="3 2"' : ''}/>`);
+    body.push(
+      `<rect class="bar" x="${a.toFixed(1)}" y="${(mid - 7).toFixed(1)}" width="${Math.max(1, b - a).toFixed(1)}" height="14" fill="${colour}"${r.warn === true ? ' fill-opacity="0.45" stroke="#e67700" stroke-dasharray="3 2"' : ''}/>`,
+    );
     let right = b;
     let left = a;
     if (finite(r.lo) && finite(r.hi)) {
@@ -153,7 +155,9 @@ function gainBars(id: string, caption: string, rows: readonly Bar[]): string {
     }
     // The value sits beyond both the bar and the whisker, on the side the bar points to.
     const pos = v >= 0;
-    body.push(`<text class="value" x="${(pos ? right + 5 : left - 5).toFixed(1)}" y="${mid + 4}" font-size="${FS - 1}" text-anchor="${pos ? 'start' : 'end'}">${esc(valueText(r))}</text>`);
+    body.push(
+      `<text class="value" x="${(pos ? right + 5 : left - 5).toFixed(1)}" y="${mid + 4}" font-size="${FS - 1}" text-anchor="${pos ? 'start' : 'end'}">${esc(valueText(r))}</text>`,
+    );
     y += rowH;
   });
   const zero = sx(0);
@@ -163,7 +167,13 @@ function gainBars(id: string, caption: string, rows: readonly Bar[]): string {
 }
 
 /** A line chart of test Recall@20 against k or λ (one variant family), the baseline dashed. */
-function lineChart(id: string, caption: string, xLabel: string, points: ReadonlyArray<{ x: number; y: number }>, baseline?: number): string {
+function lineChart(
+  id: string,
+  caption: string,
+  xLabel: string,
+  points: ReadonlyArray<{ x: number; y: number }>,
+  baseline?: number,
+): string {
   const w = 560;
   const h = 240;
   const left = 60;
@@ -184,7 +194,10 @@ function lineChart(id: string, caption: string, xLabel: string, points: Readonly
         `<circle cx="${px(i).toFixed(1)}" cy="${py(p.y).toFixed(1)}" r="3" fill="#1c7ed6"/><text class="tick" x="${px(i).toFixed(1)}" y="${h - bottom + 16}" font-size="11" text-anchor="middle">${p.x}</text><text class="value" x="${px(i).toFixed(1)}" y="${(py(p.y) - 8).toFixed(1)}" font-size="10" text-anchor="middle">${num(p.y)}</text>`,
     )
     .join('');
-  const base = baseline === undefined ? '' : `<line x1="${left}" x2="${w - right}" y1="${py(baseline).toFixed(1)}" y2="${py(baseline).toFixed(1)}" stroke="#868e96" stroke-dasharray="4 3"/>`;
+  const base =
+    baseline === undefined
+      ? ''
+      : `<line x1="${left}" x2="${w - right}" y1="${py(baseline).toFixed(1)}" y2="${py(baseline).toFixed(1)}" stroke="#868e96" stroke-dasharray="4 3"/>`;
   const axes = `<line x1="${left}" x2="${w - right}" y1="${h - bottom}" y2="${h - bottom}" stroke="#adb5bd"/><text class="label" x="${w / 2}" y="${h - 10}" font-size="12" text-anchor="middle">${esc(xLabel)}</text>`;
   const legend = baseline === undefined ? '' : ` Dashed: baseline ${num(baseline)}.`;
   return `<figure data-chart="${esc(id)}"><figcaption>${caption}${legend}</figcaption><svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}" font-family="${esc(FONT)}" role="img" aria-label="${esc(caption.replace(/<[^>]*>/g, ''))}">${axes}${base}<path d="${path}" fill="none" stroke="#1c7ed6" stroke-width="2"/>${dots}</svg></figure>`;
@@ -215,7 +228,8 @@ const modelName = (m: string): string => MODEL_NAMES[m] ?? m;
 
 /** The per-seed test values of a metric for the baseline and a variant, paired by seed. */
 function paired(r: EvalJson, variant: string, metric: string): { seeds: number[]; base: number[]; aug: number[] } {
-  const byVariant = (v: string): Map<number, number> => new Map(r.runs.filter((x) => x.variant === v && typeof x.test[metric] === 'number').map((x) => [x.seed, x.test[metric]!]));
+  const byVariant = (v: string): Map<number, number> =>
+    new Map(r.runs.filter((x) => x.variant === v && typeof x.test[metric] === 'number').map((x) => [x.seed, x.test[metric]!]));
   const b = byVariant('baseline');
   const a = byVariant(variant);
   const seeds = [...a.keys()].filter((s) => b.has(s)).sort((x, y) => x - y);
@@ -247,7 +261,10 @@ function compare(r: EvalJson, variant: string, metric: string): Comparison | und
   const aug = meanSd(p.aug);
   const test = pairedTTest(p.aug, p.base);
   const gain = base.mean > 0 ? aug.mean / base.mean - 1 : NaN;
-  const ci = test !== null && base.mean > 0 && Number.isFinite(test.ci95[0]) ? { gainLo: test.ci95[0] / base.mean, gainHi: test.ci95[1] / base.mean } : {};
+  const ci =
+    test !== null && base.mean > 0 && Number.isFinite(test.ci95[0])
+      ? { gainLo: test.ci95[0] / base.mean, gainHi: test.ci95[1] / base.mean }
+      : {};
   return { variant, metric, n: p.seeds.length, base, aug, gain, test, ...ci };
 }
 
@@ -290,18 +307,33 @@ function settingsList(r: EvalJson, source: string | undefined): string {
   const s = r.settings;
   const items: Array<[string, string]> = [];
   if (source !== undefined) items.push(['file', `<code>${esc(source)}</code>`]);
-  items.push(['dataset', esc(s.dataset)], ['model', `${esc(modelName(s.model))} (<code>${esc(s.model)}</code>)`], ['seeds', String(s.seeds)]);
-  items.push(['epochs', `at most ${s.maxEpochs}, early stopping on validation Recall@20 with patience ${s.patience}`], ['top-K', s.topK.join(', ')]);
+  items.push(
+    ['dataset', esc(s.dataset)],
+    ['model', `${esc(modelName(s.model))} (<code>${esc(s.model)}</code>)`],
+    ['seeds', String(s.seeds)],
+  );
+  items.push(
+    ['epochs', `at most ${s.maxEpochs}, early stopping on validation Recall@20 with patience ${s.patience}`],
+    ['top-K', s.topK.join(', ')],
+  );
   items.push(['mode', s.mode === 'auto' ? 'auto (settings chosen on validation data)' : 'manual']);
   items.push(['variants', r.variants.map((v) => esc(v.label)).join('; ') || '–']);
   if (r.choice !== undefined) {
     const p = r.choice.proxy;
-    items.push(['proxy', `${esc(modelName(p.model))}, ≤ ${p.epochs} epochs, patience ${p.patience}, seed ${p.seed}, min gain ${pct(p.minGain)}`]);
+    items.push([
+      'proxy',
+      `${esc(modelName(p.model))}, ≤ ${p.epochs} epochs, patience ${p.patience}, seed ${p.seed}, min gain ${pct(p.minGain)}`,
+    ]);
   }
   const m = r.meta;
   if (m === undefined) items.push(['made by', 'not recorded (written by an older vi-mmrec eval)']);
   else {
-    items.push(['made by', `${Object.entries(m.versions).map(([k, v]) => `${esc(k)} ${esc(v)}`).join(', ')}; Node.js ${esc(m.node)}${m.backend === undefined ? '' : `; backend ${esc(m.backend)}`}`]);
+    items.push([
+      'made by',
+      `${Object.entries(m.versions)
+        .map(([k, v]) => `${esc(k)} ${esc(v)}`)
+        .join(', ')}; Node.js ${esc(m.node)}${m.backend === undefined ? '' : `; backend ${esc(m.backend)}`}`,
+    ]);
     items.push(['date', esc(m.date)], ['command', `<code>${esc(m.command)}</code>`]);
   }
   return `<dl class="settings">${items.map(([k, v]) => `<dt>${k}</dt><dd>${v}</dd>`).join('')}</dl>`;
@@ -330,15 +362,22 @@ function resultSection(r: EvalJson, index: number, source: string | undefined): 
     );
   }
   if (atCap.length > 0) {
-    out.push(`<div class="warn"><b>Stopped at the epoch cap:</b> ${atCap.length} of ${r.runs.length} runs reached ${r.settings.maxEpochs} epochs before ${r.settings.patience} epochs without improvement; they may still be short of their best.</div>`);
+    out.push(
+      `<div class="warn"><b>Stopped at the epoch cap:</b> ${atCap.length} of ${r.runs.length} runs reached ${r.settings.maxEpochs} epochs before ${r.settings.patience} epochs without improvement; they may still be short of their best.</div>`,
+    );
   }
-  if (r.settings.seeds < 2) out.push(`<div class="warn"><b>One seed (n=1):</b> no spread and no significance test; run <code>--seeds 3</code> or more before drawing conclusions.</div>`);
+  if (r.settings.seeds < 2)
+    out.push(
+      `<div class="warn"><b>One seed (n=1):</b> no spread and no significance test; run <code>--seeds 3</code> or more before drawing conclusions.</div>`,
+    );
   out.push(choiceBlock(r, unconverged));
 
   // Summary with the paired test, one row per variant and metric.
   const bad = new Set(unconverged.map((x) => x.variant));
   const metrics = Object.keys(r.summary.baseline);
-  const comparisons = r.variants.filter((v) => v.settings !== null).flatMap((v) => metrics.map((m) => compare(r, v.label, m)).filter((c): c is Comparison => c !== undefined));
+  const comparisons = r.variants
+    .filter((v) => v.settings !== null)
+    .flatMap((v) => metrics.map((m) => compare(r, v.label, m)).filter((c): c is Comparison => c !== undefined));
   if (comparisons.length > 0) {
     const rows = comparisons
       .map((c, i) => {
@@ -356,7 +395,13 @@ function resultSection(r: EvalJson, index: number, source: string | undefined): 
       gainBars(
         `gain-${index + 1}`,
         `${esc(name)}: relative test gain over the baseline, per variant and metric (whisker: 95 % CI of the paired difference, n ≥ 2; ⚠ not converged)`,
-        comparisons.map((c) => ({ label: `${c.variant} · ${c.metric}`, value: c.gain, ...(c.gainLo === undefined ? {} : { lo: c.gainLo, hi: c.gainHi! }), ...(c.n < 2 ? { note: 'n=1' } : {}), ...(bad.has(c.variant) || bad.has('baseline') ? { warn: true } : {}) })),
+        comparisons.map((c) => ({
+          label: `${c.variant} · ${c.metric}`,
+          value: c.gain,
+          ...(c.gainLo === undefined ? {} : { lo: c.gainLo, hi: c.gainHi! }),
+          ...(c.n < 2 ? { note: 'n=1' } : {}),
+          ...(bad.has(c.variant) || bad.has('baseline') ? { warn: true } : {}),
+        })),
       ),
     );
   } else if (r.variants.some((v) => v.settings === null)) {
@@ -379,10 +424,28 @@ function resultSection(r: EvalJson, index: number, source: string | undefined): 
   }
   let chart = 0;
   for (const [key, pts] of byK) {
-    if (pts.length > 1) out.push(lineChart(`k-${index + 1}-${++chart}`, `${esc(name)}: test Recall@20 vs k, variant ${esc(key)} (mean over seeds).`, 'k', [...pts].sort((a, b) => a.x - b.x), base));
+    if (pts.length > 1)
+      out.push(
+        lineChart(
+          `k-${index + 1}-${++chart}`,
+          `${esc(name)}: test Recall@20 vs k, variant ${esc(key)} (mean over seeds).`,
+          'k',
+          [...pts].sort((a, b) => a.x - b.x),
+          base,
+        ),
+      );
   }
   for (const [key, pts] of byL) {
-    if (pts.length > 1) out.push(lineChart(`lambda-${index + 1}-${++chart}`, `${esc(name)}: test Recall@20 vs λ, variant ${esc(key)} (mean over seeds).`, 'λ', [...pts].sort((a, b) => a.x - b.x), base));
+    if (pts.length > 1)
+      out.push(
+        lineChart(
+          `lambda-${index + 1}-${++chart}`,
+          `${esc(name)}: test Recall@20 vs λ, variant ${esc(key)} (mean over seeds).`,
+          'λ',
+          [...pts].sort((a, b) => a.x - b.x),
+          base,
+        ),
+      );
   }
 
   // Gain by user activity, for the variant the JSON's activity groups were computed on.
@@ -392,11 +455,17 @@ function resultSection(r: EvalJson, index: number, source: string | undefined): 
       gainBars(
         `activity-${index + 1}`,
         `${esc(name)}: relative test Recall@20 gain of <i>${esc(activity)}</i> by user activity (quartiles of training interactions; mean over seeds)`,
-        r.activityGroups.map((g) => ({ label: `${g.label} interactions (${g.users} users)`, value: g.baseline > 0 ? g.augmented / g.baseline - 1 : 0, ...(bad.has(activity) || bad.has('baseline') ? { warn: true } : {}) })),
+        r.activityGroups.map((g) => ({
+          label: `${g.label} interactions (${g.users} users)`,
+          value: g.baseline > 0 ? g.augmented / g.baseline - 1 : 0,
+          ...(bad.has(activity) || bad.has('baseline') ? { warn: true } : {}),
+        })),
       ),
     );
   } else if (r.activityGroups.length > 0) {
-    out.push(`<p>No activity-group chart: the default for this model is no augmentation, so the groups compare the baseline with itself.</p>`);
+    out.push(
+      `<p>No activity-group chart: the default for this model is no augmentation, so the groups compare the baseline with itself.</p>`,
+    );
   }
 
   // Every run.
@@ -424,7 +493,9 @@ function resultSection(r: EvalJson, index: number, source: string | undefined): 
  */
 export function renderReport(results: readonly EvalJson[], options: ReportOptions = {}): string {
   const date = (options.date ?? new Date()).toISOString();
-  const head: string[] = [`<p>Report made ${esc(date)}${options.command === undefined ? '' : ` by <code>${esc(options.command)}</code>`}. ${results.length} result(s).</p>`];
+  const head: string[] = [
+    `<p>Report made ${esc(date)}${options.command === undefined ? '' : ` by <code>${esc(options.command)}</code>`}. ${results.length} result(s).</p>`,
+  ];
   // Overview across results: test Recall@20 gain of every augmented variant.
   if (results.length > 1) {
     const rows: Bar[] = [];
@@ -443,7 +514,13 @@ export function renderReport(results: readonly EvalJson[], options: ReportOption
         });
       }
     }
-    head.push(gainBars('overview', 'All results: relative test Recall@20 gain over the baseline (whisker: 95 % CI of the paired difference, n ≥ 2; ⚠ not converged)', rows));
+    head.push(
+      gainBars(
+        'overview',
+        'All results: relative test Recall@20 gain over the baseline (whisker: 95 % CI of the paired difference, n ≥ 2; ⚠ not converged)',
+        rows,
+      ),
+    );
   }
   const sections = results.map((r, i) => resultSection(r, i, options.sources?.[i]));
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>vi-mmrec eval report</title><style>${STYLE}</style></head><body><h1>vi-mmrec eval report</h1>${head.join('')}${sections.join('')}<p>Protocol: test metrics at the best validation epoch (early stopping on validation Recall@20); real training items masked. Gains are relative to the baseline's mean.</p></body></html>\n`;

@@ -116,7 +116,12 @@ export interface EpochCost {
  * `batches` timed batches (fewer when the loader has fewer) and one evaluation. The model's
  * weights move by those few steps: measure on a model that is then thrown away.
  */
-export async function measureEpoch(model: Recommender, loader: TrainingLoader, evaluator: Evaluator, options: { batches?: number; seed?: number } = {}): Promise<EpochCost> {
+export async function measureEpoch(
+  model: Recommender,
+  loader: TrainingLoader,
+  evaluator: Evaluator,
+  options: { batches?: number; seed?: number } = {},
+): Promise<EpochCost> {
   const batches = options.batches ?? 3;
   const optimizer = tf.train.adam(1e-3);
   try {
@@ -159,7 +164,12 @@ export async function measureEpoch(model: Recommender, loader: TrainingLoader, e
  * by full ranking, stops early on validation Recall@20, and reports the test metrics of the
  * best validation epoch (test is never used for selection).
  */
-export async function trainAndEvaluate(model: Recommender, loader: TrainingLoader, evaluator: Evaluator, options: TrainOptions = {}): Promise<RunResult> {
+export async function trainAndEvaluate(
+  model: Recommender,
+  loader: TrainingLoader,
+  evaluator: Evaluator,
+  options: TrainOptions = {},
+): Promise<RunResult> {
   const maxEpochs = options.maxEpochs ?? 1000;
   const stopper = new EarlyStopper(options.patience ?? 20);
   const optimizer = tf.train.adam(options.learningRate ?? 1e-3);

@@ -21,10 +21,30 @@ function sink(): { stream: Writable; text: () => string } {
 }
 
 let dir: string;
-const ds = synthesizeDataset({ numUsers: 80, numItems: 50, interactions: 900, modalities: [{ name: 'image', dim: 8 }, { name: 'text', dim: 6 }], seed: 5, name: 'tiny' });
+const ds = synthesizeDataset({
+  numUsers: 80,
+  numItems: 50,
+  interactions: 900,
+  modalities: [
+    { name: 'image', dim: 8 },
+    { name: 'text', dim: 6 },
+  ],
+  seed: 5,
+  name: 'tiny',
+});
 
 // Where the BPR-MF proxy picks an augmentation (so the second stage runs).
-const picked = synthesizeDataset({ numUsers: 120, numItems: 80, interactions: 900, modalities: [{ name: 'image', dim: 8 }, { name: 'text', dim: 6 }], seed: 5, name: 'picked' });
+const picked = synthesizeDataset({
+  numUsers: 120,
+  numItems: 80,
+  interactions: 900,
+  modalities: [
+    { name: 'image', dim: 8 },
+    { name: 'text', dim: 6 },
+  ],
+  seed: 5,
+  name: 'picked',
+});
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'vi-mmrec-eval-'));
@@ -40,44 +60,72 @@ describe('evalCommand stops on a signal (Ctrl-C, SIGTERM)', () => {
   it.each([
     ['SIGINT', 130],
     ['SIGTERM', 143],
-  ] as const)('%s after the first epoch of seed 2: keeps the finished run, replaces nothing, exits %d', async (reason, code) => {
-    const json = join(dir, `stop-${reason}.json`);
-    const html = join(dir, `stop-${reason}.html`);
-    await writeFile(json, 'previous json');
-    await writeFile(html, 'previous html');
-    const controller = new AbortController();
-    const out = sink();
-    const chunks: string[] = [];
-    let epochs = 0;
-    const err = new Writable({
-      write(c, _e, cb) {
-        const line = String(c);
-        chunks.push(line);
-        // The signal lands during seed 2 of the baseline: seed 1 is finished.
-        if (line.includes('baseline seed 2/3 epoch 1/') && !controller.signal.aborted) controller.abort(reason);
-        if (/ epoch \d+\/\d+ loss /.test(line)) epochs++;
-        cb();
-      },
-    });
-    const result = await evalCommand(
-      [join(dir, 'tiny'), '--model', 'bpr', '--seeds', '3', '--strategy', 'overlay', '--k', '2', '--lambda', '0.1', '--max-epochs', '3', '--json', json, '--report', html],
-      { stdout: out.stream, stderr: err, isTTY: false, signal: controller.signal },
-    );
-    expect(result).toBe(code);
-    // Seed 1 ran its 3 epochs; seed 2 stopped after the epoch in progress.
-    expect(epochs).toBe(4);
-    expect(chunks.at(-1)).toBe(`vi-mmrec eval: stopped by ${reason} after 1 finished run(s); no output was replaced; the 1 finished run(s) are in ${json}.partial (continue with --resume ${json}.partial)\n`);
-    expect(await readFile(json, 'utf8')).toBe('previous json');
-    expect(await readFile(html, 'utf8')).toBe('previous html');
-    const partial = JSON.parse(await readFile(`${json}.partial`, 'utf8'));
-    expect(partial.complete).toBe(false);
-    expect(partial.runs.map((r: { variant: string; seed: number }) => [r.variant, r.seed])).toEqual([['baseline', 1]]);
-    expect(out.text()).toBe('');
-  }, 120_000);
+  ] as const)(
+    '%s after the first epoch of seed 2: keeps the finished run, replaces nothing, exits %d',
+    async (reason, code) => {
+      const json = join(dir, `stop-${reason}.json`);
+      const html = join(dir, `stop-${reason}.html`);
+      await writeFile(json, 'previous json');
+      await writeFile(html, 'previous html');
+      const controller = new AbortController();
+      const out = sink();
+      const chunks: string[] = [];
+      let epochs = 0;
+      const err = new Writable({
+        write(c, _e, cb) {
+          const line = String(c);
+          chunks.push(line);
+          // The signal lands during seed 2 of the baseline: seed 1 is finished.
+          if (line.includes('baseline seed 2/3 epoch 1/') && !controller.signal.aborted) controller.abort(reason);
+          if (/ epoch \d+\/\d+ loss /.test(line)) epochs++;
+          cb();
+        },
+      });
+      const result = await evalCommand(
+        [
+          join(dir, 'tiny'),
+          '--model',
+          'bpr',
+          '--seeds',
+          '3',
+          '--strategy',
+          'overlay',
+          '--k',
+          '2',
+          '--lambda',
+          '0.1',
+          '--max-epochs',
+          '3',
+          '--json',
+          json,
+          '--report',
+          html,
+        ],
+        { stdout: out.stream, stderr: err, isTTY: false, signal: controller.signal },
+      );
+      expect(result).toBe(code);
+      // Seed 1 ran its 3 epochs; seed 2 stopped after the epoch in progress.
+      expect(epochs).toBe(4);
+      expect(chunks.at(-1)).toBe(
+        `vi-mmrec eval: stopped by ${reason} after 1 finished run(s); no output was replaced; the 1 finished run(s) are in ${json}.partial (continue with --resume ${json}.partial)\n`,
+      );
+      expect(await readFile(json, 'utf8')).toBe('previous json');
+      expect(await readFile(html, 'utf8')).toBe('previous html');
+      const partial = JSON.parse(await readFile(`${json}.partial`, 'utf8'));
+      expect(partial.complete).toBe(false);
+      expect(partial.runs.map((r: { variant: string; seed: number }) => [r.variant, r.seed])).toEqual([['baseline', 1]]);
+      expect(out.text()).toBe('');
+    },
+    120_000,
+  );
 
   it('--seeds above 1000 is a usage error before any work', async () => {
     const err = sink();
-    const code = await evalCommand([join(dir, 'tiny'), '--seeds', '1000000000'], { stdout: sink().stream, stderr: err.stream, isTTY: false });
+    const code = await evalCommand([join(dir, 'tiny'), '--seeds', '1000000000'], {
+      stdout: sink().stream,
+      stderr: err.stream,
+      isTTY: false,
+    });
     expect(code).toBe(2);
     expect(err.text().split('\n')[0]).toBe('vi-mmrec eval: --seeds must be at most 1000, got 1000000000.');
   });
@@ -100,14 +148,44 @@ describe('evalCommand end to end', () => {
     const json = join(dir, 'r.json');
     const html = join(dir, 'r.html');
     const code = await evalCommand(
-      [join(dir, 'tiny'), '--model', 'lightgcn', '--seeds', '2', '--strategy', 'synergistic', '--k', '2,4', '--lambda', '0.1', '--max-epochs', '2', '--json', json, '--report', html],
+      [
+        join(dir, 'tiny'),
+        '--model',
+        'lightgcn',
+        '--seeds',
+        '2',
+        '--strategy',
+        'synergistic',
+        '--k',
+        '2,4',
+        '--lambda',
+        '0.1',
+        '--max-epochs',
+        '2',
+        '--json',
+        json,
+        '--report',
+        html,
+      ],
       { stdout: out.stream, stderr: err.stream, isTTY: false },
     );
     expect(code).toBe(0);
     // Not a TTY: progress as plain lines, one per epoch of every run, and nothing else.
-    const lines = err.text().split('\n').filter((l) => l !== '');
+    const lines = err
+      .text()
+      .split('\n')
+      .filter((l) => l !== '');
     expect(lines.filter((l) => / epoch \d+\/\d+ loss /.test(l))).toHaveLength(3 * 2 * 2);
-    expect(lines.every((l) => / epoch \d+\/\d+ loss /.test(l) || l.startsWith('augment (') || l.startsWith('measuring one lightgcn epoch') || l.startsWith('plan: ') || l.startsWith('  '))).toBe(true);
+    expect(
+      lines.every(
+        (l) =>
+          / epoch \d+\/\d+ loss /.test(l) ||
+          l.startsWith('augment (') ||
+          l.startsWith('measuring one lightgcn epoch') ||
+          l.startsWith('plan: ') ||
+          l.startsWith('  '),
+      ),
+    ).toBe(true);
     expect(out.text()).toMatch(/recall@20/);
     const j = JSON.parse(await readFile(json, 'utf8'));
     // The per-run checkpoint is removed once the complete JSON is written.
@@ -135,11 +213,34 @@ describe('evalCommand end to end', () => {
 
   it('auto mode chooses on validation data and says why', async () => {
     const out = sink();
-    const code = await evalCommand([join(dir, 'picked'), '--model', 'lightgcn', '--seeds', '2', '--k', '3', '--lambda', '0.1', '--negatives', 'non-real', '--strategy', 'auto', '--proxy-epochs', '30', '--max-epochs', '5', '--json', join(dir, 'a.json')], {
-      stdout: out.stream,
-      stderr: sink().stream,
-      isTTY: false,
-    });
+    const code = await evalCommand(
+      [
+        join(dir, 'picked'),
+        '--model',
+        'lightgcn',
+        '--seeds',
+        '2',
+        '--k',
+        '3',
+        '--lambda',
+        '0.1',
+        '--negatives',
+        'non-real',
+        '--strategy',
+        'auto',
+        '--proxy-epochs',
+        '30',
+        '--max-epochs',
+        '5',
+        '--json',
+        join(dir, 'a.json'),
+      ],
+      {
+        stdout: out.stream,
+        stderr: sink().stream,
+        isTTY: false,
+      },
+    );
     expect(code).toBe(0);
     expect(out.text()).toMatch(/^auto: /m);
     const j = JSON.parse(await readFile(join(dir, 'a.json'), 'utf8'));
@@ -148,7 +249,9 @@ describe('evalCommand end to end', () => {
     expect(typeof j.choice.reason).toBe('string');
     // Second stage: the evaluated model's own validation runs confirm or reject the proxy's pick.
     const meanValid = (variant: string): number => {
-      const v = j.runs.filter((r: { variant: string }) => r.variant === variant).map((r: { valid: Record<string, number> }) => r.valid['recall@20']);
+      const v = j.runs
+        .filter((r: { variant: string }) => r.variant === variant)
+        .map((r: { valid: Record<string, number> }) => r.valid['recall@20']);
       return v.reduce((a: number, b: number) => a + b, 0) / v.length;
     };
     const c = j.choice.confirmation;
@@ -194,20 +297,49 @@ describe('--backend', () => {
     const fixture = fileURLToPath(new URL('./fixtures/counting-backend.mjs', import.meta.url));
     const before = searches();
     const code = await evalCommand(
-      [join(dir, 'tiny'), '--model', 'bpr', '--seeds', '1', '--strategy', 'overlay', '--k', '3', '--lambda', '0.1', '--max-epochs', '1', '--quiet', '--backend', fixture],
+      [
+        join(dir, 'tiny'),
+        '--model',
+        'bpr',
+        '--seeds',
+        '1',
+        '--strategy',
+        'overlay',
+        '--k',
+        '3',
+        '--lambda',
+        '0.1',
+        '--max-epochs',
+        '1',
+        '--quiet',
+        '--backend',
+        fixture,
+      ],
       { stdout: sink().stream, stderr: sink().stream, isTTY: false },
     );
     expect(code).toBe(0);
     expect(searches()).toBe(before + 1); // one augment, on the module's backend
     // The module is registered now: its name works, and chooseSettings' proxy runs use it.
-    await chooseSettings(ds, { epochs: 1, ks: [3], lambdas: [0.1], strategies: ['overlay'], negatives: ['non-real'], minGain: -1, backend: 'counting-cpu' });
+    await chooseSettings(ds, {
+      epochs: 1,
+      ks: [3],
+      lambdas: [0.1],
+      strategies: ['overlay'],
+      negatives: ['non-real'],
+      minGain: -1,
+      backend: 'counting-cpu',
+    });
     expect(searches()).toBe(before + 2);
   }, 60_000);
 
   it('an unknown backend is a usage error (exit 2) naming the installed ones', async () => {
     const err = sink();
-    expect(await evalCommand([join(dir, 'tiny'), '--backend', 'quantum'], { stdout: sink().stream, stderr: err.stream, isTTY: false })).toBe(2);
-    expect(err.text()).toMatch(/^vi-mmrec eval: Unknown backend 'quantum' \(installed: [^)]*\bcpu\b[^)]*\): no backend has that name and no package 'quantum' is installed in [^\n]+\.\n$/);
+    expect(
+      await evalCommand([join(dir, 'tiny'), '--backend', 'quantum'], { stdout: sink().stream, stderr: err.stream, isTTY: false }),
+    ).toBe(2);
+    expect(err.text()).toMatch(
+      /^vi-mmrec eval: Unknown backend 'quantum' \(installed: [^)]*\bcpu\b[^)]*\): no backend has that name and no package 'quantum' is installed in [^\n]+\.\n$/,
+    );
   });
 });
 
@@ -215,7 +347,14 @@ describe('determinism', () => {
   it('the same seed gives identical metrics, baseline and augmented', async () => {
     const data = prepareData(ds);
     const train = { model: 'bpr' as const, maxEpochs: 2, patience: 20, learningRate: 1e-3, ks: [10, 20] };
-    const settings = { strategy: 'overlay' as const, k: 3, lambda: 0.1, oAvg: 'modality-mean' as const, inject: 'both' as const, negatives: 'non-real' as const };
+    const settings = {
+      strategy: 'overlay' as const,
+      k: 3,
+      lambda: 0.1,
+      oAvg: 'modality-mean' as const,
+      inject: 'both' as const,
+      negatives: 'non-real' as const,
+    };
     const result = await augmentFor(data, settings);
     const a = await runOnce(data, train, 4, loaderFor(data, 4, { result, settings }));
     const b = await runOnce(data, train, 4, loaderFor(data, 4, { result, settings }));
@@ -253,7 +392,15 @@ describe('determinism', () => {
   }, 60_000);
 
   it('chooseSettings uses the proxy model it is given, and eval passes --proxy-model to it', async () => {
-    const opts = { epochs: 2, patience: 2, ks: [3], lambdas: [0.1], strategies: ['overlay' as const], negatives: ['non-real' as const], minGain: -1 };
+    const opts = {
+      epochs: 2,
+      patience: 2,
+      ks: [3],
+      lambdas: [0.1],
+      strategies: ['overlay' as const],
+      negatives: ['non-real' as const],
+      minGain: -1,
+    };
     const bpr = await chooseSettings(ds, opts);
     const vbpr = await chooseSettings(ds, { ...opts, model: 'vbpr' });
     expect(vbpr.proxy.model).toBe('vbpr');
@@ -262,7 +409,28 @@ describe('determinism', () => {
     // A different model scores the same candidates differently.
     expect(vbpr.candidates.map((c) => c.validRecall20)).not.toEqual(bpr.candidates.map((c) => c.validRecall20));
     const code = await evalCommand(
-      [join(dir, 'tiny'), '--model', 'bpr', '--seeds', '1', '--k', '3', '--lambda', '0.1', '--negatives', 'non-real', '--proxy-model', 'vbpr', '--proxy-epochs', '1', '--max-epochs', '1', '--quiet', '--json', join(dir, 'pm.json')],
+      [
+        join(dir, 'tiny'),
+        '--model',
+        'bpr',
+        '--seeds',
+        '1',
+        '--k',
+        '3',
+        '--lambda',
+        '0.1',
+        '--negatives',
+        'non-real',
+        '--proxy-model',
+        'vbpr',
+        '--proxy-epochs',
+        '1',
+        '--max-epochs',
+        '1',
+        '--quiet',
+        '--json',
+        join(dir, 'pm.json'),
+      ],
       { stdout: sink().stream, stderr: sink().stream, isTTY: false },
     );
     expect(code).toBe(0);
@@ -273,7 +441,13 @@ describe('determinism', () => {
   it('chooseSettings skips a negatives policy the data cannot support instead of failing', async () => {
     // k = numItems - 1: every item is a neighbour of every item, so each user has every item
     // real or virtual and 'non-interacted' has no negative to draw.
-    const opts = { epochs: 1, ks: [ds.numItems - 1], lambdas: [0.1], strategies: ['overlay' as const], negatives: ['non-interacted' as const, 'non-real' as const] };
+    const opts = {
+      epochs: 1,
+      ks: [ds.numItems - 1],
+      lambdas: [0.1],
+      strategies: ['overlay' as const],
+      negatives: ['non-interacted' as const, 'non-real' as const],
+    };
     const c = await chooseSettings(ds, { ...opts, minGain: -1 });
     const skipped = c.candidates.filter((x) => x.skipped !== undefined);
     expect(skipped.map((x) => x.settings?.negatives)).toEqual(['non-interacted']);

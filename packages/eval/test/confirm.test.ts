@@ -11,7 +11,8 @@ const choiceOf = (settings: AugmentSettings | null, minGain = 0.02): Choice => (
   candidates: settings === null ? [] : [{ settings, validRecall20: 0.0675, relativeGain: 0.217 }],
   proxy: { model: 'bpr', epochs: 60, patience: 5, seed: 0, minGain },
 });
-const runs = (xs: readonly number[]): { valid: Record<string, number> }[] => xs.map((x) => ({ valid: { 'recall@20': x, 'recall@10': x / 2 } }));
+const runs = (xs: readonly number[]): { valid: Record<string, number> }[] =>
+  xs.map((x) => ({ valid: { 'recall@20': x, 'recall@10': x / 2 } }));
 
 /** Float64 reference: mean of each side, relative gain, written independently of the code. */
 function reference(base: readonly number[], aug: readonly number[]): { b: number; a: number; gain: number } {
@@ -64,13 +65,15 @@ describe('confirmChoice', () => {
   it('accepts exactly when the mean validation gain reaches minGain (random runs vs a float64 reference)', () => {
     fc.assert(
       fc.property(
-        fc.integer({ min: 1, max: 5 }).chain((n) =>
-          fc.tuple(
-            fc.array(fc.double({ min: 1e-3, max: 0.5, noNaN: true }), { minLength: n, maxLength: n }),
-            fc.array(fc.double({ min: 0, max: 0.5, noNaN: true }), { minLength: n, maxLength: n }),
-            fc.double({ min: -0.2, max: 0.5, noNaN: true }),
+        fc
+          .integer({ min: 1, max: 5 })
+          .chain((n) =>
+            fc.tuple(
+              fc.array(fc.double({ min: 1e-3, max: 0.5, noNaN: true }), { minLength: n, maxLength: n }),
+              fc.array(fc.double({ min: 0, max: 0.5, noNaN: true }), { minLength: n, maxLength: n }),
+              fc.double({ min: -0.2, max: 0.5, noNaN: true }),
+            ),
           ),
-        ),
         ([base, aug, minGain]) => {
           const ref = reference(base, aug);
           fc.pre(Math.abs(ref.gain - minGain) > 1e-9);

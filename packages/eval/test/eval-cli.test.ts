@@ -25,7 +25,17 @@ function sink(onLine?: (line: string) => void): { stream: Writable; text: () => 
 
 let dir: string;
 let data: string;
-const ds = synthesizeDataset({ numUsers: 80, numItems: 50, interactions: 900, modalities: [{ name: 'image', dim: 8 }, { name: 'text', dim: 6 }], seed: 5, name: 'tiny' });
+const ds = synthesizeDataset({
+  numUsers: 80,
+  numItems: 50,
+  interactions: 900,
+  modalities: [
+    { name: 'image', dim: 8 },
+    { name: 'text', dim: 6 },
+  ],
+  seed: 5,
+  name: 'tiny',
+});
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'vi-mmrec-eval-cli-'));
@@ -42,10 +52,19 @@ function stable(text: string): unknown {
   return JSON.parse(text, (k, v: unknown) => (k === 'secondsPerEpoch' || k === 'augmentSeconds' || k === 'meta' ? undefined : v));
 }
 
-async function run(argv: string[], signal?: AbortSignal, onErr?: (line: string) => void): Promise<{ code: number; out: string; err: string }> {
+async function run(
+  argv: string[],
+  signal?: AbortSignal,
+  onErr?: (line: string) => void,
+): Promise<{ code: number; out: string; err: string }> {
   const out = sink();
   const err = sink(onErr);
-  const code = await evalCommand(argv, { stdout: out.stream, stderr: err.stream, isTTY: false, ...(signal === undefined ? {} : { signal }) });
+  const code = await evalCommand(argv, {
+    stdout: out.stream,
+    stderr: err.stream,
+    isTTY: false,
+    ...(signal === undefined ? {} : { signal }),
+  });
   return { code, out: out.text(), err: err.text() };
 }
 
@@ -79,7 +98,14 @@ describe('eval --help', () => {
 describe('--quick and --config', () => {
   it('--quick sets exactly its preset; flags and the config file override it', async () => {
     const q = await parseEvalArgs(['d', '--quick']);
-    expect({ seeds: q.seeds, maxEpochs: q.maxEpochs, patience: q.patience, proxyEpochs: q.proxyEpochs, ks: q.ks, negatives: q.negatives }).toEqual({
+    expect({
+      seeds: q.seeds,
+      maxEpochs: q.maxEpochs,
+      patience: q.patience,
+      proxyEpochs: q.proxyEpochs,
+      ks: q.ks,
+      negatives: q.negatives,
+    }).toEqual({
       seeds: 1,
       maxEpochs: 50,
       patience: 5,
@@ -89,7 +115,11 @@ describe('--quick and --config', () => {
     });
     // Everything else stays at its default.
     const d = await parseEvalArgs(['d']);
-    expect({ ...q, seeds: d.seeds, maxEpochs: d.maxEpochs, patience: d.patience, proxyEpochs: d.proxyEpochs }).toEqual({ ...d, ks: [3], negatives: ['non-real'] });
+    expect({ ...q, seeds: d.seeds, maxEpochs: d.maxEpochs, patience: d.patience, proxyEpochs: d.proxyEpochs }).toEqual({
+      ...d,
+      ks: [3],
+      negatives: ['non-real'],
+    });
     expect((await parseEvalArgs(['d', '--quick', '--seeds', '2'])).seeds).toBe(2);
     const cfg = join(dir, 'q.json');
     await writeFile(cfg, JSON.stringify({ quick: true, 'max-epochs': 7 }));
@@ -99,16 +129,47 @@ describe('--quick and --config', () => {
 
   it('a config file mirrors the flags; flags override it', async () => {
     const cfg = join(dir, 'exp.json');
-    await writeFile(cfg, JSON.stringify({ dataset: 'data/baby', model: 'lightgcn', seeds: 2, k: [3, 10], lambda: 0.05, strategy: 'overlay', topk: [10, 20, 50], quiet: true, json: 'r.json' }));
+    await writeFile(
+      cfg,
+      JSON.stringify({
+        dataset: 'data/baby',
+        model: 'lightgcn',
+        seeds: 2,
+        k: [3, 10],
+        lambda: 0.05,
+        strategy: 'overlay',
+        topk: [10, 20, 50],
+        quiet: true,
+        json: 'r.json',
+      }),
+    );
     const a = await parseEvalArgs(['--config', cfg]);
-    expect(a).toMatchObject({ dir: 'data/baby', model: 'lightgcn', seeds: 2, ks: [3, 10], lambdas: [0.05], strategies: ['overlay'], topK: [10, 20, 50], quiet: true, json: 'r.json' });
+    expect(a).toMatchObject({
+      dir: 'data/baby',
+      model: 'lightgcn',
+      seeds: 2,
+      ks: [3, 10],
+      lambdas: [0.05],
+      strategies: ['overlay'],
+      topK: [10, 20, 50],
+      quiet: true,
+      json: 'r.json',
+    });
     const b = await parseEvalArgs(['other', '--config', cfg, '--seeds', '4', '--k=5']);
     expect(b).toMatchObject({ dir: 'other', model: 'lightgcn', seeds: 4, ks: [5] });
   });
 
   it.each([
-    [{ 'max-epoch': 3 }, (f: string) => `vi-mmrec eval: unknown key "max-epoch" in config file ${f} (keys are the option names without '--', e.g. "max-epochs"; see vi-mmrec eval --help).`],
-    [{ config: 'x.json' }, (f: string) => `vi-mmrec eval: unknown key "config" in config file ${f} (keys are the option names without '--', e.g. "max-epochs"; see vi-mmrec eval --help).`],
+    [
+      { 'max-epoch': 3 },
+      (f: string) =>
+        `vi-mmrec eval: unknown key "max-epoch" in config file ${f} (keys are the option names without '--', e.g. "max-epochs"; see vi-mmrec eval --help).`,
+    ],
+    [
+      { config: 'x.json' },
+      (f: string) =>
+        `vi-mmrec eval: unknown key "config" in config file ${f} (keys are the option names without '--', e.g. "max-epochs"; see vi-mmrec eval --help).`,
+    ],
     [{ seeds: 0 }, (f: string) => `vi-mmrec eval: "seeds" in config file ${f} expects a positive integer, got '0'.`],
     [{ quick: 'yes' }, (f: string) => `vi-mmrec eval: "quick" in config file ${f} must be true or false.`],
     [{ k: [3, {}] }, (f: string) => `vi-mmrec eval: "k" in config file ${f} must be a string, a number or a list of them.`],
@@ -130,7 +191,9 @@ describe('--quick and --config', () => {
     await writeFile(cfg, '{"seeds": 2,');
     const broken = await run([data, '--config', cfg]);
     expect(broken.code).toBe(2);
-    expect(broken.err).toMatch(new RegExp(`^vi-mmrec eval: config file ${cfg.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is not valid JSON: [^\\n]+\\.\\n$`));
+    expect(broken.err).toMatch(
+      new RegExp(`^vi-mmrec eval: config file ${cfg.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is not valid JSON: [^\\n]+\\.\\n$`),
+    );
   });
 });
 
@@ -139,26 +202,47 @@ describe('the plan', () => {
 
   it.each([
     // default auto mode: 9 proxy runs (none + 2 strategies × 2 k × 2 policies), 3 seeds × 2 variants
-    [[], 9 + 6, /9 proxy runs of bpr .*≤ 60 epochs each, patience 5/, /6 runs of bpr: 3 seed\(s\) × 2 variant\(s\).*≤ 1000 epochs each, patience 20/],
+    [
+      [],
+      9 + 6,
+      /9 proxy runs of bpr .*≤ 60 epochs each, patience 5/,
+      /6 runs of bpr: 3 seed\(s\) × 2 variant\(s\).*≤ 1000 epochs each, patience 20/,
+    ],
     // --quick: 3 proxy runs, 1 seed × 2 variants, 50 epochs
-    [['--quick', '--model', 'lightgcn'], 3 + 2, /3 proxy runs of bpr .*≤ 20 epochs each/, /2 runs of lightgcn: 1 seed\(s\) × 2 variant\(s\).*≤ 50 epochs each, patience 5/],
+    [
+      ['--quick', '--model', 'lightgcn'],
+      3 + 2,
+      /3 proxy runs of bpr .*≤ 20 epochs each/,
+      /2 runs of lightgcn: 1 seed\(s\) × 2 variant\(s\).*≤ 50 epochs each, patience 5/,
+    ],
     // manual sensitivity analysis: baseline + 2 k values, 2 seeds
-    [['--strategy', 'overlay', '--k', '2,4', '--seeds', '2', '--max-epochs', '7'], 6, /^(?![\s\S]*proxy)/, /6 runs of bpr: 2 seed\(s\) × 3 variant\(s\) \(baseline; overlay k=2 [^;]*; overlay k=4 [^)]*\), ≤ 7 epochs each/],
-  ] as const)('--dry-run %j lists the runs and estimates, trains nothing, exits 0', async (extra, runs, proxy, main) => {
-    const json = join(dir, 'dry.json');
-    const r = await run([data, ...extra, '--json', json, '--dry-run']);
-    expect(r.code).toBe(0);
-    expect(runsIn(r.out)).toBe(runs);
-    expect(r.out).toMatch(proxy);
-    expect(r.out).toMatch(main);
-    expect(r.out).toMatch(/^ {2}measured bpr: [\d.]+ (s|min) per epoch \(training 727 pairs [\d.]+ s \+ ranking [\d.]+ s\)$/m);
-    expect(r.out).toMatch(/^ {2}estimated time: at most [\d.]+ (s|min|h \d+ min) for \d+ run\(s\)( \([\d.]+ (s|min|h \d+ min) if the proxies keep no augmentation\))? at the speed measured now, each to its epoch cap/m);
-    // Auto mode also bounds the time without the pick's runs.
-    expect(/if the proxies keep no augmentation/.test(r.out)).toBe(!extra.includes('overlay'));
-    expect(r.err).not.toMatch(/ epoch \d+\/\d+ /);
-    await expect(readFile(json, 'utf8')).rejects.toThrow(/ENOENT/);
-    await expect(readFile(`${json}.partial`, 'utf8')).rejects.toThrow(/ENOENT/);
-  }, 60_000);
+    [
+      ['--strategy', 'overlay', '--k', '2,4', '--seeds', '2', '--max-epochs', '7'],
+      6,
+      /^(?![\s\S]*proxy)/,
+      /6 runs of bpr: 2 seed\(s\) × 3 variant\(s\) \(baseline; overlay k=2 [^;]*; overlay k=4 [^)]*\), ≤ 7 epochs each/,
+    ],
+  ] as const)(
+    '--dry-run %j lists the runs and estimates, trains nothing, exits 0',
+    async (extra, runs, proxy, main) => {
+      const json = join(dir, 'dry.json');
+      const r = await run([data, ...extra, '--json', json, '--dry-run']);
+      expect(r.code).toBe(0);
+      expect(runsIn(r.out)).toBe(runs);
+      expect(r.out).toMatch(proxy);
+      expect(r.out).toMatch(main);
+      expect(r.out).toMatch(/^ {2}measured bpr: [\d.]+ (s|min) per epoch \(training 727 pairs [\d.]+ s \+ ranking [\d.]+ s\)$/m);
+      expect(r.out).toMatch(
+        /^ {2}estimated time: at most [\d.]+ (s|min|h \d+ min) for \d+ run\(s\)( \([\d.]+ (s|min|h \d+ min) if the proxies keep no augmentation\))? at the speed measured now, each to its epoch cap/m,
+      );
+      // Auto mode also bounds the time without the pick's runs.
+      expect(/if the proxies keep no augmentation/.test(r.out)).toBe(!extra.includes('overlay'));
+      expect(r.err).not.toMatch(/ epoch \d+\/\d+ /);
+      await expect(readFile(json, 'utf8')).rejects.toThrow(/ENOENT/);
+      await expect(readFile(`${json}.partial`, 'utf8')).rejects.toThrow(/ENOENT/);
+    },
+    60_000,
+  );
 
   it('prints the plan on stderr before training, then run i/N and an ETA on every epoch; --quiet prints none of it', async () => {
     const argv = [data, '--strategy', 'overlay,synergistic', '--k', '3', '--seeds', '2', '--max-epochs', '2'];
@@ -218,7 +302,14 @@ describe('Eta and formatDuration', () => {
   });
 
   it('formats durations', () => {
-    expect([4.24, 37.4, 150, 3599, 3600 + 5 * 60, 2 * 86400 + 4 * 3600].map(formatDuration)).toEqual(['4.2 s', '37 s', '3 min', '60 min', '1 h 5 min', '2 d 4 h']);
+    expect([4.24, 37.4, 150, 3599, 3600 + 5 * 60, 2 * 86400 + 4 * 3600].map(formatDuration)).toEqual([
+      '4.2 s',
+      '37 s',
+      '3 min',
+      '60 min',
+      '1 h 5 min',
+      '2 d 4 h',
+    ]);
   });
 });
 
@@ -227,9 +318,49 @@ describe('--resume', () => {
     // manual: interrupted in the baseline's seed 2
     ['manual', ['--strategy', 'overlay', '--k', '2', '--seeds', '3', '--max-epochs', '3'], 'baseline seed 2/3 epoch 1/', 1],
     // auto: interrupted after the choice, in the baseline's seed 1 (the proxies are kept)
-    ['auto', ['--k', '3', '--lambda', '0.1', '--negatives', 'non-real', '--proxy-epochs', '4', '--seeds', '2', '--max-epochs', '3', '--patience', '2'], 'baseline seed 2/2 epoch 1/', 1],
+    [
+      'auto',
+      [
+        '--k',
+        '3',
+        '--lambda',
+        '0.1',
+        '--negatives',
+        'non-real',
+        '--proxy-epochs',
+        '4',
+        '--seeds',
+        '2',
+        '--max-epochs',
+        '3',
+        '--patience',
+        '2',
+      ],
+      'baseline seed 2/2 epoch 1/',
+      1,
+    ],
     // auto: interrupted in the first run after the choice: only the choice is kept
-    ['auto', ['--k', '3', '--lambda', '0.1', '--negatives', 'non-real', '--proxy-epochs', '4', '--seeds', '2', '--max-epochs', '3', '--patience', '2'], 'baseline seed 1/2 epoch 1/', 0],
+    [
+      'auto',
+      [
+        '--k',
+        '3',
+        '--lambda',
+        '0.1',
+        '--negatives',
+        'non-real',
+        '--proxy-epochs',
+        '4',
+        '--seeds',
+        '2',
+        '--max-epochs',
+        '3',
+        '--patience',
+        '2',
+      ],
+      'baseline seed 1/2 epoch 1/',
+      0,
+    ],
   ] as const)(
     '%s: an interrupted run resumed from its .partial file gives the uninterrupted JSON',
     async (name, options, stopAt, finished) => {
@@ -279,15 +410,21 @@ describe('--resume', () => {
     const before = await readFile(p, 'utf8');
     const other = await run([...options, '--max-epochs', '5', '--json', json, '--resume', p]);
     expect(other.code).toBe(2);
-    expect(other.err).toBe(`vi-mmrec eval: --resume ${p} was made with max-epochs 2, not 5: resume with the options listed under "options" in that file.\n`);
+    expect(other.err).toBe(
+      `vi-mmrec eval: --resume ${p} was made with max-epochs 2, not 5: resume with the options listed under "options" in that file.\n`,
+    );
     const k = await run([...options, '--k', '3', '--resume', p]);
-    expect(k.err).toBe(`vi-mmrec eval: --resume ${p} was made with k 2, not 3: resume with the options listed under "options" in that file.\n`);
+    expect(k.err).toBe(
+      `vi-mmrec eval: --resume ${p} was made with k 2, not 3: resume with the options listed under "options" in that file.\n`,
+    );
     expect(await readFile(p, 'utf8')).toBe(before);
     const notPartial = join(dir, 'not-partial.json');
     await writeFile(notPartial, '{"complete": false, "runs": []}');
     const np = await run([...options, '--resume', notPartial]);
     expect(np.code).toBe(2);
-    expect(np.err).toBe(`vi-mmrec eval: --resume ${notPartial} is not a .partial file of this version of vi-mmrec eval (no "options", "runs" and "augments").\n`);
+    expect(np.err).toBe(
+      `vi-mmrec eval: --resume ${notPartial} is not a .partial file of this version of vi-mmrec eval (no "options", "runs" and "augments").\n`,
+    );
     const missing = await run([...options, '--resume', join(dir, 'gone.partial')]);
     expect(missing.code).toBe(2);
     expect(missing.err).toBe(`vi-mmrec eval: cannot read --resume file ${join(dir, 'gone.partial')}: ENOENT.\n`);

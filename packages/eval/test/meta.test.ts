@@ -18,6 +18,8 @@ describe('runMeta', () => {
   });
 
   it('quotes what a shell would split or expand', () => {
-    expect(commandLine('report', ['a.json', "it's.json", '$HOME/x', '--out=r.html'])).toBe(`vi-mmrec report a.json 'it'\\''s.json' '$HOME/x' --out=r.html`);
+    expect(commandLine('report', ['a.json', "it's.json", '$HOME/x', '--out=r.html'])).toBe(
+      `vi-mmrec report a.json 'it'\\''s.json' '$HOME/x' --out=r.html`,
+    );
   });
 });

@@ -69,18 +69,19 @@ describe('metrics: property tests against the sort-based reference', () => {
     fc.assert(
       fc.property(fc.integer({ min: 1, max: 1e6 }), (seed) => {
         let st = seed;
-        const rnd = (): number => ((st = (st * 1103515245 + 12345) % 2147483648) / 2147483648);
+        const rnd = (): number => (st = (st * 1103515245 + 12345) % 2147483648) / 2147483648;
         const U = 6;
         const I = 15;
         const split = (p: number): { u: number[]; i: number[] } => {
           const u: number[] = [];
           const i: number[] = [];
-          for (let a = 0; a < U; a++) for (let b = 0; b < I; b++) {
-            if (rnd() < p) {
-              u.push(a);
-              i.push(b);
+          for (let a = 0; a < U; a++)
+            for (let b = 0; b < I; b++) {
+              if (rnd() < p) {
+                u.push(a);
+                i.push(b);
+              }
             }
-          }
           return { u, i };
         };
         const tr = split(0.2);
@@ -90,7 +91,10 @@ describe('metrics: property tests against the sort-based reference', () => {
         const scores = Array.from({ length: U * I }, () => Math.round(rnd() * 20) / 20);
         const ev = new Evaluator(csr(tr), csr(va), csr(te), [5, 10]);
         const res = ev.evaluate((users) => Float32Array.from(Array.from(users).flatMap((u) => scores.slice(u * I, (u + 1) * I))), 2);
-        for (const [name, s] of [['valid', va], ['test', te]] as const) {
+        for (const [name, s] of [
+          ['valid', va],
+          ['test', te],
+        ] as const) {
           const rows: { r: number[]; n: number[] }[] = [];
           const sums: Record<string, number> = {};
           let n = 0;

@@ -39,17 +39,21 @@ describe('graph ops against float64 references', () => {
         const dense = (i: number, j: number): number => r.reduce((s, ri, p) => s + (ri === i && c[p] === j ? Math.fround(v[p]!) : 0), 0);
         const xs = tf.tensor2d(Float32Array.from(x), [C, d]);
         const ys = spmm(a, xs).dataSync();
-        const g = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(spmm(a, t as tf.Tensor2D), tf.tensor2d(Float32Array.from(w), [R, d]))))(xs).dataSync();
-        for (let i = 0; i < R; i++) for (let k = 0; k < d; k++) {
-          let s = 0;
-          for (let j = 0; j < C; j++) s += dense(i, j) * Math.fround(x[j * d + k]!);
-          expect(ys[i * d + k]).toBeCloseTo(s, 5);
-        }
-        for (let j = 0; j < C; j++) for (let k = 0; k < d; k++) {
-          let s = 0;
-          for (let i = 0; i < R; i++) s += dense(i, j) * Math.fround(w[i * d + k]!);
-          expect(g[j * d + k]).toBeCloseTo(s, 5);
-        }
+        const g = tf
+          .grad((t: tf.Tensor) => tf.sum(tf.mul(spmm(a, t as tf.Tensor2D), tf.tensor2d(Float32Array.from(w), [R, d]))))(xs)
+          .dataSync();
+        for (let i = 0; i < R; i++)
+          for (let k = 0; k < d; k++) {
+            let s = 0;
+            for (let j = 0; j < C; j++) s += dense(i, j) * Math.fround(x[j * d + k]!);
+            expect(ys[i * d + k]).toBeCloseTo(s, 5);
+          }
+        for (let j = 0; j < C; j++)
+          for (let k = 0; k < d; k++) {
+            let s = 0;
+            for (let i = 0; i < R; i++) s += dense(i, j) * Math.fround(w[i * d + k]!);
+            expect(g[j * d + k]).toBeCloseTo(s, 5);
+          }
         xs.dispose();
       }),
       { numRuns: 40 },
@@ -64,7 +68,13 @@ describe('graph ops against float64 references', () => {
 
   it('bipartite adjacency is D^-1/2 A D^-1/2 with weighted degrees', () => {
     // user 0 – items 0 (w 1), 1 (w 0.5); user 1 – item 1 (w 1)
-    const m = { numUsers: 2, numItems: 2, rowPtr: Int32Array.from([0, 2, 3]), items: Int32Array.from([0, 1, 1]), values: Float32Array.from([1, 0.5, 1]) };
+    const m = {
+      numUsers: 2,
+      numItems: 2,
+      rowPtr: Int32Array.from([0, 2, 3]),
+      items: Int32Array.from([0, 1, 1]),
+      values: Float32Array.from([1, 0.5, 1]),
+    };
     const a = bipartiteAdjacency(m);
     const deg = [1.5, 1, 1, 1.5]; // u0, u1, i0, i1
     const entry = (i: number, j: number): number => {
@@ -80,7 +90,16 @@ describe('graph ops against float64 references', () => {
 });
 
 describe('each model trains: the loss decreases on a tiny dataset', () => {
-  const ds = synthesizeDataset({ numUsers: 60, numItems: 40, interactions: 600, modalities: [{ name: 'image', dim: 8 }, { name: 'text', dim: 6 }], seed: 3 });
+  const ds = synthesizeDataset({
+    numUsers: 60,
+    numItems: 40,
+    interactions: 600,
+    modalities: [
+      { name: 'image', dim: 8 },
+      { name: 'text', dim: 6 },
+    ],
+    seed: 3,
+  });
   const train = csrFromPairs(ds.numUsers, ds.numItems, ds.train.users, ds.train.items);
   for (const name of ['bpr', 'lightgcn', 'vbpr', 'freedom'] as ModelName[]) {
     it(name, async () => {
@@ -118,7 +137,15 @@ describe('each model trains: the loss decreases on a tiny dataset', () => {
   }
 
   it('VBPR and FREEDOM also run on neighbour-list modalities (no dense features)', () => {
-    const lists = [{ kind: 'neighbours' as const, name: 'text', items: Int32Array.from([0, 0, 1, 2]), neighbours: Int32Array.from([1, 2, 0, 0]), cosines: Float64Array.from([0.9, 0.5, 0.9, 0.5]) }];
+    const lists = [
+      {
+        kind: 'neighbours' as const,
+        name: 'text',
+        items: Int32Array.from([0, 0, 1, 2]),
+        neighbours: Int32Array.from([1, 2, 0, 0]),
+        cosines: Float64Array.from([0.9, 0.5, 0.9, 0.5]),
+      },
+    ];
     for (const name of ['vbpr', 'freedom'] as const) {
       const m = createModel(name, 3, 3, { modalities: lists, embeddingSize: 4 });
       const loader = baselineLoader(csrFromPairs(3, 3, Int32Array.from([0, 1, 2]), Int32Array.from([0, 1, 2])), { batchSize: 3 });

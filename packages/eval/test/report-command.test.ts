@@ -56,10 +56,22 @@ describe('reportCommand', () => {
 
   it.each([
     ['missing.json', null, /^vi-mmrec report: cannot read .*missing\.json: no such file\.\n$/],
-    ['broken.json', '{"settings": ', /^vi-mmrec report: .*broken\.json is not JSON \(.*\): pass files written by 'vi-mmrec eval --json'\.\n$/],
+    [
+      'broken.json',
+      '{"settings": ',
+      /^vi-mmrec report: .*broken\.json is not JSON \(.*\): pass files written by 'vi-mmrec eval --json'\.\n$/,
+    ],
     ['other.json', { hello: 1 }, /^vi-mmrec report: .*other\.json is not a 'vi-mmrec eval --json' result: "settings" is missing\.\n$/],
-    ['partial.json', { complete: false, variants: [], runs: [] }, /^vi-mmrec report: .*partial\.json is not a 'vi-mmrec eval --json' result: it is the \.partial file of an unfinished run/],
-    ['runs.json', { ...fixtureResult(), runs: [{ variant: 'baseline' }] }, /"runs\[0\]" lacks variant, seed, test, valid, bestEpoch or epochs\.\n$/],
+    [
+      'partial.json',
+      { complete: false, variants: [], runs: [] },
+      /^vi-mmrec report: .*partial\.json is not a 'vi-mmrec eval --json' result: it is the \.partial file of an unfinished run/,
+    ],
+    [
+      'runs.json',
+      { ...fixtureResult(), runs: [{ variant: 'baseline' }] },
+      /"runs\[0\]" lacks variant, seed, test, valid, bestEpoch or epochs\.\n$/,
+    ],
   ])('refuses %s with one line naming the file, exit 2, nothing written', async (name, content, message) => {
     const f = content === null ? join(dir, name) : await save(name, content);
     const good = await save('good.json', fixtureResult());

@@ -33,7 +33,14 @@ export interface FixtureOptions {
   readonly seed?: number;
 }
 
-const setting = (strategy: 'overlay' | 'synergistic', k: number, lambda: number): AugmentSettings => ({ strategy, k, lambda, oAvg: 'modality-mean', inject: 'pairs', negatives: 'non-real' });
+const setting = (strategy: 'overlay' | 'synergistic', k: number, lambda: number): AugmentSettings => ({
+  strategy,
+  k,
+  lambda,
+  oAvg: 'modality-mean',
+  inject: 'pairs',
+  negatives: 'non-real',
+});
 
 /** Variants over both strategies, k and λ (sensitivity curves). */
 export const GRID: readonly AugmentSettings[] = [
@@ -61,7 +68,16 @@ export function fixtureResult(o: FixtureOptions = {}): EvalJson {
       for (const m of METRICS) test[m] = base[m]! * (1 + gain) * (1 + noise * (rnd() - 0.5));
       const stuck = o.unconverged?.includes(variant) === true;
       const bestEpoch = stuck ? maxEpochs : 20 + Math.floor(rnd() * 40);
-      runs.push({ variant, seed, test, valid: { 'recall@20': test['recall@20']! * 1.1 }, bestEpoch, epochs: stuck ? maxEpochs : bestEpoch + 20, secondsPerEpoch: 1.5, pairsPerEpoch: 20000 });
+      runs.push({
+        variant,
+        seed,
+        test,
+        valid: { 'recall@20': test['recall@20']! * 1.1 },
+        bestEpoch,
+        epochs: stuck ? maxEpochs : bestEpoch + 20,
+        secondsPerEpoch: 1.5,
+        pairsPerEpoch: 20000,
+      });
     }
   };
   addRuns('baseline', 0);
@@ -81,17 +97,44 @@ export function fixtureResult(o: FixtureOptions = {}): EvalJson {
       ? undefined
       : {
           settings: o.auto.accepted ? first : null,
-          reason: o.auto.accepted ? `${label(first)}: the BPR-MF proxy's pick confirmed by LightGCN itself, validation Recall@20 0.0800 → 0.0900.` : 'no augmentation: LightGCN itself did not confirm the pick.',
+          reason: o.auto.accepted
+            ? `${label(first)}: the BPR-MF proxy's pick confirmed by LightGCN itself, validation Recall@20 0.0800 → 0.0900.`
+            : 'no augmentation: LightGCN itself did not confirm the pick.',
           candidates: [],
           proxy: { model: 'bpr' as const, epochs: 60, patience: 5, seed: 0, minGain: 0.02 },
-          confirmation: { settings: first, model: o.model ?? 'lightgcn', seeds, baselineValidRecall20: 0.08, augmentedValidRecall20: 0.09, relativeGain: 0.125, accepted: o.auto.accepted },
+          confirmation: {
+            settings: first,
+            model: o.model ?? 'lightgcn',
+            seeds,
+            baselineValidRecall20: 0.08,
+            augmentedValidRecall20: 0.09,
+            relativeGain: 0.125,
+            accepted: o.auto.accepted,
+          },
         };
   return {
-    settings: { dataset: o.dataset ?? 'baby', model: o.model ?? 'lightgcn', seeds, maxEpochs, patience: 20, topK: [10, 20], mode: o.auto === undefined ? 'manual' : 'auto', augment: variants },
+    settings: {
+      dataset: o.dataset ?? 'baby',
+      model: o.model ?? 'lightgcn',
+      seeds,
+      maxEpochs,
+      patience: 20,
+      topK: [10, 20],
+      mode: o.auto === undefined ? 'manual' : 'auto',
+      augment: variants,
+    },
     ...(choice === undefined ? {} : { choice }),
     summary: { baseline: summarise('baseline'), augmented: summarise(label(first)) },
     baseline: { secondsPerEpoch: 1.5, pairsPerEpoch: 20000 },
-    variants: variants.map((v) => ({ label: label(v), settings: v, augmentSeconds: 0.5, virtualPairs: 12345, summary: summarise(label(v)), secondsPerEpoch: 2, pairsPerEpoch: 30000 })),
+    variants: variants.map((v) => ({
+      label: label(v),
+      settings: v,
+      augmentSeconds: 0.5,
+      virtualPairs: 12345,
+      summary: summarise(label(v)),
+      secondsPerEpoch: 2,
+      pairsPerEpoch: 30000,
+    })),
     runs,
     activityGroups: [
       { label: '1–5', users: 4800, baseline: 0.05, augmented: 0.07 },
@@ -99,6 +142,12 @@ export function fixtureResult(o: FixtureOptions = {}): EvalJson {
       { label: '10–19', users: 4800, baseline: 0.09, augmented: 0.088 },
       { label: '20–402', users: 4801, baseline: 0.11, augmented: 0.112 },
     ],
-    meta: { versions: { '@vi-mmrec/eval': '0.1.0', '@vi-mmrec/core': '0.1.0' }, date: '2026-12-03T06:00:00.000Z', command: 'vi-mmrec eval data/baby --model lightgcn', node: 'v20.20.2', backend: 'cpu' },
+    meta: {
+      versions: { '@vi-mmrec/eval': '0.1.0', '@vi-mmrec/core': '0.1.0' },
+      date: '2026-12-03T06:00:00.000Z',
+      command: 'vi-mmrec eval data/baby --model lightgcn',
+      node: 'v20.20.2',
+      backend: 'cpu',
+    },
   };
 }

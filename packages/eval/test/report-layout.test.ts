@@ -78,12 +78,27 @@ async function layoutOf(html: string): Promise<Layout> {
   await writeFile(file, html.replace('</body>', `${CHECK}</body>`));
   const { stdout } = await promisify(execFile)(
     CHROMIUM!,
-    ['--headless', '--no-sandbox', '--disable-gpu', `--user-data-dir=${join(dir, `profile-${pages}`)}`, '--window-size=1280,1000', '--virtual-time-budget=10000', '--dump-dom', pathToFileURL(file).href],
+    [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      `--user-data-dir=${join(dir, `profile-${pages}`)}`,
+      '--window-size=1280,1000',
+      '--virtual-time-budget=10000',
+      '--dump-dom',
+      pathToFileURL(file).href,
+    ],
     { timeout: 90_000, maxBuffer: 64 * 1024 * 1024 },
   );
   const m = /<pre id="layout-result">([^<]*)<\/pre>/.exec(stdout);
   if (m === null) throw new Error(`Chromium's DOM has no layout result:\n${stdout.slice(0, 500)}`);
-  return JSON.parse(m[1]!.replace(/&quot;/g, '"').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&')) as Layout;
+  return JSON.parse(
+    m[1]!
+      .replace(/&quot;/g, '"')
+      .replace(/&lt;/g, '<')
+      .replace(/&gt;/g, '>')
+      .replace(/&amp;/g, '&'),
+  ) as Layout;
 }
 
 const countCharts = (html: string): number => html.match(/<figure data-chart=/g)?.length ?? 0;
@@ -103,12 +118,23 @@ describe.skipIf(CHROMIUM === undefined)(`the report in headless Chromium${SKIP}`
   it('draws every chart of a merged report without clipping or overlaps', async () => {
     const results: EvalJson[] = [
       fixtureResult({ model: 'lightgcn', seeds: 3 }),
-      fixtureResult({ model: 'bpr', dataset: 'amazon-toys-2023', seeds: 1, maxEpochs: 1, unconverged: ['baseline'], variants: GRID.slice(0, 2), seed: 3 }),
+      fixtureResult({
+        model: 'bpr',
+        dataset: 'amazon-toys-2023',
+        seeds: 1,
+        maxEpochs: 1,
+        unconverged: ['baseline'],
+        variants: GRID.slice(0, 2),
+        seed: 3,
+      }),
       // Wide intervals on both sides of zero, small and large gains.
       fixtureResult({ model: 'vbpr', seeds: 5, noise: 1.5, gains: [2.5, -0.9, 0, 0.01, -0.02, 0.3], seed: 11 }),
       fixtureResult({ model: 'freedom', auto: { accepted: true }, variants: [GRID[3]!], seeds: 2 }),
     ];
-    const html = renderReport(results, { command: 'vi-mmrec report a.json b.json c.json d.json --out r.html', sources: ['a.json', 'b.json', 'c.json', 'd.json'] });
+    const html = renderReport(results, {
+      command: 'vi-mmrec report a.json b.json c.json d.json --out r.html',
+      sources: ['a.json', 'b.json', 'c.json', 'd.json'],
+    });
     const layout = await layoutOf(html);
     expect(layout.problems).toEqual([]);
     expect(layout.charts).toBe(countCharts(html));

@@ -4,7 +4,13 @@ import { pairedTTest, renderReport, runStatus } from '../src/index.js';
 import { textWidth, wrapText } from '../src/report.js';
 import { GRID, fixtureResult } from './report-fixtures.js';
 
-const text = (html: string): string => html.replace(/<[^>]*>/g, ' ').replace(/&amp;/g, '&').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/\s+/g, ' ');
+const text = (html: string): string =>
+  html
+    .replace(/<[^>]*>/g, ' ')
+    .replace(/&amp;/g, '&')
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/\s+/g, ' ');
 
 describe('renderReport', () => {
   it('says n=1 for one seed, never "± 0.0000", and runs no test', () => {
@@ -39,7 +45,13 @@ describe('renderReport', () => {
   });
 
   it('warns when a run stopped while still improving, and then never says "confirmed"', () => {
-    const stuck = fixtureResult({ seeds: 1, maxEpochs: 1, auto: { accepted: true }, unconverged: ['baseline', 'overlay k=3 λ=0.1 non-real pairs'], variants: [GRID[0]!] });
+    const stuck = fixtureResult({
+      seeds: 1,
+      maxEpochs: 1,
+      auto: { accepted: true },
+      unconverged: ['baseline', 'overlay k=3 λ=0.1 non-real pairs'],
+      variants: [GRID[0]!],
+    });
     const html = renderReport([stuck]);
     expect(text(html)).toContain('Not converged: 2 of 2 runs');
     expect(text(html)).toContain('check inconclusive');
@@ -62,8 +74,19 @@ describe('renderReport', () => {
 
   it('shows the settings, versions, date and command line, and the report its own', () => {
     const r = fixtureResult();
-    const html = text(renderReport([r], { command: 'vi-mmrec report a.json --out r.html', sources: ['a.json'], date: new Date('2026-12-03T07:00:00Z') }));
-    for (const s of ['@vi-mmrec/eval 0.1.0', '@vi-mmrec/core 0.1.0', '2026-12-03T06:00:00.000Z', 'vi-mmrec eval data/baby --model lightgcn', 'backend cpu', 'patience 20', 'at most 200', 'a.json']) {
+    const html = text(
+      renderReport([r], { command: 'vi-mmrec report a.json --out r.html', sources: ['a.json'], date: new Date('2026-12-03T07:00:00Z') }),
+    );
+    for (const s of [
+      '@vi-mmrec/eval 0.1.0',
+      '@vi-mmrec/core 0.1.0',
+      '2026-12-03T06:00:00.000Z',
+      'vi-mmrec eval data/baby --model lightgcn',
+      'backend cpu',
+      'patience 20',
+      'at most 200',
+      'a.json',
+    ]) {
       expect(html).toContain(s);
     }
     expect(html).toContain('Report made 2026-12-03T07:00:00.000Z by vi-mmrec report a.json --out r.html');

@@ -19,7 +19,13 @@ describe('EarlyStopper', () => {
 
   it('an improvement resets the counter', () => {
     const s = new EarlyStopper(2);
-    for (const [e, x] of [[1, 0.1], [2, 0.05], [3, 0.2], [4, 0.1]] as const) s.update(e, x);
+    for (const [e, x] of [
+      [1, 0.1],
+      [2, 0.05],
+      [3, 0.2],
+      [4, 0.1],
+    ] as const)
+      s.update(e, x);
     expect(s.shouldStop).toBe(false);
     s.update(5, 0.2);
     expect(s.shouldStop).toBe(true);

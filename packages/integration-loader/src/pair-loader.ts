@@ -89,7 +89,10 @@ export function pairLoader(options: PairLoaderOptions): PairLoader {
     for (let t = 0; t < row.length; t++) if (t === 0 || row[t] !== row[t - 1]) raw[nnz++] = row[t]!;
     rowPtr[u + 1] = nnz;
     if (negatives > 0 && nnz - rowPtr[u]! >= numItems && numItems > 0) {
-      throw new InvalidDataError(`user ${u}`, `has a pair with every one of the ${numItems} items, so no negative can be drawn; pass negatives: 0.`);
+      throw new InvalidDataError(
+        `user ${u}`,
+        `has a pair with every one of the ${numItems} items, so no negative can be drawn; pass negatives: 0.`,
+      );
     }
   }
   const rowItems = raw.slice(0, nnz);

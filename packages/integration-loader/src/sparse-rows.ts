@@ -89,7 +89,8 @@ export function prepareMatrix(matrix: EnrichedMatrix, where = 'result.matrix'): 
       if (i < 0 || i >= numItems) throw new InvalidDataError(where, `user ${u}: item id ${i} is outside 0…${numItems - 1}.`);
       if (p > a && items[p - 1]! >= i) throw new InvalidDataError(where, `user ${u}: items are not sorted and distinct at entry ${p}.`);
       const w = weights[p]!;
-      if (!Number.isFinite(w) || w <= 0) throw new InvalidDataError(where, `user ${u}, item ${i}: weight ${w} is not a finite positive number.`);
+      if (!Number.isFinite(w) || w <= 0)
+        throw new InvalidDataError(where, `user ${u}, item ${i}: weight ${w} is not a finite positive number.`);
       if (real[p] === 1) numReal++;
       else expectedVirtual += Math.min(1, w);
     }

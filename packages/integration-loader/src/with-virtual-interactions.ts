@@ -61,7 +61,10 @@ function resolveOptions(options: VirtualInteractionsOptions): ResolvedOptions {
   }
   const wrapped = passThrough.find((k) => WRAPPED.includes(k));
   if (wrapped !== undefined) {
-    throw new InvalidArgumentError('passThrough', `passThrough cannot name ${String(wrapped)}: the wrapper serves it (that is what adds the virtual interactions).`);
+    throw new InvalidArgumentError(
+      'passThrough',
+      `passThrough cannot name ${String(wrapped)}: the wrapper serves it (that is what adds the virtual interactions).`,
+    );
   }
   return { seed, negatives, graph, exposeWeights, inject, batchSize, passThrough: new Set(passThrough) };
 }
@@ -84,7 +87,8 @@ class GrowableBuffer<T extends Int32Array | Float32Array> {
 }
 
 const intBuffer = (capacity: number): GrowableBuffer<Int32Array> => new GrowableBuffer(new Int32Array(capacity), (n) => new Int32Array(n));
-const floatBuffer = (capacity: number): GrowableBuffer<Float32Array> => new GrowableBuffer(new Float32Array(capacity), (n) => new Float32Array(n));
+const floatBuffer = (capacity: number): GrowableBuffer<Float32Array> =>
+  new GrowableBuffer(new Float32Array(capacity), (n) => new Float32Array(n));
 
 /** The real pairs of one epoch of the original loader, in its order. */
 interface DrainedEpoch {
@@ -121,7 +125,12 @@ class EpochCollector {
 
   add(batch: PairBatch): void {
     const where = `loader (epoch ${this.#epoch}, batch ${this.#batches++})`;
-    if (typeof batch !== 'object' || batch === null || typeof batch.users?.length !== 'number' || typeof batch.positives?.length !== 'number') {
+    if (
+      typeof batch !== 'object' ||
+      batch === null ||
+      typeof batch.users?.length !== 'number' ||
+      typeof batch.positives?.length !== 'number'
+    ) {
       throw new InvalidDataError(where, 'is not a PairBatch ({ users, positives, negatives?, weights? } of typed arrays).');
     }
     const n = batch.users.length;
@@ -275,7 +284,10 @@ export function withVirtualInteractions<L extends TrainingLoader>(
   options: VirtualInteractionsOptions = {},
 ): L {
   if (typeof loader !== 'object' || loader === null || typeof loader[Symbol.asyncIterator] !== 'function') {
-    throw new InvalidArgumentError('loader', 'loader must be an object with a [Symbol.asyncIterator]() method (the TrainingLoader protocol).');
+    throw new InvalidArgumentError(
+      'loader',
+      'loader must be an object with a [Symbol.asyncIterator]() method (the TrainingLoader protocol).',
+    );
   }
   if (wrappers.has(loader)) {
     throw new InvalidArgumentError('loader', 'This loader already has virtual interactions; wrap the original loader once.');
@@ -321,7 +333,9 @@ export function withVirtualInteractions<L extends TrainingLoader>(
           const i = drained.positives[nextReal]!;
           positives[s] = i;
           const original = drained.weights?.[nextReal] ?? 1;
-          w = opts.exposeWeights ? original * Math.max(1, matrix.weights[sortedIndex(matrix.items, matrix.rowPtr[u]!, matrix.rowPtr[u + 1]!, i)]!) : original;
+          w = opts.exposeWeights
+            ? original * Math.max(1, matrix.weights[sortedIndex(matrix.items, matrix.rowPtr[u]!, matrix.rowPtr[u + 1]!, i)]!)
+            : original;
           nextReal++;
           remReal--;
         } else {
@@ -387,7 +401,10 @@ export function withVirtualInteractions<L extends TrainingLoader>(
   for (const key of overrides.keys()) {
     const d = Object.getOwnPropertyDescriptor(loader, key);
     if (d !== undefined && d.configurable === false && d.writable !== true) {
-      throw new InvalidArgumentError('loader', `The loader's own property ${String(key)} is frozen, so it cannot be wrapped; pass an unfrozen loader.`);
+      throw new InvalidArgumentError(
+        'loader',
+        `The loader's own property ${String(key)} is frozen, so it cannot be wrapped; pass an unfrozen loader.`,
+      );
     }
   }
 
@@ -430,7 +447,10 @@ export function withVirtualInteractions<L extends TrainingLoader>(
         if (EPOCH_SIZES.has(prop)) throw fixedCountError(name);
         if (prop === 'batchSize' && opts.batchSize !== undefined && value !== opts.batchSize) {
           if (frozen) {
-            throw new InvalidArgumentError('batchSize', `loader.batchSize is frozen at ${String(value)} but the wrapper's batches hold ${opts.batchSize} pairs; unfreeze the loader or drop the batchSize option.`);
+            throw new InvalidArgumentError(
+              'batchSize',
+              `loader.batchSize is frozen at ${String(value)} but the wrapper's batches hold ${opts.batchSize} pairs; unfreeze the loader or drop the batchSize option.`,
+            );
           }
           return opts.batchSize;
         }
@@ -497,7 +517,8 @@ function fixedCountError(name: string): InvalidArgumentError {
 
 /** Runs member `name` by `f`, turning a private-state TypeError (thrown, or a rejection) into a clear error. */
 function guarded(member: string, name: string, f: () => unknown): unknown {
-  const convert = (e: unknown): unknown => (e instanceof TypeError && PRIVATE_STATE.test(e.message) ? privateStateError(member, name, e) : e);
+  const convert = (e: unknown): unknown =>
+    e instanceof TypeError && PRIVATE_STATE.test(e.message) ? privateStateError(member, name, e) : e;
   let value: unknown;
   try {
     value = f();

@@ -141,7 +141,13 @@ describe('withVirtualInteractions: negatives', () => {
     const d: DenseRbar = { numUsers: 1, numItems: 10, value, real };
     for (const policy of ['non-real', 'non-interacted'] as const) {
       const allowed = policy === 'non-real' ? [1, 2, 3, 4, 5, 6, 7, 8, 9] : [3, 4, 5, 6, 7, 8, 9];
-      const base = pairLoader({ numUsers: 1, numItems: 10, users: new Array<number>(50).fill(0), items: new Array<number>(50).fill(0), seed: 3 });
+      const base = pairLoader({
+        numUsers: 1,
+        numItems: 10,
+        users: new Array<number>(50).fill(0),
+        items: new Array<number>(50).fill(0),
+        seed: 3,
+      });
       const wrapped = withVirtualInteractions(base, resultFromDense(d), { negatives: policy, seed: 9 });
       const hist = new Array<number>(10).fill(0);
       let n = 0;
@@ -524,7 +530,7 @@ describe('withVirtualInteractions: a loader that iterates itself sees the augmen
     expect(original.length).toBe(users.length);
   });
 
-  it('with the batchSize option, the loader\'s batchSize reads as it and steps follow', async () => {
+  it("with the batchSize option, the loader's batchSize reads as it and steps follow", async () => {
     const wrapped = withVirtualInteractions(new SelfIteratingLoader(d, 4), result, { seed: 7, batchSize: 3 });
     expect(wrapped.batchSize).toBe(3);
     const ref = await referenceEpochs(2, { seed: 7, batchSize: 3 });
@@ -535,7 +541,9 @@ describe('withVirtualInteractions: a loader that iterates itself sees the augmen
   it('a fixed epoch count (a plain value) throws, naming it, unless passed through', () => {
     const base = pairLoader({ numUsers: d.numUsers, numItems: d.numItems, users, items });
     const wrapped = withVirtualInteractions(base, result);
-    expect(() => wrapped.numPairs).toThrow(/^loader\.numPairs is a fixed value of the original loader, which counts the real pairs only.*passThrough: \['numPairs'\]/);
+    expect(() => wrapped.numPairs).toThrow(
+      /^loader\.numPairs is a fixed value of the original loader, which counts the real pairs only.*passThrough: \['numPairs'\]/,
+    );
     const counted = Object.assign(new SelfIteratingLoader(d, 4), { numBatches: 3 });
     expect(() => withVirtualInteractions(counted, result).numBatches).toThrow(/^loader\.numBatches is a fixed value/);
     expect(withVirtualInteractions(base, result, { passThrough: ['numPairs'] }).numPairs).toBe(users.length);

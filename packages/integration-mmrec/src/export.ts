@@ -154,7 +154,8 @@ function checkAgainstInter(inter: InterFile, m: EnrichedMatrix, realCount: numbe
 
 async function locate(dataset: string | MmrecDatasetLocation): Promise<{ dir: string; name: string; inter: string | undefined }> {
   const loc = typeof dataset === 'string' ? { dir: dataset } : dataset;
-  if (typeof loc.dir !== 'string' || loc.dir === '') throw new InvalidArgumentError('dataset', 'dataset must be a folder path or { dir, name?, interFile? }.');
+  if (typeof loc.dir !== 'string' || loc.dir === '')
+    throw new InvalidArgumentError('dataset', 'dataset must be a folder path or { dir, name?, interFile? }.');
   const inter = loc.interFile ?? (await findInterFile(loc.dir));
   const name = loc.name ?? (inter === undefined ? basename(resolve(loc.dir)) : basename(inter).replace(/\.inter$/, ''));
   return { dir: loc.dir, name, inter };
@@ -199,7 +200,10 @@ export async function exportForMmrec(
   // Never a dataset input, a directory, a device or another non-regular file; folder writable.
   await checkOutputFile(file, { option: 'path', datasetDir: loc.dir });
   if (format !== 'sidecar' && loc.inter === undefined) {
-    throw new InvalidArgumentError('dataset', `Format '${format}' copies the dataset's <name>.inter TSV, but ${loc.dir} has none; use the 'sidecar' format (or, from TypeScript, pass { dir, interFile }).`);
+    throw new InvalidArgumentError(
+      'dataset',
+      `Format '${format}' copies the dataset's <name>.inter TSV, but ${loc.dir} has none; use the 'sidecar' format (or, from TypeScript, pass { dir, interFile }).`,
+    );
   }
   const inter = loc.inter === undefined ? undefined : await readInterFile(loc.inter);
   if (inter !== undefined) checkAgainstInter(inter, m, counts.real);
@@ -233,7 +237,10 @@ export async function exportForMmrec(
   if (format === 'labelled') {
     for (let r = 0; r < src.lines.length; r++) {
       if (src.labels[r] === VIRTUAL_LABEL) {
-        throw new InvalidDataError(`${name}:${src.lineNumbers[r]}`, `x_label ${VIRTUAL_LABEL} is already used; the 'labelled' format needs it for virtual rows.`);
+        throw new InvalidDataError(
+          `${name}:${src.lineNumbers[r]}`,
+          `x_label ${VIRTUAL_LABEL} is already used; the 'labelled' format needs it for virtual rows.`,
+        );
       }
     }
     // MMRec's RecDataset takes user_num / item_num as the largest id + 1 over *every* row,

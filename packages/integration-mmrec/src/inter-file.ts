@@ -24,7 +24,10 @@ export interface InterFile {
 export async function findInterFile(dir: string): Promise<string | undefined> {
   const names = (await readdir(dir)).filter((n) => n.endsWith('.inter'));
   if (names.length > 1) {
-    throw new InvalidArgumentError('dataset', `Folder ${dir} holds ${names.length} .inter files (${names.join(', ')}); pass { dir, interFile }.`);
+    throw new InvalidArgumentError(
+      'dataset',
+      `Folder ${dir} holds ${names.length} .inter files (${names.join(', ')}); pass { dir, interFile }.`,
+    );
   }
   return names.length === 1 ? join(dir, names[0]!) : undefined;
 }

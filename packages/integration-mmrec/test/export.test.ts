@@ -114,12 +114,14 @@ describe('exportForMmrec: sidecar', () => {
     expect((await readdir(dir)).sort()).toEqual(['tiny.inter', 'tiny.vi-mmrec.tsv']);
   });
 
-  pyIt(`is read back by the shipped module vi_mmrec_mmrec, which the docs import (python3 + numpy)${PY_REASON}`, async () => {
-    const md = await readFile(DOCS, 'utf8');
-    expect(md).toContain('from vi_mmrec_mmrec import read_sidecar');
-    expect(md).not.toMatch(/def load_vi_mmrec|def read_sidecar/); // imported, never pasted
-    const { file } = await exportForMmrec({ dir }, resultOf(ENTRIES));
-    const script = `import numpy as np
+  pyIt(
+    `is read back by the shipped module vi_mmrec_mmrec, which the docs import (python3 + numpy)${PY_REASON}`,
+    async () => {
+      const md = await readFile(DOCS, 'utf8');
+      expect(md).toContain('from vi_mmrec_mmrec import read_sidecar');
+      expect(md).not.toMatch(/def load_vi_mmrec|def read_sidecar/); // imported, never pasted
+      const { file } = await exportForMmrec({ dir }, resultOf(ENTRIES));
+      const script = `import numpy as np
 from vi_mmrec_mmrec import read_sidecar
 import json, sys
 users, items, weights, real = read_sidecar(sys.argv[1])
@@ -129,19 +131,27 @@ key = users * 8 + items
 print(json.dumps({"dense": dense.tolist(), "real": sorted([[int(u), int(i)] for u, i in zip(users[real], items[real])]),
   "sorted": bool(np.all(np.diff(key) > 0)), "dtypes": [str(users.dtype), str(weights.dtype), str(real.dtype)]}))
 `;
-    const got = runPython(script, [file]) as { dense: number[][]; real: number[][]; sorted: boolean; dtypes: string[] };
-    expect(got.sorted).toBe(true);
-    expect(got.dtypes).toEqual(['int64', 'float64', 'bool']);
-    expect(got.real).toEqual([[0, 0], [0, 1], [1, 1], [2, 4], [3, 6]]);
-    // Independent expectation: the dense matrix of ENTRIES (float32 precision of the reader).
-    for (let u = 0; u < 4; u++) {
-      for (let i = 0; i < 8; i++) {
-        const e = ENTRIES.find((x) => x[0] === u && x[1] === i);
-        const want = e === undefined ? 0 : e[2];
-        expect(Math.abs(got.dense[u]![i]! - want)).toBeLessThanOrEqual(Math.abs(want) * 1e-8 + 1e-15); // 9 digits
+      const got = runPython(script, [file]) as { dense: number[][]; real: number[][]; sorted: boolean; dtypes: string[] };
+      expect(got.sorted).toBe(true);
+      expect(got.dtypes).toEqual(['int64', 'float64', 'bool']);
+      expect(got.real).toEqual([
+        [0, 0],
+        [0, 1],
+        [1, 1],
+        [2, 4],
+        [3, 6],
+      ]);
+      // Independent expectation: the dense matrix of ENTRIES (float32 precision of the reader).
+      for (let u = 0; u < 4; u++) {
+        for (let i = 0; i < 8; i++) {
+          const e = ENTRIES.find((x) => x[0] === u && x[1] === i);
+          const want = e === undefined ? 0 : e[2];
+          expect(Math.abs(got.dense[u]![i]! - want)).toBeLessThanOrEqual(Math.abs(want) * 1e-8 + 1e-15); // 9 digits
+        }
       }
-    }
-  }, 60_000); // python3 + numpy in a subprocess: slow on a loaded machine
+    },
+    60_000,
+  ); // python3 + numpy in a subprocess: slow on a loaded machine
 
   it('goes to dir or path when given, and names the dataset as asked', async () => {
     const out = await mkdtemp(join(tmpdir(), 'vi-mmrec-out-'));
@@ -175,13 +185,15 @@ print(json.dumps({"dense": dense.tolist(), "real": sorted([[int(u), int(i)] for 
 });
 
 describe('exportForMmrec: labelled copy', () => {
-  pyIt(`keeps MMRec’s split, user_num and item_num identical (numpy emulation of RecDataset)${PY_REASON}`, async () => {
-    const res = await exportForMmrec(dir, resultOf(ENTRIES, 4, 7), { format: 'labelled' });
-    expect(res.file).toBe(join(dir, 'tiny.vi-mmrec-labelled.tsv'));
-    expect(res.rows).toEqual({ real: 5, virtual: 5, copied: 10 });
-    // Emulates MMRec's RecDataset: usecols userID/itemID/x_label, split on labels 0/1/2,
-    // user_num/item_num = max id + 1 over every row.
-    const script = `
+  pyIt(
+    `keeps MMRec’s split, user_num and item_num identical (numpy emulation of RecDataset)${PY_REASON}`,
+    async () => {
+      const res = await exportForMmrec(dir, resultOf(ENTRIES, 4, 7), { format: 'labelled' });
+      expect(res.file).toBe(join(dir, 'tiny.vi-mmrec-labelled.tsv'));
+      expect(res.rows).toEqual({ real: 5, virtual: 5, copied: 10 });
+      // Emulates MMRec's RecDataset: usecols userID/itemID/x_label, split on labels 0/1/2,
+      // user_num/item_num = max id + 1 over every row.
+      const script = `
 import json, sys
 import numpy as np
 def load(path):
@@ -198,27 +210,31 @@ def load(path):
     return out
 print(json.dumps([load(sys.argv[1]), load(sys.argv[2])]))
 `;
-    const [original, copy] = runPython(script, [join(dir, 'tiny.inter'), res.file]) as Array<{
-      splits: number[][][];
-      user_num: number;
-      item_num: number;
-      header: string[];
-      virtual?: number[][];
-      train_weights?: number[];
-    }>;
-    expect(copy!.splits).toEqual(original!.splits);
-    expect(copy!.user_num).toBe(original!.user_num);
-    expect(copy!.item_num).toBe(original!.item_num);
-    expect(copy!.header).toEqual([...original!.header, 'weight']);
-    const virtual = ENTRIES.filter((e) => e[3] === 0).map((e) => [e[0], e[1], e[2]]).sort((a, b) => a[0]! - b[0]! || a[1]! - b[1]!);
-    expect(copy!.virtual!.length).toBe(virtual.length);
-    copy!.virtual!.forEach((row, k) => {
-      expect(row.slice(0, 2)).toEqual(virtual[k]!.slice(0, 2));
-      expect(row[2]).toBeCloseTo(virtual[k]![2]!, 8);
-    });
-    // Training rows carry R̄ (file order: (0,0) (0,1) (1,1) (2,4) (2,4) (3,6)).
-    expect(copy!.train_weights).toEqual([1.25, 1, 1.5, 1, 1, 1]);
-  }, 60_000); // python3 + numpy in a subprocess: slow on a loaded machine
+      const [original, copy] = runPython(script, [join(dir, 'tiny.inter'), res.file]) as Array<{
+        splits: number[][][];
+        user_num: number;
+        item_num: number;
+        header: string[];
+        virtual?: number[][];
+        train_weights?: number[];
+      }>;
+      expect(copy!.splits).toEqual(original!.splits);
+      expect(copy!.user_num).toBe(original!.user_num);
+      expect(copy!.item_num).toBe(original!.item_num);
+      expect(copy!.header).toEqual([...original!.header, 'weight']);
+      const virtual = ENTRIES.filter((e) => e[3] === 0)
+        .map((e) => [e[0], e[1], e[2]])
+        .sort((a, b) => a[0]! - b[0]! || a[1]! - b[1]!);
+      expect(copy!.virtual!.length).toBe(virtual.length);
+      copy!.virtual!.forEach((row, k) => {
+        expect(row.slice(0, 2)).toEqual(virtual[k]!.slice(0, 2));
+        expect(row[2]).toBeCloseTo(virtual[k]![2]!, 8);
+      });
+      // Training rows carry R̄ (file order: (0,0) (0,1) (1,1) (2,4) (2,4) (3,6)).
+      expect(copy!.train_weights).toEqual([1.25, 1, 1.5, 1, 1, 1]);
+    },
+    60_000,
+  ); // python3 + numpy in a subprocess: slow on a loaded machine
 
   it('is refused when a virtual item lies beyond the .inter’s largest item id', async () => {
     const beyond = [...ENTRIES, [0, 7, 0.2, 0] as const];
@@ -252,7 +268,11 @@ describe('exportForMmrec: materialised', () => {
     expect(res.file).toBe(join(dir, 'tiny.vi-mmrec-materialised.tsv'));
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toMatch(/masked at evaluation/);
-    const rows = (await readFile(res.file, 'utf8')).trim().split('\n').slice(1).map((l) => l.split('\t'));
+    const rows = (await readFile(res.file, 'utf8'))
+      .trim()
+      .split('\n')
+      .slice(1)
+      .map((l) => l.split('\t'));
     const train = rows.filter((r) => r[2] === '0').map((r) => `${r[0]}:${r[1]}`);
     expect(train).toEqual(['0:0', '0:1', '1:1', '2:4', '2:4', '3:6', '0:3', '1:0', '1:2', '2:6', '3:5']);
   });

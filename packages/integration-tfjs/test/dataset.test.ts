@@ -127,7 +127,10 @@ describe('virtualInteractionsDataset', () => {
         }
       }
     }
-    const loader = withVirtualInteractions(pairLoader({ numUsers: U, numItems: I, users, items, batchSize: 7, seed: 9 }), result, { seed: 9, batchSize: 7 });
+    const loader = withVirtualInteractions(pairLoader({ numUsers: U, numItems: I, users, items, batchSize: 7, seed: 9 }), result, {
+      seed: 9,
+      batchSize: 7,
+    });
     const viaLoader = await collect(pairBatchDataset(tf, loader, { epochs: 2 }));
     expect(viaLoader).toEqual([...ea[0]!, ...ea[1]!]);
   });
@@ -174,7 +177,8 @@ describe('model.fitDataset', () => {
     const userEmb = tf.layers.embedding({ inputDim: U, outputDim: 4, embeddingsInitializer: tf.initializers.randomNormal({ seed: 1 }) });
     const itemEmb = tf.layers.embedding({ inputDim: I, outputDim: 4, embeddingsInitializer: tf.initializers.randomNormal({ seed: 2 }) });
     const ue = userEmb.apply(users) as tf.SymbolicTensor;
-    const score = (items: tf.SymbolicTensor) => tf.layers.dot({ axes: -1 }).apply([ue, itemEmb.apply(items) as tf.SymbolicTensor]) as tf.SymbolicTensor;
+    const score = (items: tf.SymbolicTensor) =>
+      tf.layers.dot({ axes: -1 }).apply([ue, itemEmb.apply(items) as tf.SymbolicTensor]) as tf.SymbolicTensor;
     const both = tf.layers.flatten().apply(tf.layers.concatenate().apply([score(positives), score(negatives)])) as tf.SymbolicTensor;
     // score(pos) − score(neg) through a frozen [[1], [−1]] kernel (tfjs has no subtract layer).
     const difference = tf.layers.dense({ units: 1, useBias: false, trainable: false });

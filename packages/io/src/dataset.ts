@@ -192,7 +192,8 @@ export async function readDataset(dir: string, options: ReadDatasetOptions = {})
       }
       return m;
     });
-    if (new Set(want).size !== want.length) throw new InvalidArgumentError('modalities', `modalities names a modality twice (${want.join(', ')}).`);
+    if (new Set(want).size !== want.length)
+      throw new InvalidArgumentError('modalities', `modalities names a modality twice (${want.join(', ')}).`);
   }
   if (selected.length === 0) {
     throw new InvalidDataError(
@@ -218,7 +219,9 @@ export async function readDataset(dir: string, options: ReadDatasetOptions = {})
       dense.push({ m, array });
     } else {
       const path = join(dir, m.file);
-      const list = isParquet(m.file) ? await parseNeighbourListParquet(path, m.name) : await parseNeighbourList(readChunks(path), m.file, m.name);
+      const list = isParquet(m.file)
+        ? await parseNeighbourListParquet(path, m.name)
+        : await parseNeighbourList(readChunks(path), m.file, m.name);
       lists.push({ m, list });
     }
     progress(m.file);
@@ -235,9 +238,7 @@ export async function readDataset(dir: string, options: ReadDatasetOptions = {})
     if (rows >= numItems) continue;
     const longer = dense.find((d) => d.array.shape[0]! > rows && d.array.shape[0]! > all.numItems);
     const why =
-      longer === undefined
-        ? `${inter} names item ids up to ${all.numItems - 1}`
-        : `${longer.m.file} has ${longer.array.shape[0]} rows`;
+      longer === undefined ? `${inter} names item ids up to ${all.numItems - 1}` : `${longer.m.file} has ${longer.array.shape[0]} rows`;
     throw new InvalidDataError(
       m.file,
       `has ${rows} rows but the dataset has ${numItems} items (${why}); a feature file needs one row per item (row i = item i).`,

@@ -53,7 +53,10 @@ export async function openRegular(file: string): Promise<FileHandle> {
   }
   try {
     if (!(await fh.stat()).isFile()) {
-      throw new InvalidDataError(file, 'is not a regular file (a device, pipe or socket, maybe behind a symbolic link); point it at a regular file.');
+      throw new InvalidDataError(
+        file,
+        'is not a regular file (a device, pipe or socket, maybe behind a symbolic link); point it at a regular file.',
+      );
     }
   } catch (e) {
     await fh.close().catch(() => undefined);

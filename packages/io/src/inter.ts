@@ -95,8 +95,16 @@ export async function parseInteractions(input: TsvInput, source: string): Promis
 export async function parseInteractionsParquet(file: string): Promise<ParsedInteractions> {
   const source = basename(file);
   const rows = new InteractionRows();
-  const columns = [['userID', 'id'], ['itemID', 'id'], ['x_label', 'id']] as const;
-  for await (const { rowStart, length, columns: [u, i, l] } of readParquetGroups(file, columns)) {
+  const columns = [
+    ['userID', 'id'],
+    ['itemID', 'id'],
+    ['x_label', 'id'],
+  ] as const;
+  for await (const {
+    rowStart,
+    length,
+    columns: [u, i, l],
+  } of readParquetGroups(file, columns)) {
     for (let r = 0; r < length; r++) {
       if (l![r]! > 2) throw new InvalidDataError(`${source}:${rowStart + r + 1}`, `x_label ${l![r]} ${LABEL_RULE}`);
       rows.push(u![r]!, i![r]!, l![r]!, rowStart + r + 1);

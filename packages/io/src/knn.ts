@@ -61,8 +61,17 @@ export async function parseNeighbourListParquet(file: string, name: string): Pro
   const cosines = new Column((n) => new Float64Array(n));
   const lines = new Column((n) => new Uint32Array(n));
   let maxId = -1;
-  const columns = [['itemID', 'id'], ['neighborID', 'id'], ['rank', 'id'], ['cosine', 'number']] as const;
-  for await (const { rowStart, length, columns: [i, j, , c] } of readParquetGroups(file, columns)) {
+  const columns = [
+    ['itemID', 'id'],
+    ['neighborID', 'id'],
+    ['rank', 'id'],
+    ['cosine', 'number'],
+  ] as const;
+  for await (const {
+    rowStart,
+    length,
+    columns: [i, j, , c],
+  } of readParquetGroups(file, columns)) {
     for (let r = 0; r < length; r++) {
       items.push(i![r]!);
       neighbours.push(j![r]!);
@@ -127,7 +136,9 @@ export function checkNeighbourRange(list: ParsedNeighbourList, numItems: number,
  * `cosine` numeric; errors name `file:row`, 1-based), one row group at a time.
  */
 export async function readNeighbourList(file: string, name: string): Promise<NeighbourListModality> {
-  const list = isParquet(file) ? await parseNeighbourListParquet(file, name) : await parseNeighbourList(readChunks(file), basename(file), name);
+  const list = isParquet(file)
+    ? await parseNeighbourListParquet(file, name)
+    : await parseNeighbourList(readChunks(file), basename(file), name);
   checkDuplicates(list);
   return list.modality;
 }

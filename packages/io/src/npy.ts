@@ -125,7 +125,9 @@ export function parseNpyHeader(head: Uint8Array, fileSize: number, source: strin
     );
   }
   if (have > need) {
-    throw fail(`the file has ${have - need} bytes more than shape (${shape.join(', ')}) of ${dtype} needs; the file is corrupt, save it again.`);
+    throw fail(
+      `the file has ${have - need} bytes more than shape (${shape.join(', ')}) of ${dtype} needs; the file is corrupt, save it again.`,
+    );
   }
   return { dtype, size, shape: [shape[0]!, shape[1]!], dataStart };
 }
@@ -226,7 +228,8 @@ async function readFully(fh: FileHandle, target: Uint8Array, position: number, s
   let done = 0;
   while (done < target.length) {
     const { bytesRead } = await fh.read(target, done, Math.min(target.length - done, 1 << 30), position + done);
-    if (bytesRead === 0) throw new InvalidDataError(source, 'the file became shorter while it was read; read it again when it is complete.');
+    if (bytesRead === 0)
+      throw new InvalidDataError(source, 'the file became shorter while it was read; read it again when it is complete.');
     done += bytesRead;
   }
 }

@@ -36,8 +36,7 @@ function kindOf(s: Stats): string {
  */
 export async function checkOutputFile(file: string, options: CheckOutputOptions = {}): Promise<void> {
   const option = options.option ?? 'output';
-  const refuse = (why: string): InvalidArgumentError =>
-    new InvalidArgumentError(option, `refusing to write ${option} ${file}: ${why}.`);
+  const refuse = (why: string): InvalidArgumentError => new InvalidArgumentError(option, `refusing to write ${option} ${file}: ${why}.`);
   const own = await lstat(file).catch(() => undefined);
   if (own !== undefined && !own.isFile()) throw refuse(`it is ${kindOf(own)}; name a regular file`);
   const { datasetDir } = options;
@@ -48,7 +47,8 @@ export async function checkOutputFile(file: string, options: CheckOutputOptions 
       const names = (await readdir(datasetDir).catch(() => [] as string[])).filter(isDatasetFileName);
       for (const name of names) {
         const input = await stat(join(datasetDir, name)).catch(() => undefined);
-        if (input !== undefined && sameFile(input, own)) throw refuse(`it is the dataset's input ${join(datasetDir, name)}; write it elsewhere`);
+        if (input !== undefined && sameFile(input, own))
+          throw refuse(`it is the dataset's input ${join(datasetDir, name)}; write it elsewhere`);
       }
     }
     if (data !== undefined && folder !== undefined && sameFile(data, folder) && isDatasetFileName(basename(file))) {

@@ -83,7 +83,11 @@ async function* readGroups(
   try {
     metadata = await parquetMetadataAsync(buffer);
   } catch (e) {
-    throw new InvalidDataError(source, `not a readable Parquet file (${(e as Error).message}); write it again (e.g. pandas df.to_parquet(path)).`, { cause: e });
+    throw new InvalidDataError(
+      source,
+      `not a readable Parquet file (${(e as Error).message}); write it again (e.g. pandas df.to_parquet(path)).`,
+      { cause: e },
+    );
   }
   const top = topLevelColumns(metadata.schema);
   for (const [name, kind] of required) {
@@ -97,7 +101,10 @@ async function* readGroups(
     const type = element.type ?? 'group';
     if (!(kind === 'id' ? INT_TYPES : NUMBER_TYPES).has(type)) {
       const want = kind === 'id' ? 'an integer column (INT32 or INT64)' : 'a numeric column';
-      throw fail(source, `column '${name}' has Parquet type ${type}; it must be ${want} (e.g. df['${name}'] = df['${name}'].astype('int64')).`);
+      throw fail(
+        source,
+        `column '${name}' has Parquet type ${type}; it must be ${want} (e.g. df['${name}'] = df['${name}'].astype('int64')).`,
+      );
     }
   }
   const names = required.map((r) => r[0]);
@@ -107,10 +114,20 @@ async function* readGroups(
     const rowEnd = rowStart + length;
     const chunks = new Map<string, ColumnData[]>(names.map((n) => [n, []]));
     try {
-      await parquetRead({ file: buffer, metadata, compressors, columns: names, rowStart, rowEnd, onChunk: (c) => chunks.get(c.columnName)?.push(c) });
+      await parquetRead({
+        file: buffer,
+        metadata,
+        compressors,
+        columns: names,
+        rowStart,
+        rowEnd,
+        onChunk: (c) => chunks.get(c.columnName)?.push(c),
+      });
     } catch (e) {
       if (fsErrorCode(e) !== undefined) throw wrapFsError(e, file, 'read');
-      throw new InvalidDataError(source, `cannot decode rows ${rowStart + 1}…${rowEnd} (${(e as Error).message}); write the file again.`, { cause: e });
+      throw new InvalidDataError(source, `cannot decode rows ${rowStart + 1}…${rowEnd} (${(e as Error).message}); write the file again.`, {
+        cause: e,
+      });
     }
     const columns = required.map(([name, kind]) => {
       const out = new Float64Array(length);
@@ -132,7 +149,11 @@ async function* readGroups(
         checkColumn(out, from - rowStart, to - rowStart, name, kind, source, rowStart);
         filled += to - from;
       }
-      if (filled !== length) throw fail(`${source}:${rowStart + 1}`, `column '${name}' has ${filled} values in a row group of ${length} rows; write the file again.`);
+      if (filled !== length)
+        throw fail(
+          `${source}:${rowStart + 1}`,
+          `column '${name}' has ${filled} values in a row group of ${length} rows; write the file again.`,
+        );
       return out;
     });
     yield { rowStart, length, columns };
@@ -167,7 +188,8 @@ function checkColumn(out: Float64Array, from: number, to: number, name: string, 
 
 function checkedValue(v: unknown, name: string, kind: ColumnKind, source: string, row: number): number {
   const where = `${source}:${row}`;
-  if (v === null || v === undefined) throw new InvalidDataError(where, `${name} is null; every row needs a ${kind === 'id' ? `0-based integer ${name}` : 'finite number'}.`);
+  if (v === null || v === undefined)
+    throw new InvalidDataError(where, `${name} is null; every row needs a ${kind === 'id' ? `0-based integer ${name}` : 'finite number'}.`);
   const x = typeof v === 'bigint' ? Number(v) : (v as number);
   const text = typeof v === 'bigint' ? v.toString() : String(x);
   if (kind === 'number') {
@@ -215,63 +237,72 @@ export async function writeEnrichedBlocksParquet(
   onProgress?: (doneRows: number) => void,
   transaction?: OutputTransaction,
 ): Promise<void> {
-  await atomicWrite(file, async (write) => {
-    const sink = new SinkWriter(write);
-    // No min/max statistics: they doubled the write time (measured) and R̄ is read whole.
-    const writer = new ParquetWriter({ writer: sink, schema: MATRIX_SCHEMA, statistics: false, createdBy: '@vi-mmrec/io (hyparquet-writer)' });
-    const size = WRITE_GROUP_ROWS;
-    let users = new Int32Array(0);
-    let cols = new Int32Array(0);
-    let ws = new Float32Array(0);
-    let n = 0;
-    let done = 0;
-    const flush = async (): Promise<void> => {
-      if (n === 0) return;
-      await writer.write({
-        columnData: [
-          { name: 'userID', data: users.subarray(0, n) },
-          { name: 'itemID', data: cols.subarray(0, n) },
-          { name: 'weight', data: ws.subarray(0, n) },
-        ],
-        rowGroupSize: n,
+  await atomicWrite(
+    file,
+    async (write) => {
+      const sink = new SinkWriter(write);
+      // No min/max statistics: they doubled the write time (measured) and R̄ is read whole.
+      const writer = new ParquetWriter({
+        writer: sink,
+        schema: MATRIX_SCHEMA,
+        statistics: false,
+        createdBy: '@vi-mmrec/io (hyparquet-writer)',
       });
-      done += n;
-      n = 0;
-      onProgress?.(done);
-    };
-    for await (const { userStart, rowPtr, items, weights } of blocks) {
-      const count = rowPtr.length - 1;
-      for (let r = 0; r < count; r++) {
-        const u = userStart + r;
-        let prev = -1;
-        for (let p = rowPtr[r]!; p < rowPtr[r + 1]!; p++) {
-          const item = items[p]!;
-          const w = weights[p]!;
-          check(u, item, prev, w);
-          prev = item;
-          if (n === users.length) {
-            // Row-group buffers grow up to 2^20 entries (small outputs stay small).
-            const grown = Math.min(size, Math.max(1024, users.length * 2));
-            const u2 = new Int32Array(grown);
-            u2.set(users);
-            users = u2;
-            const c2 = new Int32Array(grown);
-            c2.set(cols);
-            cols = c2;
-            const w2 = new Float32Array(grown);
-            w2.set(ws);
-            ws = w2;
+      const size = WRITE_GROUP_ROWS;
+      let users = new Int32Array(0);
+      let cols = new Int32Array(0);
+      let ws = new Float32Array(0);
+      let n = 0;
+      let done = 0;
+      const flush = async (): Promise<void> => {
+        if (n === 0) return;
+        await writer.write({
+          columnData: [
+            { name: 'userID', data: users.subarray(0, n) },
+            { name: 'itemID', data: cols.subarray(0, n) },
+            { name: 'weight', data: ws.subarray(0, n) },
+          ],
+          rowGroupSize: n,
+        });
+        done += n;
+        n = 0;
+        onProgress?.(done);
+      };
+      for await (const { userStart, rowPtr, items, weights } of blocks) {
+        const count = rowPtr.length - 1;
+        for (let r = 0; r < count; r++) {
+          const u = userStart + r;
+          let prev = -1;
+          for (let p = rowPtr[r]!; p < rowPtr[r + 1]!; p++) {
+            const item = items[p]!;
+            const w = weights[p]!;
+            check(u, item, prev, w);
+            prev = item;
+            if (n === users.length) {
+              // Row-group buffers grow up to 2^20 entries (small outputs stay small).
+              const grown = Math.min(size, Math.max(1024, users.length * 2));
+              const u2 = new Int32Array(grown);
+              u2.set(users);
+              users = u2;
+              const c2 = new Int32Array(grown);
+              c2.set(cols);
+              cols = c2;
+              const w2 = new Float32Array(grown);
+              w2.set(ws);
+              ws = w2;
+            }
+            users[n] = u;
+            cols[n] = item;
+            ws[n] = w;
+            if (++n === size) await flush();
           }
-          users[n] = u;
-          cols[n] = item;
-          ws[n] = w;
-          if (++n === size) await flush();
         }
       }
-    }
-    await flush();
-    await writer.finish();
-    await sink.flush();
-    onProgress?.(done);
-  }, transaction);
+      await flush();
+      await writer.finish();
+      await sink.flush();
+      onProgress?.(done);
+    },
+    transaction,
+  );
 }

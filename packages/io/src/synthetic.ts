@@ -64,7 +64,10 @@ export function synthesizeDataset(options: SyntheticOptions): Dataset {
   checkInt('numItems', numItems, 1);
   checkInt('interactions', interactions, numUsers);
   if (interactions > numUsers * numItems) {
-    throw new InvalidArgumentError('interactions', `interactions must be at most numUsers × numItems = ${numUsers * numItems}, got ${interactions}.`);
+    throw new InvalidArgumentError(
+      'interactions',
+      `interactions must be at most numUsers × numItems = ${numUsers * numItems}, got ${interactions}.`,
+    );
   }
   if (options.modalities.length === 0) throw new InvalidArgumentError('modalities', 'at least one modality is required.');
   const names = new Set<string>();

@@ -123,7 +123,7 @@ export function createOutputTransaction(options: OutputTransactionOptions = {}):
       await produce(async (chunk) => {
         if (signal?.aborted === true) throw new AbortedError();
         const bytes = typeof chunk === 'string' ? encoder.encode(chunk) : chunk;
-        for (let off = 0; off < bytes.length; ) off += fs.writeSync(fd, bytes.subarray(off));
+        for (let off = 0; off < bytes.length;) off += fs.writeSync(fd, bytes.subarray(off));
         // Let signal handlers and progress run between chunks.
         await new Promise<void>((resolve) => setImmediate(resolve));
       });

@@ -138,7 +138,9 @@ export class TsvScanner {
     while (!found && (await this.more())) found = this.readLine();
     if (!found) {
       this.line = 1;
-      throw this.error(`the file is empty; line 1 must be a tab-separated header naming ${required.join(', ')} (e.g. "${required.join('\\t')}").`);
+      throw this.error(
+        `the file is empty; line 1 must be a tab-separated header naming ${required.join(', ')} (e.g. "${required.join('\\t')}").`,
+      );
     }
     if (this.line !== 1) {
       this.line = 1;
@@ -171,9 +173,7 @@ export class TsvScanner {
     if (!this.readLine()) return false;
     const n = this.splitFields(this.numColumns);
     if (n !== this.numColumns) {
-      throw this.error(
-        `expected ${this.numColumns} tab-separated fields (as in the header), found ${n}; fix or remove this row.`,
-      );
+      throw this.error(`expected ${this.numColumns} tab-separated fields (as in the header), found ${n}; fix or remove this row.`);
     }
     return true;
   }

@@ -161,7 +161,10 @@ async function* inOrder(blocks: Iterable<EnrichedBlock> | AsyncIterable<Enriched
   let next = -1;
   for await (const block of blocks) {
     if (next >= 0 && block.userStart !== next) {
-      throw new InvalidArgumentError('blocks', `a block starts at user ${block.userStart}, expected ${next} (blocks must follow each other).`);
+      throw new InvalidArgumentError(
+        'blocks',
+        `a block starts at user ${block.userStart}, expected ${next} (blocks must follow each other).`,
+      );
     }
     next = block.userStart + block.rowPtr.length - 1;
     yield block;
@@ -174,7 +177,12 @@ async function* inOrder(blocks: Iterable<EnrichedBlock> | AsyncIterable<Enriched
  * fields of `extra` that the summary does not already have (e.g. dataset, tool version).
  * Written atomically like {@link writeEnrichedMatrix}.
  */
-export async function writeSummary(file: string, summary: AugmentSummary, extra: object = {}, options: WriteTextOptions = {}): Promise<void> {
+export async function writeSummary(
+  file: string,
+  summary: AugmentSummary,
+  extra: object = {},
+  options: WriteTextOptions = {},
+): Promise<void> {
   const merged: Record<string, unknown> = { ...summary };
   for (const [key, value] of Object.entries(extra)) if (!Object.hasOwn(merged, key)) merged[key] = value;
   await writeTextAtomic(file, `${JSON.stringify(merged, null, 2)}\n`, options);

@@ -18,12 +18,23 @@ function folder(files: Record<string, string | Uint8Array>): string {
 }
 const INTER = 'userID\titemID\tx_label\n0\t0\t0\n0\t2\t1\n1\t1\t0\n2\t2\t2\n1\t0\t0\n';
 const feats = (rows: number, cols: number, descr = '<f4'): Uint8Array =>
-  npyBytes(Array.from({ length: rows * cols }, (_, p) => p + 1), rows, cols, { descr });
+  npyBytes(
+    Array.from({ length: rows * cols }, (_, p) => p + 1),
+    rows,
+    cols,
+    { descr },
+  );
 const KNN = 'itemID\tneighborID\trank\tcosine\n0\t1\t0\t0.9\n1\t0\t0\t0.9\n2\t0\t0\t0.5\n';
 
 describe('readDataset', () => {
   it('reads interactions, the training split and every modality sorted by name', async () => {
-    const dir = folder({ 'toy.inter': INTER, 'text_feat.npy': feats(3, 2, '<f2'), 'image_knn10.tsv': KNN, 'README.md': 'x', 'other.tsv': 'x' });
+    const dir = folder({
+      'toy.inter': INTER,
+      'text_feat.npy': feats(3, 2, '<f2'),
+      'image_knn10.tsv': KNN,
+      'README.md': 'x',
+      'other.tsv': 'x',
+    });
     const progress: number[] = [];
     const ds = await readDataset(dir, { onProgress: (e) => progress.push(e.done / e.total) });
     expect(ds.name).toBe(`ds${counter - 1}`);
@@ -58,16 +69,48 @@ describe('readDataset', () => {
 
   const cases: Array<[string, Record<string, string | Uint8Array>, RegExp]> = [
     ['no .inter file', { 'a_feat.npy': feats(3, 2) }, /ds\d+: no \.inter file/],
-    ['several .inter files', { 'a.inter': INTER, 'b.inter': INTER, 'a_feat.npy': feats(3, 2) }, /several \.inter files \(a\.inter, b\.inter\)/],
+    [
+      'several .inter files',
+      { 'a.inter': INTER, 'b.inter': INTER, 'a_feat.npy': feats(3, 2) },
+      /several \.inter files \(a\.inter, b\.inter\)/,
+    ],
     ['no modality', { 'toy.inter': INTER, 'feat.npy': feats(3, 2) }, /no modality found; add <modality>_feat\.npy/],
-    ['two files for one modality', { 'toy.inter': INTER, 'a_feat.npy': feats(3, 2), 'a_knn10.tsv': KNN }, /modality 'a' has several files \(a_feat\.npy, a_knn10\.tsv\)/],
-    ['a feature file with fewer rows than items', { 'toy.inter': INTER, 'a_feat.npy': feats(2, 2) }, /^a_feat\.npy: has 2 rows but the dataset has 3 items \(toy\.inter names item ids up to 2\)/],
-    ['feature files with different row counts', { 'toy.inter': INTER, 'a_feat.npy': feats(4, 2), 'b_feat.npy': feats(6, 2) }, /^a_feat\.npy: has 4 rows but the dataset has 6 items \(b_feat\.npy has 6 rows\)/],
+    [
+      'two files for one modality',
+      { 'toy.inter': INTER, 'a_feat.npy': feats(3, 2), 'a_knn10.tsv': KNN },
+      /modality 'a' has several files \(a_feat\.npy, a_knn10\.tsv\)/,
+    ],
+    [
+      'a feature file with fewer rows than items',
+      { 'toy.inter': INTER, 'a_feat.npy': feats(2, 2) },
+      /^a_feat\.npy: has 2 rows but the dataset has 3 items \(toy\.inter names item ids up to 2\)/,
+    ],
+    [
+      'feature files with different row counts',
+      { 'toy.inter': INTER, 'a_feat.npy': feats(4, 2), 'b_feat.npy': feats(6, 2) },
+      /^a_feat\.npy: has 4 rows but the dataset has 6 items \(b_feat\.npy has 6 rows\)/,
+    ],
     ['a feature file with 0 columns', { 'toy.inter': INTER, 'a_feat.npy': npyBytes([], 3, 0) }, /^a_feat\.npy: has 0 feature columns/],
-    ['a NaN feature', { 'toy.inter': INTER, 'a_feat.npy': npyBytes([1, 2, 3, NaN, 5, 6], 3, 2) }, /^a_feat\.npy: row 1 \(item 1\), column 1 is NaN/],
-    ['an infinite float16 feature', { 'toy.inter': INTER, 'a_feat.npy': npyBytes([1, 2, 3, 4, 1e6, 6], 3, 2, { descr: '<f2' }) }, /^a_feat\.npy: row 2 \(item 2\), column 0 is Infinity/],
-    ['a neighbour id past the last item', { 'toy.inter': INTER, 'a_knn.tsv': `${KNN}2\t3\t1\t0.4\n` }, /^a_knn\.tsv:5: neighborID 3 is not an item of the dataset, which has 3 items \(ids 0…2, from toy\.inter\)/],
-    ['an item id past the last item', { 'toy.inter': INTER, 'x_feat.npy': feats(3, 1), 'a_knn.tsv': `${KNN}7\t1\t1\t0.4\n` }, /^a_knn\.tsv:5: itemID 7 .* \(ids 0…2, from toy\.inter and the dense feature files\)/],
+    [
+      'a NaN feature',
+      { 'toy.inter': INTER, 'a_feat.npy': npyBytes([1, 2, 3, NaN, 5, 6], 3, 2) },
+      /^a_feat\.npy: row 1 \(item 1\), column 1 is NaN/,
+    ],
+    [
+      'an infinite float16 feature',
+      { 'toy.inter': INTER, 'a_feat.npy': npyBytes([1, 2, 3, 4, 1e6, 6], 3, 2, { descr: '<f2' }) },
+      /^a_feat\.npy: row 2 \(item 2\), column 0 is Infinity/,
+    ],
+    [
+      'a neighbour id past the last item',
+      { 'toy.inter': INTER, 'a_knn.tsv': `${KNN}2\t3\t1\t0.4\n` },
+      /^a_knn\.tsv:5: neighborID 3 is not an item of the dataset, which has 3 items \(ids 0…2, from toy\.inter\)/,
+    ],
+    [
+      'an item id past the last item',
+      { 'toy.inter': INTER, 'x_feat.npy': feats(3, 1), 'a_knn.tsv': `${KNN}7\t1\t1\t0.4\n` },
+      /^a_knn\.tsv:5: itemID 7 .* \(ids 0…2, from toy\.inter and the dense feature files\)/,
+    ],
     ['a malformed .inter row', { 'toy.inter': `${INTER}1\tx\t0\n`, 'a_feat.npy': feats(3, 2) }, /^toy\.inter:7: itemID 'x'/],
     ['a truncated feature file', { 'toy.inter': INTER, 'a_feat.npy': feats(3, 2).subarray(0, 130) }, /^a_feat\.npy: truncated/],
   ];

@@ -113,7 +113,12 @@ describe('readNeighbourList', () => {
     ['an infinite cosine', `${H}0\t1\t0\tInfinity\n`, 2, /cosine 'Infinity' is not a finite number/],
     ['an empty cosine', `${H}0\t1\t0\t\n`, 2, /cosine is empty/],
     ['a negative neighbour', `${H}0\t-1\t0\t0.5\n`, 2, /neighborID -1 is negative/],
-    ['a duplicate pair', `${H}0\t1\t0\t0.9\n1\t0\t0\t0.9\n0\t2\t1\t0.8\n0\t1\t2\t0.7\n`, 5, /itemID 0, neighborID 1 is listed twice \(also on line 2\)/],
+    [
+      'a duplicate pair',
+      `${H}0\t1\t0\t0.9\n1\t0\t0\t0.9\n0\t2\t1\t0.8\n0\t1\t2\t0.7\n`,
+      5,
+      /itemID 0, neighborID 1 is listed twice \(also on line 2\)/,
+    ],
   ];
   it.each(cases)('rejects %s, naming file and line', async (_label, text, line, pattern) => {
     const name = `bad${counter++}_knn.tsv`;

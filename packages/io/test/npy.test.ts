@@ -107,34 +107,46 @@ describe('readNpy', () => {
   });
 
   const hasNumpy = spawnSync('python3', ['-c', 'import numpy'], { encoding: 'utf8' }).status === 0;
-  it.skipIf(!hasNumpy)('agrees with numpy on files numpy writes (skipped without python3 + numpy)', async () => {
-    const script = `
+  it.skipIf(!hasNumpy)(
+    'agrees with numpy on files numpy writes (skipped without python3 + numpy)',
+    async () => {
+      const script = `
 import numpy as np, sys
 d = sys.argv[1]
 x = (np.arange(24, dtype=np.float64).reshape(4, 6) - 7.5) / 3.0
 np.save(d + '/np16.npy', x.astype('<f2')); np.save(d + '/np32.npy', x.astype('<f4')); np.save(d + '/np64.npy', x)
 x.astype('<f2').astype('<f4').tofile(d + '/np16.raw')
 `;
-    const r = spawnSync('python3', ['-c', script, tmp.dir], { encoding: 'utf8' });
-    expect(r.status, r.stderr).toBe(0);
-    const { readFileSync } = await import('node:fs');
-    const raw = readFileSync(join(tmp.dir, 'np16.raw'));
-    const want16 = new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.length));
-    const a16 = await readNpy(join(tmp.dir, 'np16.npy'));
-    expect([...a16.data]).toEqual([...want16]);
-    const a32 = await readNpy(join(tmp.dir, 'np32.npy'));
-    const a64 = await readNpy(join(tmp.dir, 'np64.npy'));
-    const exact = Array.from({ length: 24 }, (_, i) => (i - 7.5) / 3);
-    expect(a64.shape).toEqual([4, 6]);
-    expect([...a64.data]).toEqual(exact.map((v) => Math.fround(v)));
-    expect([...a32.data]).toEqual(exact.map((v) => Math.fround(v)));
-  }, 60_000); // python3 + numpy in a subprocess: slow on a loaded machine
+      const r = spawnSync('python3', ['-c', script, tmp.dir], { encoding: 'utf8' });
+      expect(r.status, r.stderr).toBe(0);
+      const { readFileSync } = await import('node:fs');
+      const raw = readFileSync(join(tmp.dir, 'np16.raw'));
+      const want16 = new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.length));
+      const a16 = await readNpy(join(tmp.dir, 'np16.npy'));
+      expect([...a16.data]).toEqual([...want16]);
+      const a32 = await readNpy(join(tmp.dir, 'np32.npy'));
+      const a64 = await readNpy(join(tmp.dir, 'np64.npy'));
+      const exact = Array.from({ length: 24 }, (_, i) => (i - 7.5) / 3);
+      expect(a64.shape).toEqual([4, 6]);
+      expect([...a64.data]).toEqual(exact.map((v) => Math.fround(v)));
+      expect([...a32.data]).toEqual(exact.map((v) => Math.fround(v)));
+    },
+    60_000,
+  ); // python3 + numpy in a subprocess: slow on a loaded machine
 
   describe('rejects unsupported or broken files with a message naming the file', () => {
     const cases: Array<[string, () => Uint8Array, RegExp]> = [
       ['bad magic', () => new TextEncoder().encode('PK\u0003\u0004 not numpy at all'), /bad magic/],
       ['a file shorter than the magic', () => new Uint8Array([0x93, 0x4e]), /bad magic/],
-      ['version 4', () => { const b = npyBytes([1], 1, 1); b[6] = 4; return b; }, /version 4/],
+      [
+        'version 4',
+        () => {
+          const b = npyBytes([1], 1, 1);
+          b[6] = 4;
+          return b;
+        },
+        /version 4/,
+      ],
       ['big-endian float32', () => npyBytes([1, 2], 1, 2, { descr: '>f4' }), /big-endian/],
       ['Fortran order', () => npyBytes([1, 2], 1, 2, { fortran: true }), /Fortran/],
       ['int32 dtype', () => npyBytes([1, 2], 1, 2, { descr: '<i4' }), /dtype '<i4' is not supported/],
@@ -142,8 +154,16 @@ x.astype('<f2').astype('<f4').tofile(d + '/np16.raw')
       ['1-D shape', () => npyBytes([1, 2], 1, 2, { shape: [2] }), /1-D; features must be 2-D/],
       ['3-D shape', () => npyBytes([1, 2], 1, 2, { shape: [1, 1, 2] }), /3-D/],
       ['scalar shape', () => npyBytes([1], 1, 1, { shape: [] }), /0-D/],
-      ['structured dtype', () => npyBytes([], 0, 0, { rawHeader: "{'descr': [('a', '<f4')], 'fortran_order': False, 'shape': (2,), }" }), /structured/],
-      ['truncated data', () => npyBytes([1, 2, 3, 4, 5, 6], 3, 2, { truncate: 5 }), /truncated: shape \(3, 2\) of float32 needs 24 data bytes but the file has 19/],
+      [
+        'structured dtype',
+        () => npyBytes([], 0, 0, { rawHeader: "{'descr': [('a', '<f4')], 'fortran_order': False, 'shape': (2,), }" }),
+        /structured/,
+      ],
+      [
+        'truncated data',
+        () => npyBytes([1, 2, 3, 4, 5, 6], 3, 2, { truncate: 5 }),
+        /truncated: shape \(3, 2\) of float32 needs 24 data bytes but the file has 19/,
+      ],
       ['truncated header', () => npyBytes([1, 2], 1, 2).subarray(0, 40), /truncated/],
       ['trailing bytes', () => npyBytes([1, 2], 1, 2, { extraBytes: 3 }), /3 bytes more/],
     ];

@@ -11,7 +11,14 @@ import { asyncBufferFromFile, parquetReadObjects } from 'hyparquet';
 import { parquetWriteBuffer, type ColumnSource } from 'hyparquet-writer';
 import * as pw from 'parquet-wasm';
 import { isViMmrecError, type EnrichedMatrix } from '@vi-mmrec/core';
-import { createOutputTransaction, readDataset, readInteractions, readNeighbourList, writeEnrichedMatrix, writeTextAtomic } from '../src/index.js';
+import {
+  createOutputTransaction,
+  readDataset,
+  readInteractions,
+  readNeighbourList,
+  writeEnrichedMatrix,
+  writeTextAtomic,
+} from '../src/index.js';
 import { rejection, tempDir } from './helpers.js';
 
 const tmp = tempDir();
@@ -50,7 +57,10 @@ describe('writeEnrichedMatrix to .parquet', () => {
     const summary = join(dir, 's.json');
     writeFileSync(pq, 'old matrix');
     writeFileSync(summary, 'old summary');
-    const m = matrixOf(2, [[0, 1, 0.5], [1, 0, 2]]);
+    const m = matrixOf(2, [
+      [0, 1, 0.5],
+      [1, 0, 2],
+    ]);
 
     const aborted = createOutputTransaction();
     await writeEnrichedMatrix(pq, m, { transaction: aborted });
@@ -94,10 +104,16 @@ describe('writeEnrichedMatrix to .parquet', () => {
   it('picks the format by extension, any case, and writes atomically (no temp file left)', async () => {
     const dir = join(tmp.dir, `atomic${counter++}`);
     mkdirSync(dir);
-    const m = matrixOf(2, [[0, 1, 0.5], [1, 0, 1]]);
+    const m = matrixOf(2, [
+      [0, 1, 0.5],
+      [1, 0, 1],
+    ]);
     await writeEnrichedMatrix(join(dir, 'r.PARQUET'), m);
     await writeEnrichedMatrix(join(dir, 'r.tsv'), m);
-    expect(await readBack(join(dir, 'r.PARQUET'))).toEqual([{ userID: 0, itemID: 1, weight: 0.5 }, { userID: 1, itemID: 0, weight: 1 }]);
+    expect(await readBack(join(dir, 'r.PARQUET'))).toEqual([
+      { userID: 0, itemID: 1, weight: 0.5 },
+      { userID: 1, itemID: 0, weight: 1 },
+    ]);
     const bad = matrixOf(2, [[0, 1, Number.NaN]]);
     const e = await rejection(async () => writeEnrichedMatrix(join(dir, 'bad.parquet'), bad));
     expect(e.message).toMatch(/weight of \(user 0, item 1\) is NaN/);
@@ -106,7 +122,9 @@ describe('writeEnrichedMatrix to .parquet', () => {
 
   it('splits large outputs into row groups of 2^20 entries and reports progress', async () => {
     const n = (1 << 20) + 5;
-    const entries = Array.from({ length: n }, (_, p) => [p % 1000, Math.floor(p / 1000), (p % 7) / 8] as const).sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+    const entries = Array.from({ length: n }, (_, p) => [p % 1000, Math.floor(p / 1000), (p % 7) / 8] as const).sort(
+      (a, b) => a[0] - b[0] || a[1] - b[1],
+    );
     const path = join(tmp.dir, `big${counter++}.parquet`);
     const progress: number[] = [];
     await writeEnrichedMatrix(path, matrixOf(1000, entries), { onProgress: (done) => progress.push(done) });
@@ -161,11 +179,27 @@ describe('reading Parquet interactions and neighbour lists', () => {
 
   const cases: Array<[string, () => ColumnSource[], RegExp]> = [
     ['a missing column', () => inter([0], [0], [0]).slice(1), /the Parquet schema lacks column 'x_label' \(found 'itemID', 'userID'\)/],
-    ['a string id column', () => [...inter([0], [0], [0]).slice(0, 2), { name: 'userID', data: ['a'], type: 'STRING' }], /column 'userID' has Parquet type BYTE_ARRAY; it must be an integer column/],
-    ['a float id column', () => [...inter([0], [0], [0]).slice(0, 2), { name: 'userID', data: [1.5], type: 'DOUBLE' }], /column 'userID' has Parquet type DOUBLE/],
-    ['a null id', () => [...inter([0, 1], [0, 1], [0, 0]).slice(0, 2), { name: 'userID', data: [0, null], type: 'INT32', nullable: true }], /:2: userID is null/],
+    [
+      'a string id column',
+      () => [...inter([0], [0], [0]).slice(0, 2), { name: 'userID', data: ['a'], type: 'STRING' }],
+      /column 'userID' has Parquet type BYTE_ARRAY; it must be an integer column/,
+    ],
+    [
+      'a float id column',
+      () => [...inter([0], [0], [0]).slice(0, 2), { name: 'userID', data: [1.5], type: 'DOUBLE' }],
+      /column 'userID' has Parquet type DOUBLE/,
+    ],
+    [
+      'a null id',
+      () => [...inter([0, 1], [0, 1], [0, 0]).slice(0, 2), { name: 'userID', data: [0, null], type: 'INT32', nullable: true }],
+      /:2: userID is null/,
+    ],
     ['a negative id', () => inter([0, 1, -4], [0, 1, 1], [0, 0, 0]), /:3: userID -4 is negative/],
-    ['an id too large', () => [...inter([0], [0], [0]).slice(0, 2), { name: 'userID', data: BigInt64Array.from([2n ** 40n]), type: 'INT64' }], /:1: userID 1099511627776 is too large/],
+    [
+      'an id too large',
+      () => [...inter([0], [0], [0]).slice(0, 2), { name: 'userID', data: BigInt64Array.from([2n ** 40n]), type: 'INT64' }],
+      /:1: userID 1099511627776 is too large/,
+    ],
     ['x_label 3', () => inter([0, 1], [0, 1], [0, 3]), /:2: x_label 3 is not 0, 1 or 2/],
   ];
   it.each(cases)('rejects %s, naming file and row', async (_label, make, pattern) => {
@@ -231,7 +265,14 @@ describe('reading Parquet interactions and neighbour lists', () => {
 
 describe('interop with parquet-wasm (the Rust parquet crate, a different implementation)', () => {
   it('reads interactions and neighbour lists it writes with every codec, several row groups, INT64 ids', async () => {
-    for (const codec of [pw.Compression.UNCOMPRESSED, pw.Compression.SNAPPY, pw.Compression.GZIP, pw.Compression.ZSTD, pw.Compression.BROTLI, pw.Compression.LZ4_RAW]) {
+    for (const codec of [
+      pw.Compression.UNCOMPRESSED,
+      pw.Compression.SNAPPY,
+      pw.Compression.GZIP,
+      pw.Compression.ZSTD,
+      pw.Compression.BROTLI,
+      pw.Compression.LZ4_RAW,
+    ]) {
       const n = 50;
       const u = Array.from({ length: n }, (_, p) => (p * 7) % 13);
       const i = Array.from({ length: n }, (_, p) => (p * 5) % 17);
@@ -265,7 +306,14 @@ describe('interop with parquet-wasm (the Rust parquet crate, a different impleme
 
   it('reads the R̄ we write, with the declared column types', async () => {
     const path = join(tmp.dir, `ours${counter++}.parquet`);
-    await writeEnrichedMatrix(path, matrixOf(3, [[0, 3, 0.25], [0, 7, 1.5], [2, 1, 2]]));
+    await writeEnrichedMatrix(
+      path,
+      matrixOf(3, [
+        [0, 3, 0.25],
+        [0, 7, 1.5],
+        [2, 1, 2],
+      ]),
+    );
     const back = tableFromIPC(pw.readParquet(readFileSync(path)).intoIPCStream());
     expect(back.schema.fields.map((f) => `${f.name}:${String(f.type)}`)).toEqual(['userID:Int32', 'itemID:Int32', 'weight:Float32']);
     expect(back.toArray().map((r) => r.toJSON())).toEqual([
@@ -290,7 +338,13 @@ pq.write_table(t, d + '/a.inter.parquet', row_group_size=3, compression='snappy'
 r = pq.read_table(d + '/r.parquet')
 print(r.schema.field('userID').type, r.schema.field('weight').type, r.column('userID').to_pylist(), r.column('itemID').to_pylist(), r.column('weight').to_pylist())
 `;
-    await writeEnrichedMatrix(join(dir, 'r.parquet'), matrixOf(2, [[0, 3, 0.25], [1, 1, 2]]));
+    await writeEnrichedMatrix(
+      join(dir, 'r.parquet'),
+      matrixOf(2, [
+        [0, 3, 0.25],
+        [1, 1, 2],
+      ]),
+    );
     const run = spawnSync('/usr/bin/python3', ['-c', script, dir], { encoding: 'utf8' });
     expect(run.status, run.stderr).toBe(0);
     expect(run.stdout.trim()).toBe('int32 float [0, 1] [3, 1] [0.25, 2.0]');

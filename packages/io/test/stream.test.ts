@@ -36,7 +36,10 @@ async function outcome<T>(parse: () => Promise<T>): Promise<T | string> {
   }
 }
 
-const interText = (rows: ReadonlyArray<readonly [number, number, number]>, o: { crlf: boolean; bom: boolean; blank: boolean; finalNewline: boolean }): string => {
+const interText = (
+  rows: ReadonlyArray<readonly [number, number, number]>,
+  o: { crlf: boolean; bom: boolean; blank: boolean; finalNewline: boolean },
+): string => {
   const nl = o.crlf ? '\r\n' : '\n';
   const lines = rows.map((r, p) => `${r[0]}\t${r[1]}\t${r[2]}${o.blank && p % 3 === 1 ? nl : ''}`);
   return `${o.bom ? '\ufeff' : ''}userID\titemID\tx_label${nl}${lines.join(nl)}${o.finalNewline ? nl : ''}`;
@@ -108,7 +111,9 @@ describe('streaming TSV readers', () => {
   it('rejects an empty file, a blank line 1 and a line without breaks longer than 64 MiB', async () => {
     const empty = await rejection(async () => parseInteractions(split(new Uint8Array(0), []), 'e.inter'));
     expect(empty.message).toMatch(/^e\.inter:1: the file is empty/);
-    const blank = await rejection(async () => parseInteractions(split(new TextEncoder().encode('\nuserID\titemID\tx_label\n'), [1]), 'b.inter'));
+    const blank = await rejection(async () =>
+      parseInteractions(split(new TextEncoder().encode('\nuserID\titemID\tx_label\n'), [1]), 'b.inter'),
+    );
     expect(blank.message).toMatch(/^b\.inter:1: line 1 is blank/);
     async function* noBreaks(): AsyncGenerator<Uint8Array> {
       for (let k = 0; k < 65; k++) yield new Uint8Array(1 << 20).fill(65);
@@ -193,7 +198,9 @@ describe('readNpy in row blocks', () => {
     truncateSync(path, head.length + 2 ** 35); // a hole: no disk space used
     const e = await rejection(async () => readNpy(path));
     expect(isViMmrecError(e, 'INVALID_DATA')).toBe(true);
-    expect(e.message).toMatch(/^sparse\d+\.npy: shape \(8589934592, 1\) needs 32\.0 GiB of memory as float32, which could not be allocated; /);
+    expect(e.message).toMatch(
+      /^sparse\d+\.npy: shape \(8589934592, 1\) needs 32\.0 GiB of memory as float32, which could not be allocated; /,
+    );
   });
 
   it('checks the shape against the file size before allocating (a huge shape in a tiny file)', async () => {
@@ -212,21 +219,27 @@ describe('streaming readers read regular files only, opened non-blocking', () =>
     ['a_knn.parquet', async (f) => readNeighbourList(f, 'a')],
     ['a_feat.npy', readNpy],
   ];
-  it.each(['/dev/zero', 'fifo'])('refuse a symbolic link to %s with a one-line error, without hanging', async (target) => {
-    const dir = join(tmp.dir, `nonregular${counter++}`);
-    mkdirSync(dir);
-    let to = target;
-    if (target === 'fifo') {
-      to = join(dir, 'pipe');
-      expect(spawnSync('mkfifo', [to]).status).toBe(0);
-    }
-    for (const [name, read] of readers) {
-      const link = join(dir, name);
-      symlinkSync(to, link);
-      const e = await rejection(async () => read(link));
-      expect(isViMmrecError(e, 'INVALID_DATA')).toBe(true);
-      expect(e.message).toMatch(/is not a regular file \(a device, pipe or socket, maybe behind a symbolic link\); point it at a regular file\.$/);
-      expect(e.message).not.toContain('\n');
-    }
-  }, 30_000);
+  it.each(['/dev/zero', 'fifo'])(
+    'refuse a symbolic link to %s with a one-line error, without hanging',
+    async (target) => {
+      const dir = join(tmp.dir, `nonregular${counter++}`);
+      mkdirSync(dir);
+      let to = target;
+      if (target === 'fifo') {
+        to = join(dir, 'pipe');
+        expect(spawnSync('mkfifo', [to]).status).toBe(0);
+      }
+      for (const [name, read] of readers) {
+        const link = join(dir, name);
+        symlinkSync(to, link);
+        const e = await rejection(async () => read(link));
+        expect(isViMmrecError(e, 'INVALID_DATA')).toBe(true);
+        expect(e.message).toMatch(
+          /is not a regular file \(a device, pipe or socket, maybe behind a symbolic link\); point it at a regular file\.$/,
+        );
+        expect(e.message).not.toContain('\n');
+      }
+    },
+    30_000,
+  );
 });

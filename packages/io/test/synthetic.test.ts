@@ -8,7 +8,16 @@ import { tempDir } from './helpers.js';
 const tmp = tempDir();
 afterAll(() => tmp.cleanup());
 
-const OPTS = { numUsers: 300, numItems: 200, interactions: 3000, modalities: [{ name: 'image', dim: 16 }, { name: 'text', dim: 8 }], seed: 7 };
+const OPTS = {
+  numUsers: 300,
+  numItems: 200,
+  interactions: 3000,
+  modalities: [
+    { name: 'image', dim: 16 },
+    { name: 'text', dim: 8 },
+  ],
+  seed: 7,
+};
 
 function cosine(m: DenseModality, i: number, j: number): number {
   let dot = 0;

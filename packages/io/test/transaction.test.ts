@@ -1,7 +1,18 @@
 // Output transactions: all outputs replaced together or none; no temporary file on any path;
 // short temporary names whatever the output's name. Failures are injected through the
 // transaction's file-system seam (a full disk, a failing rename), as root ignores chmod.
-import { chmodSync, linkSync, mkdirSync, readFileSync, readdirSync, renameSync, statSync, symlinkSync, writeFileSync, writeSync } from 'node:fs';
+import {
+  chmodSync,
+  linkSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -117,22 +128,26 @@ describe('nothing lost: all outputs or none', () => {
 
   it('property: any failing write leaves every previous file byte-identical and no temporary file', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(fc.string({ maxLength: 40 }), { minLength: 1, maxLength: 4 }), fc.nat({ max: 8 }), async (contents, failAt) => {
-        const old = Object.fromEntries(contents.map((_, i) => [`f${i}.txt`, `old ${i}`]));
-        const f = folder(old);
-        let writes = 0;
-        const tx = createOutputTransaction({ fs: { writeSync: (fd, data) => (writes++ === failAt ? ENOSPC() : writeSync(fd, data)) } });
-        let failed = false;
-        try {
-          for (const [i, text] of contents.entries()) await tx.stage(join(f.dir, `f${i}.txt`), async (w) => w(`${text}!`));
-          tx.commit();
-        } catch {
-          failed = true;
-        } finally {
-          tx.rollback();
-        }
-        expect(f.read()).toEqual(failed ? old : Object.fromEntries(contents.map((t, i) => [`f${i}.txt`, `${t}!`])));
-      }),
+      fc.asyncProperty(
+        fc.array(fc.string({ maxLength: 40 }), { minLength: 1, maxLength: 4 }),
+        fc.nat({ max: 8 }),
+        async (contents, failAt) => {
+          const old = Object.fromEntries(contents.map((_, i) => [`f${i}.txt`, `old ${i}`]));
+          const f = folder(old);
+          let writes = 0;
+          const tx = createOutputTransaction({ fs: { writeSync: (fd, data) => (writes++ === failAt ? ENOSPC() : writeSync(fd, data)) } });
+          let failed = false;
+          try {
+            for (const [i, text] of contents.entries()) await tx.stage(join(f.dir, `f${i}.txt`), async (w) => w(`${text}!`));
+            tx.commit();
+          } catch {
+            failed = true;
+          } finally {
+            tx.rollback();
+          }
+          expect(f.read()).toEqual(failed ? old : Object.fromEntries(contents.map((t, i) => [`f${i}.txt`, `${t}!`])));
+        },
+      ),
       { numRuns: 40 },
     );
   });

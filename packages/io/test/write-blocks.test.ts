@@ -13,7 +13,11 @@ afterAll(() => tmp.cleanup());
 
 /** Splits a matrix into blocks at the given user cuts (independent of the writer). */
 function split(m: EnrichedMatrix, cuts: readonly number[]): EnrichedBlock[] {
-  const bounds = [0, ...[...new Set(cuts.map((c) => Math.min(c, m.numUsers)))].sort((a, b) => a - b).filter((c) => c > 0 && c < m.numUsers), m.numUsers];
+  const bounds = [
+    0,
+    ...[...new Set(cuts.map((c) => Math.min(c, m.numUsers)))].sort((a, b) => a - b).filter((c) => c > 0 && c < m.numUsers),
+    m.numUsers,
+  ];
   const out: EnrichedBlock[] = [];
   for (let b = 0; b + 1 < bounds.length; b++) {
     const [s, e] = [bounds[b]!, bounds[b + 1]!];
@@ -32,12 +36,21 @@ function split(m: EnrichedMatrix, cuts: readonly number[]): EnrichedBlock[] {
 const matrixArb = fc
   .array(fc.uniqueArray(fc.integer({ min: 0, max: 40 }), { maxLength: 6 }), { minLength: 1, maxLength: 12 })
   .chain((rows) =>
-    fc.array(fc.double({ min: 0.001, max: 3, noNaN: true }), { minLength: rows.flat().length, maxLength: rows.flat().length }).map((ws): EnrichedMatrix => {
-      const sorted = rows.map((r) => [...r].sort((a, b) => a - b));
-      const rowPtr = new Int32Array(rows.length + 1);
-      sorted.forEach((r, u) => (rowPtr[u + 1] = rowPtr[u]! + r.length));
-      return { numUsers: rows.length, numItems: 41, rowPtr, items: Int32Array.from(sorted.flat()), weights: Float64Array.from(ws), real: new Uint8Array(ws.length) };
-    }),
+    fc
+      .array(fc.double({ min: 0.001, max: 3, noNaN: true }), { minLength: rows.flat().length, maxLength: rows.flat().length })
+      .map((ws): EnrichedMatrix => {
+        const sorted = rows.map((r) => [...r].sort((a, b) => a - b));
+        const rowPtr = new Int32Array(rows.length + 1);
+        sorted.forEach((r, u) => (rowPtr[u + 1] = rowPtr[u]! + r.length));
+        return {
+          numUsers: rows.length,
+          numItems: 41,
+          rowPtr,
+          items: Int32Array.from(sorted.flat()),
+          weights: Float64Array.from(ws),
+          real: new Uint8Array(ws.length),
+        };
+      }),
   );
 
 describe('writeEnrichedBlocks', () => {
@@ -57,16 +70,34 @@ describe('writeEnrichedBlocks', () => {
   });
 
   it('writes a one-line comment before the TSV header; rejects it for Parquet and multi-line', async () => {
-    const m: EnrichedMatrix = { numUsers: 1, numItems: 3, rowPtr: Int32Array.of(0, 1), items: Int32Array.of(2), weights: Float64Array.of(1), real: Uint8Array.of(1) };
+    const m: EnrichedMatrix = {
+      numUsers: 1,
+      numItems: 3,
+      rowPtr: Int32Array.of(0, 1),
+      items: Int32Array.of(2),
+      weights: Float64Array.of(1),
+      real: Uint8Array.of(1),
+    };
     const file = join(tmp.dir, 'comment.tsv');
     await writeEnrichedBlocks(file, split(m, []), { comment: '{"a":1}' });
     expect(readFileSync(file, 'utf8')).toBe('# {"a":1}\nuserID\titemID\tweight\n0\t2\t1\n');
-    expect((await rejection(async () => writeEnrichedBlocks(join(tmp.dir, 'c.parquet'), split(m, []), { comment: 'x' }))).message).toMatch(/only be written to a TSV/);
-    expect((await rejection(async () => writeEnrichedBlocks(join(tmp.dir, 'c2.tsv'), split(m, []), { comment: 'a\nb' }))).message).toMatch(/one line/);
+    expect((await rejection(async () => writeEnrichedBlocks(join(tmp.dir, 'c.parquet'), split(m, []), { comment: 'x' }))).message).toMatch(
+      /only be written to a TSV/,
+    );
+    expect((await rejection(async () => writeEnrichedBlocks(join(tmp.dir, 'c2.tsv'), split(m, []), { comment: 'a\nb' }))).message).toMatch(
+      /one line/,
+    );
   });
 
   it('rejects blocks that do not follow each other and leaves no file', async () => {
-    const m: EnrichedMatrix = { numUsers: 3, numItems: 3, rowPtr: Int32Array.of(0, 1, 2, 3), items: Int32Array.of(0, 1, 2), weights: Float64Array.of(1, 1, 1), real: Uint8Array.of(1, 1, 1) };
+    const m: EnrichedMatrix = {
+      numUsers: 3,
+      numItems: 3,
+      rowPtr: Int32Array.of(0, 1, 2, 3),
+      items: Int32Array.of(0, 1, 2),
+      weights: Float64Array.of(1, 1, 1),
+      real: Uint8Array.of(1, 1, 1),
+    };
     const [a, , c] = split(m, [1, 2]);
     const file = join(tmp.dir, 'gap.tsv');
     expect((await rejection(async () => writeEnrichedBlocks(file, [a!, c!]))).message).toMatch(/starts at user 2, expected 1/);

@@ -25,7 +25,9 @@ function csr(rows: Array<Array<[number, number, 0 | 1]>>, numItems = 100): Enric
 
 /** A big matrix: `users` users with `perUser` entries each (≈ 15 bytes per row of text). */
 function bigMatrix(users: number, perUser: number): EnrichedMatrix {
-  const rows = Array.from({ length: users }, () => Array.from({ length: perUser }, (_, j) => [j * 3, 1 + j / 7, 1] as [number, number, 0 | 1]));
+  const rows = Array.from({ length: users }, () =>
+    Array.from({ length: perUser }, (_, j) => [j * 3, 1 + j / 7, 1] as [number, number, 0 | 1]),
+  );
   return csr(rows, perUser * 3);
 }
 
@@ -63,7 +65,11 @@ describe('formatWeight', () => {
 describe('writeEnrichedMatrix', () => {
   it('writes the exact TSV: header, rows by user then item, 9 significant digits', async () => {
     const m = csr([
-      [[1, 1, 1], [4, 0.1 * (1 / 3), 0], [9, 1.25, 1]],
+      [
+        [1, 1, 1],
+        [4, 0.1 * (1 / 3), 0],
+        [9, 1.25, 1],
+      ],
       [],
       [[0, 0.2, 0]],
     ]);
@@ -113,7 +119,17 @@ describe('writeEnrichedMatrix', () => {
     try {
       const path = join(dir, 'out.tsv');
       writeFileSync(path, 'previous\n');
-      const unsorted = await rejection(async () => writeEnrichedMatrix(path, csr([[[3, 1, 1], [2, 1, 1]]])));
+      const unsorted = await rejection(async () =>
+        writeEnrichedMatrix(
+          path,
+          csr([
+            [
+              [3, 1, 1],
+              [2, 1, 1],
+            ],
+          ]),
+        ),
+      );
       expect(isViMmrecError(unsorted, 'INVALID_DATA')).toBe(true);
       expect(unsorted.message).toMatch(/user 0 is not sorted by item/);
       const nan = await rejection(async () => writeEnrichedMatrix(path, csr([[[1, 1, 1]], [[2, NaN, 0]]])));

@@ -73,16 +73,20 @@ export function compareNeighbourTables(
       if (seen.has(j)) return `${where}: neighbour ${j} appears twice`;
       seen.add(j);
       const r = reference.score(i, j);
-      if (r === undefined) return `${where}, slot ${t}: ${j} is not a candidate (zero row or unknown pair), expected [${refRow.join(', ')}]`;
+      if (r === undefined)
+        return `${where}, slot ${t}: ${j} is not a candidate (zero row or unknown pair), expected [${refRow.join(', ')}]`;
       const a = actScores[t]!;
-      if (!(Math.abs(a - r) <= tol(r))) return `${where}, slot ${t}: score of ${j} is ${fmt(a)}, reference ${fmt(r)} (|Δ| > ${fmt(tol(r))})`;
+      if (!(Math.abs(a - r) <= tol(r)))
+        return `${where}, slot ${t}: score of ${j} is ${fmt(a)}, reference ${fmt(r)} (|Δ| > ${fmt(tol(r))})`;
       if (t > 0) {
         const pj = actIds[t - 1]!;
         const pa = actScores[t - 1]!;
         if (a > pa) return `${where}, slots ${t - 1}–${t}: scores not descending (${pj}: ${fmt(pa)}, ${j}: ${fmt(a)})`;
-        if (a === pa && j < pj) return `${where}, slots ${t - 1}–${t}: equal scores ${fmt(a)} must put the smaller id first (${pj} before ${j})`;
+        if (a === pa && j < pj)
+          return `${where}, slots ${t - 1}–${t}: equal scores ${fmt(a)} must put the smaller id first (${pj} before ${j})`;
         const pr = reference.score(i, pj)!;
-        if (r > pr + tol(pr)) return `${where}, slots ${t - 1}–${t}: ${j} (reference ${fmt(r)}) should come before ${pj} (reference ${fmt(pr)})`;
+        if (r > pr + tol(pr))
+          return `${where}, slots ${t - 1}–${t}: ${j} (reference ${fmt(r)}) should come before ${pj} (reference ${fmt(pr)})`;
         if (r === pr && j < pj && reference.twins(i, j, pj)) {
           return `${where}, slots ${t - 1}–${t}: twins ${pj} and ${j} (identical rows) must be ordered by smaller id`;
         }
@@ -216,7 +220,8 @@ export function compareAugmentResults(
   // Internal consistency of the implementation's own statistics.
   for (const g of sg) {
     const o = g.virtualPairs === 0 ? 0 : (g.virtualPairs - g.virtualNotReal) / g.virtualPairs;
-    if (!close(g.overlap, o, 1e-12)) return fail(`group '${g.name}': overlap ${g.overlap} ≠ (virtualPairs − virtualNotReal) / virtualPairs = ${o}`);
+    if (!close(g.overlap, o, 1e-12))
+      return fail(`group '${g.name}': overlap ${g.overlap} ≠ (virtualPairs − virtualNotReal) / virtualPairs = ${o}`);
     const w = actual.summary.oAvg === 0 ? 1 : g.overlap / actual.summary.oAvg;
     if (!close(g.weight, w, 1e-12)) return fail(`group '${g.name}': weight ${g.weight} ≠ overlap / oAvg = ${w}`);
   }
@@ -231,14 +236,17 @@ export function compareAugmentResults(
   for (const [name, t] of reference.modalityTables) {
     if (relevant(t).size > 0) continue;
     const a = actual.summary.modalityOverlaps[name]!;
-    if (!close(a, ra.modalityOverlaps[name]!, rel)) return fail(`modalityOverlaps['${name}'] = ${a}, expected ${ra.modalityOverlaps[name]}`);
+    if (!close(a, ra.modalityOverlaps[name]!, rel))
+      return fail(`modalityOverlaps['${name}'] = ${a}, expected ${ra.modalityOverlaps[name]}`);
   }
   for (let g = 0; g < rg.length; g++) {
     if (groupContested[g]!.size > 0) continue;
     const a = sg[g]!;
     const e = rg[g]!;
     if (a.virtualPairs !== e.virtualPairs || a.virtualNotReal !== e.virtualNotReal) {
-      return fail(`group '${e.name}': ${a.virtualPairs} virtual pairs (${a.virtualNotReal} not real), expected ${e.virtualPairs} (${e.virtualNotReal})`);
+      return fail(
+        `group '${e.name}': ${a.virtualPairs} virtual pairs (${a.virtualNotReal} not real), expected ${e.virtualPairs} (${e.virtualNotReal})`,
+      );
     }
     if (!close(a.overlap, e.overlap, rel)) return fail(`group '${e.name}': overlap ${a.overlap}, expected ${e.overlap}`);
     if (oAvgSure && !close(a.weight, e.weight, rel)) return fail(`group '${e.name}': weight ${a.weight}, expected ${e.weight}`);
@@ -258,7 +266,8 @@ export function compareAugmentResults(
       if (p > a0 && j <= m.items[p - 1]!) return fail(`user ${u}: items not strictly increasing at entry ${p}`);
       if ((m.real[p] === 1) !== real.has(j)) return fail(`user ${u}, item ${j}: real flag ${m.real[p]}, expected ${real.has(j) ? 1 : 0}`);
       if (real.has(j) && !(m.weights[p]! >= 1)) return fail(`user ${u}, item ${j}: real pair has weight ${m.weights[p]} < 1`);
-      if (!(m.weights[p]! > 0)) return fail(`user ${u}, item ${j}: stored entry has weight ${m.weights[p]} (R̄ stores non-zero entries only)`);
+      if (!(m.weights[p]! > 0))
+        return fail(`user ${u}, item ${j}: stored entry has weight ${m.weights[p]} (R̄ stores non-zero entries only)`);
       got.set(j, m.weights[p]!);
     }
     for (const i of real) if (!got.has(i)) return fail(`user ${u}: real item ${i} missing from R̄`);

@@ -8,12 +8,7 @@
 export { createRng, splitmix32 } from './rng.js';
 export type { Rng } from './rng.js';
 export { referenceNeighbours, referenceAugment, float32Table } from './reference.js';
-export type {
-  ReferenceNeighbourTable,
-  ReferenceAugmentOptions,
-  ReferenceAugmentResult,
-  ReferenceGroup,
-} from './reference.js';
+export type { ReferenceNeighbourTable, ReferenceAugmentOptions, ReferenceAugmentResult, ReferenceGroup } from './reference.js';
 export {
   compareNeighbourTables,
   compareSearch,
@@ -23,13 +18,7 @@ export {
   scoreTolerance,
 } from './compare.js';
 export type { CompareNeighbourOptions, CompareAugmentOptions, AugmentComparison } from './compare.js';
-export {
-  randomDenseFeatures,
-  randomNeighbourList,
-  randomInteractions,
-  randomNeighbourRequest,
-  randomAugmentCase,
-} from './generators.js';
+export { randomDenseFeatures, randomNeighbourList, randomInteractions, randomNeighbourRequest, randomAugmentCase } from './generators.js';
 export type {
   ValueStyle,
   DenseFeatureOptions,

@@ -185,8 +185,7 @@ function modalityScores(m: Modality, n: number): ModalityScores {
     s[i * n + j] = m.cosines[e]!;
   }
   const listed = (i: number, j: number): boolean => cand[i * n + j] === 1;
-  const sameFor = (i: number, a: number, b: number): boolean =>
-    listed(i, a) === listed(i, b) && s[i * n + a] === s[i * n + b];
+  const sameFor = (i: number, a: number, b: number): boolean => listed(i, a) === listed(i, b) && s[i * n + a] === s[i * n + b];
   return { n, s, cand, sameFor, listed };
 }
 

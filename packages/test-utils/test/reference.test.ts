@@ -22,7 +22,6 @@ function asTable(r: ReferenceNeighbourTable): NeighbourTable {
   return { k: r.k, indices: r.indices.slice(), scores: Float32Array.from(r.scores) };
 }
 
-
 /** Converts a reference result to core's AugmentResult shape (as a perfect implementation would). */
 function asAugmentResult(r: ReferenceAugmentResult): AugmentResult {
   const items: number[] = [];
@@ -109,7 +108,13 @@ describe('referenceAugment (hand-computed, exact rationals)', () => {
     numItems: 3,
     train: { users: Int32Array.from([0, 1, 1, 1]), items: Int32Array.from([0, 1, 2, 2]) },
     modalities: [
-      { kind: 'neighbours' as const, name: 'a', items: Int32Array.from([0, 1, 2, 2]), neighbours: Int32Array.from([1, 2, 0, 2]), cosines: Float32Array.from([0.5, 0.25, 0.75, 1]) },
+      {
+        kind: 'neighbours' as const,
+        name: 'a',
+        items: Int32Array.from([0, 1, 2, 2]),
+        neighbours: Int32Array.from([1, 2, 0, 2]),
+        cosines: Float32Array.from([0.5, 0.25, 0.75, 1]),
+      },
     ],
   };
   it('overlay, modality-mean: O = 1/3, O_avg = 1/3, w = 1', () => {
@@ -117,15 +122,29 @@ describe('referenceAugment (hand-computed, exact rationals)', () => {
     // R^a: u0 {1}; u1 {2, 0}; |R^a| = 3, real among them: (1, 2) → O = 1/3.
     expect(r.summary.groups).toEqual([{ name: 'a', modalities: ['a'], overlap: 1 / 3, weight: 1, virtualPairs: 3, virtualNotReal: 2 }]);
     expect(r.summary.oAvg).toBe(1 / 3);
-    expect([...r.rows[0]!]).toEqual([[0, 1], [1, 0.5]]);
-    expect(new Map(r.rows[1])).toEqual(new Map([[0, 0.5], [1, 1], [2, 1.5]]));
+    expect([...r.rows[0]!]).toEqual([
+      [0, 1],
+      [1, 0.5],
+    ]);
+    expect(new Map(r.rows[1])).toEqual(
+      new Map([
+        [0, 0.5],
+        [1, 1],
+        [2, 1.5],
+      ]),
+    );
     expect(r.rows[2]!.size).toBe(0);
   });
   it('density: O_avg = |R+| / (U·I) = 3/9, and λ = 0 leaves only R+', () => {
     const r = referenceAugment(input, { strategy: 'overlay', k: 1, lambda: 0, oAvg: 'density' });
     expect(r.summary.oAvg).toBe(3 / 9);
     expect(r.summary.groups[0]!.weight).toBeCloseTo(1, 15);
-    expect(new Map(r.rows[1])).toEqual(new Map([[1, 1], [2, 1]]));
+    expect(new Map(r.rows[1])).toEqual(
+      new Map([
+        [1, 1],
+        [2, 1],
+      ]),
+    );
   });
   it('synergistic with a dense modality follows the candidate rule of step 4', () => {
     // dense d: x0=(1,0), x1=(0,0) zero, x2=(1,0). Fused: S(0,2) = 1 + 0 (unlisted);
@@ -160,16 +179,70 @@ describe('compareNeighbourTables', () => {
   it('rejects a clearly worse neighbour, a wrong score, self, bad padding and bad order', () => {
     // row 0 is [2, 5] (twins at S); 1 scores 0.
     expect(Array.from(ref!.indices.subarray(0, 2))).toEqual([2, 5]);
-    expect(compareNeighbourTables(mutate((t) => { t.indices[1] = 1; t.scores[1] = 0; }), ref!, { relTol: 1e-6 })).toMatch(/row 0: neighbour 1/);
-    expect(compareNeighbourTables(mutate((t) => { t.scores[0] = t.scores[0]! + 1e-3; }), ref!, { relTol: 1e-6 })).toMatch(/score of 2/);
-    expect(compareNeighbourTables(mutate((t) => { t.indices[0] = 0; t.scores[0] = 1; }), ref!, { relTol: 1e-6 })).toMatch(/own neighbour/);
-    expect(compareNeighbourTables(mutate((t) => { t.scores[7] = 0; }), ref!, { relTol: 1e-6 })).toMatch(/padding/);
+    expect(
+      compareNeighbourTables(
+        mutate((t) => {
+          t.indices[1] = 1;
+          t.scores[1] = 0;
+        }),
+        ref!,
+        { relTol: 1e-6 },
+      ),
+    ).toMatch(/row 0: neighbour 1/);
+    expect(
+      compareNeighbourTables(
+        mutate((t) => {
+          t.scores[0] = t.scores[0]! + 1e-3;
+        }),
+        ref!,
+        { relTol: 1e-6 },
+      ),
+    ).toMatch(/score of 2/);
+    expect(
+      compareNeighbourTables(
+        mutate((t) => {
+          t.indices[0] = 0;
+          t.scores[0] = 1;
+        }),
+        ref!,
+        { relTol: 1e-6 },
+      ),
+    ).toMatch(/own neighbour/);
+    expect(
+      compareNeighbourTables(
+        mutate((t) => {
+          t.scores[7] = 0;
+        }),
+        ref!,
+        { relTol: 1e-6 },
+      ),
+    ).toMatch(/padding/);
     // row 4 = (-1,0): [1 (0), 2 (-S)] reversed
-    expect(compareNeighbourTables(mutate((t) => { t.indices[8] = 2; t.indices[9] = 1; t.scores[8] = -S; t.scores[9] = 0; }), ref!, { relTol: 1e-6 })).toMatch(/not descending/);
+    expect(
+      compareNeighbourTables(
+        mutate((t) => {
+          t.indices[8] = 2;
+          t.indices[9] = 1;
+          t.scores[8] = -S;
+          t.scores[9] = 0;
+        }),
+        ref!,
+        { relTol: 1e-6 },
+      ),
+    ).toMatch(/not descending/);
   });
   it('rejects a violated smaller-id rule between twins (identical rows)', () => {
     // row 0: twins 2 and 5 with equal scores; [5, 2] breaks the tie rule.
-    expect(compareNeighbourTables(mutate((t) => { t.indices[0] = 5; t.indices[1] = 2; }), ref!, { relTol: 1e-6 })).toMatch(/smaller id/);
+    expect(
+      compareNeighbourTables(
+        mutate((t) => {
+          t.indices[0] = 5;
+          t.indices[1] = 2;
+        }),
+        ref!,
+        { relTol: 1e-6 },
+      ),
+    ).toMatch(/smaller id/);
     // row 1 = (0,1): [2, 5] are twins at S; with k=1 keeping 5 instead of 2 must fail.
     const [r1] = referenceNeighbours({ ...request, outputs: [{ parts: [0], k: 1 }] });
     const t = asTable(r1!);
@@ -216,7 +289,10 @@ describe('compareAugmentResults', () => {
           expect(compareAugmentResults(bad, ref, { relTol: 1e-12, lambda: options.lambda }).message).toMatch(/R̄|real|weight/);
         }
         const g0 = good.summary.groups[0]!;
-        const badGroups = [{ ...g0, virtualPairs: g0.virtualPairs + 1, overlap: (g0.virtualPairs - g0.virtualNotReal) / (g0.virtualPairs + 1), weight: 0 }, ...good.summary.groups.slice(1)];
+        const badGroups = [
+          { ...g0, virtualPairs: g0.virtualPairs + 1, overlap: (g0.virtualPairs - g0.virtualNotReal) / (g0.virtualPairs + 1), weight: 0 },
+          ...good.summary.groups.slice(1),
+        ];
         const bad2 = { ...good, summary: { ...good.summary, groups: badGroups } };
         expect(compareAugmentResults(bad2, ref, { relTol: 1e-12, lambda: options.lambda }).message).toBeDefined();
       }),

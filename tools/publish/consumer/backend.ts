@@ -2,10 +2,17 @@
 // imports are that page's, word for word (the publish test checks it). Compiled with `strict`
 // and `skipLibCheck: false`; nothing here may become `any`.
 import {
-  type Backend, type BackendDefinition, type SearchContext,
-  type NeighbourSearchRequest, type NeighbourTable,
-  defineBackend, positiveIntegerOption,
-  writeNormalizedRows, outputValidity, emptyNeighbourTable, TopKSelector,
+  type Backend,
+  type BackendDefinition,
+  type SearchContext,
+  type NeighbourSearchRequest,
+  type NeighbourTable,
+  defineBackend,
+  positiveIntegerOption,
+  writeNormalizedRows,
+  outputValidity,
+  emptyNeighbourTable,
+  TopKSelector,
 } from '@vi-mmrec/core/backend';
 import { BackendInitError } from '@vi-mmrec/core';
 import { augment, registerBackend, resolveBackend, type BackendFactory } from '@vi-mmrec/core';
@@ -80,7 +87,12 @@ export const bruteForceBackendFactory: BackendFactory = {
 registerBackend(bruteForceBackendFactory);
 const backend: Backend = await resolveBackend([NAME]);
 const result = await augment(
-  { numUsers: 1, numItems: 2, train: { users: Int32Array.of(0), items: Int32Array.of(0) }, modalities: [{ kind: 'dense', name: 'image', features: Float32Array.of(1, 0, 1, 0.1), dim: 2 }] },
+  {
+    numUsers: 1,
+    numItems: 2,
+    train: { users: Int32Array.of(0), items: Int32Array.of(0) },
+    modalities: [{ kind: 'dense', name: 'image', features: Float32Array.of(1, 0, 1, 0.1), dim: 2 }],
+  },
   { strategy: 'overlay', k: 1, lambda: 1, backend },
 );
 export const virtualPairs: number = result.summary.counts.virtualOnly;

@@ -3,7 +3,13 @@
 // user's own. Compiled with `strict` and `skipLibCheck: false`; nothing here may become `any`.
 import { augment, type AugmentResult } from '@vi-mmrec/core';
 import { cpuBackend } from '@vi-mmrec/backend-cpu';
-import { pairLoader, withVirtualInteractions, type PairBatch, type SparseInteractions, type TrainingLoader } from '@vi-mmrec/integration-loader';
+import {
+  pairLoader,
+  withVirtualInteractions,
+  type PairBatch,
+  type SparseInteractions,
+  type TrainingLoader,
+} from '@vi-mmrec/integration-loader';
 import { typed } from './typed.js';
 
 const numUsers = 6;

@@ -111,7 +111,12 @@ export class LightGcn implements Recommender {
     const n = gatherRows(all.items, neg);
     const l = bprLoss(rowDot(u, p), rowDot(u, n));
     if (this.reg === 0) return l;
-    const e = l2PerBatch(batch.users.length, gatherRows(this.user, batch.users), gatherRows(this.item, batch.positives), gatherRows(this.item, neg));
+    const e = l2PerBatch(
+      batch.users.length,
+      gatherRows(this.user, batch.users),
+      gatherRows(this.item, batch.positives),
+      gatherRows(this.item, neg),
+    );
     return tf.add(l, tf.mul(this.reg, e));
   }
 
