@@ -22,29 +22,29 @@
 // the sampled queries are searched exactly (for recall). --write replaces the table between
 // the scale markers of docs/benchmarks.md. Each measurement is printed on stderr as one JSON
 // line; --from builds the table from such lines saved earlier instead of measuring.
-import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync } from "node:fs";
-import { readFile, writeFile } from "node:fs/promises";
-import os from "node:os";
-import path from "node:path";
-import { fileURLToPath } from "node:url";
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
-const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const DIM = 384;
 const K = 10;
 const CLUSTERS = 1000;
 const LATENT = 32;
 const SEED = 20261203;
-const PYTHON = "/usr/bin/python3";
-const PEER = fileURLToPath(new URL("scale_peer.py", import.meta.url));
-const OURS = ["onnxruntime-node", "usearch"];
-const APPROXIMATE = new Set(["usearch", "faiss-hnsw"]);
+const PYTHON = '/usr/bin/python3';
+const PEER = fileURLToPath(new URL('scale_peer.py', import.meta.url));
+const OURS = ['onnxruntime-node', 'usearch'];
+const APPROXIMATE = new Set(['usearch', 'faiss-hnsw']);
 const LABEL = {
-  "onnxruntime-node": "onnxruntime-node (ours, exact)",
-  usearch: "usearch (ours, HNSW)",
-  "faiss-flat": "faiss IndexFlatIP (exact)",
-  numpy: "NumPy sgemm + argpartition (exact)",
-  "faiss-hnsw": "faiss IndexHNSWFlat",
+  'onnxruntime-node': 'onnxruntime-node (ours, exact)',
+  usearch: 'usearch (ours, HNSW)',
+  'faiss-flat': 'faiss IndexFlatIP (exact)',
+  numpy: 'NumPy sgemm + argpartition (exact)',
+  'faiss-hnsw': 'faiss IndexHNSWFlat',
 };
 
 /** splitmix32: small, seeded, good enough for synthetic data. */
@@ -57,8 +57,7 @@ function rng(seed) {
     z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
     return ((z ^ (z >>> 16)) >>> 0) / 4294967296;
   };
-  const gauss = () =>
-    Math.sqrt(-2 * Math.log(1 - next())) * Math.cos(2 * Math.PI * next());
+  const gauss = () => Math.sqrt(-2 * Math.log(1 - next())) * Math.cos(2 * Math.PI * next());
   return { next, gauss };
 }
 
@@ -72,9 +71,7 @@ function rng(seed) {
 function features(n, seed) {
   const r = rng(seed);
   const centres = new Float32Array(CLUSTERS * DIM).map(() => r.gauss());
-  const proj = new Float32Array(DIM * LATENT).map(
-    () => r.gauss() / Math.sqrt(LATENT)
-  );
+  const proj = new Float32Array(DIM * LATENT).map(() => r.gauss() / Math.sqrt(LATENT));
   const x = new Float32Array(n * DIM);
   const z = new Float64Array(LATENT);
   for (let i = 0; i < n; i++) {
@@ -97,15 +94,10 @@ function sample(n, count, seed) {
   return Int32Array.from([...ids].sort((a, b) => a - b));
 }
 
-const cacheDir = () =>
-  process.env.VI_MMREC_SCALE_CACHE ?? path.join(os.tmpdir(), "vi-mmrec-scale");
+const cacheDir = () => process.env.VI_MMREC_SCALE_CACHE ?? path.join(os.tmpdir(), 'vi-mmrec-scale');
 const files = (n, queries) => {
   const base = path.join(cacheDir(), `${n}-${DIM}-${SEED}`);
-  return {
-    data: `${base}.f32`,
-    queries: `${base}-q${queries}.i32`,
-    truth: `${base}-q${queries}-truth.json`,
-  };
+  return { data: `${base}.f32`, queries: `${base}-q${queries}.i32`, truth: `${base}-q${queries}-truth.json` };
 };
 const f32 = async (file) => {
   const b = await readFile(file);
@@ -123,26 +115,18 @@ async function prepare(n, queries) {
   if (!existsSync(f.data)) {
     const x = features(n, SEED);
     await writeFile(`${f.data}.tmp`, new Uint8Array(x.buffer));
-    await import("node:fs/promises").then((fs) =>
-      fs.rename(`${f.data}.tmp`, f.data)
-    );
+    await import('node:fs/promises').then((fs) => fs.rename(`${f.data}.tmp`, f.data));
   }
-  if (!existsSync(f.queries))
-    await writeFile(f.queries, new Uint8Array(sample(n, queries, 7).buffer));
+  if (!existsSync(f.queries)) await writeFile(f.queries, new Uint8Array(sample(n, queries, 7).buffer));
   if (!existsSync(f.truth)) {
-    const res = spawnSync(
-      process.execPath,
-      [fileURLToPath(import.meta.url), "--truth", String(n), String(queries)],
-      {
-        encoding: "utf8",
-        maxBuffer: 1 << 20,
-        stdio: ["ignore", "pipe", "inherit"],
-      }
-    );
-    if (res.status !== 0)
-      throw new Error(`exact truth at ${n}: exit ${res.status}`);
+    const res = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--truth', String(n), String(queries)], {
+      encoding: 'utf8',
+      maxBuffer: 1 << 20,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    if (res.status !== 0) throw new Error(`exact truth at ${n}: exit ${res.status}`);
   }
-  return JSON.parse(await readFile(f.truth, "utf8"));
+  return JSON.parse(await readFile(f.truth, 'utf8'));
 }
 
 /** Rows scaled to unit L2 norm (norms accumulated in float64). */
@@ -160,30 +144,28 @@ function normalised(data, n) {
 /** Child: exact top-10 of the sampled queries over all n items, written to the truth file. */
 async function truthChild(n, queries) {
   const f = files(n, queries);
-  const { default: usearch } = await import("usearch");
+  const { default: usearch } = await import('usearch');
   const unit = normalised(await f32(f.data), n);
   const q = await i32(f.queries);
   const qv = new Float32Array(q.length * DIM);
   q.forEach((i, r) => qv.set(unit.subarray(i * DIM, (i + 1) * DIM), r * DIM));
   const t0 = performance.now();
-  const exact = usearch.exactSearch(
-    unit,
-    qv,
-    DIM,
-    K + 1,
-    usearch.MetricKind.IP,
-    0
-  );
-  const seconds = (performance.now() - t0) / 1000;
   const rows = [];
-  for (let r = 0; r < q.length; r++) {
-    const ids = [];
-    for (let t = 0; t < Number(exact.counts[r]) && ids.length < K; t++) {
-      const j = Number(exact.keys[r * (K + 1) + t]);
-      if (j !== q[r]) ids.push(j);
+  // In batches of queries: USearch's exact search holds a queries × N distance matrix.
+  const batch = Math.max(1, Math.floor(2 ** 28 / n));
+  for (let r0 = 0; r0 < q.length; r0 += batch) {
+    const r1 = Math.min(q.length, r0 + batch);
+    const exact = usearch.exactSearch(unit, qv.subarray(r0 * DIM, r1 * DIM), DIM, K + 1, usearch.MetricKind.IP, 0);
+    for (let r = r0; r < r1; r++) {
+      const ids = [];
+      for (let t = 0; t < Number(exact.counts[r - r0]) && ids.length < K; t++) {
+        const j = Number(exact.keys[(r - r0) * (K + 1) + t]);
+        if (j !== q[r]) ids.push(j);
+      }
+      rows.push(ids);
     }
-    rows.push(ids);
   }
+  const seconds = (performance.now() - t0) / 1000;
   // Cross-check the exact search against float64 brute force on the first 50 queries.
   let crossMismatch = 0;
   for (let r = 0; r < Math.min(50, q.length); r++) {
@@ -192,8 +174,7 @@ async function truthChild(n, queries) {
     for (let j = 0; j < n; j++) {
       if (j === i) continue;
       let dot = 0;
-      for (let d = 0; d < DIM; d++)
-        dot += unit[i * DIM + d] * unit[j * DIM + d];
+      for (let d = 0; d < DIM; d++) dot += unit[i * DIM + d] * unit[j * DIM + d];
       if (best.length < K || dot > best[best.length - 1][0]) {
         best.push([dot, j]);
         best.sort((a, b) => b[0] - a[0] || a[1] - b[1]);
@@ -203,10 +184,7 @@ async function truthChild(n, queries) {
     const want = new Set(best.map((b) => b[1]));
     crossMismatch += rows[r].filter((j) => !want.has(j)).length;
   }
-  await writeFile(
-    f.truth,
-    JSON.stringify({ n, queries: q.length, seconds, crossMismatch, rows })
-  );
+  await writeFile(f.truth, JSON.stringify({ n, queries: q.length, seconds, crossMismatch, rows }));
 }
 
 /** Child: one of our backends over all n items. */
@@ -215,44 +193,23 @@ async function oursChild(impl, n, queries) {
   const data = await f32(f.data);
   const q = await i32(f.queries);
   let backend;
-  if (impl === "usearch") {
-    const m = await import(
-      new URL("packages/backend-usearch/dist/index.js", `file://${ROOT}`).href
-    );
+  if (impl === 'usearch') {
+    const m = await import(new URL('packages/backend-usearch/dist/index.js', `file://${ROOT}`).href);
     backend = m.usearchBackend();
-  } else if (impl === "onnxruntime-node") {
-    const m = await import(
-      new URL(
-        "packages/backend-onnxruntime-node/dist/index.js",
-        `file://${ROOT}`
-      ).href
-    );
-    backend = m.onnxruntimeNodeBackend({ executionProviders: ["cpu"] });
+  } else if (impl === 'onnxruntime-node') {
+    const m = await import(new URL('packages/backend-onnxruntime-node/dist/index.js', `file://${ROOT}`).href);
+    backend = m.onnxruntimeNodeBackend({ executionProviders: ['cpu'] });
   } else throw new Error(`unknown implementation ${impl}`);
   await backend.init();
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
-  const [table] = await backend.searchNeighbours({
-    numItems: n,
-    parts: [{ data, dim: DIM }],
-    outputs: [{ parts: [0], k: K }],
-  });
+  const [table] = await backend.searchNeighbours({ numItems: n, parts: [{ data, dim: DIM }], outputs: [{ parts: [0], k: K }] });
   const seconds = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
   const maxRSS = process.resourceUsage().maxRSS * 1024;
   await backend.dispose();
-  const rows = [...q].map((i) => [
-    ...table.indices.subarray(i * K, (i + 1) * K),
-  ]);
-  const out = {
-    impl,
-    n,
-    seconds,
-    cpuSeconds: (cpu.user + cpu.system) / 1e6,
-    maxRSS,
-    featureBytes: data.byteLength,
-    rows,
-  };
+  const rows = [...q].map((i) => [...table.indices.subarray(i * K, (i + 1) * K)]);
+  const out = { impl, n, seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, maxRSS, featureBytes: data.byteLength, rows };
   process.stdout.write(`${JSON.stringify(out)}\n`);
 }
 
@@ -287,55 +244,18 @@ async function measure(opts) {
   const results = [];
   for (const n of opts.sizes) {
     const truth = await prepare(n, opts.queries);
-    console.error(
-      JSON.stringify({
-        truth: n,
-        queries: truth.queries,
-        seconds: truth.seconds,
-        crossMismatch: truth.crossMismatch,
-      })
-    );
+    console.error(JSON.stringify({ truth: n, queries: truth.queries, seconds: truth.seconds, crossMismatch: truth.crossMismatch }));
     for (let rep = 0; rep < opts.reps; rep++) {
       for (const impl of opts.impls) {
-        if (
-          !APPROXIMATE.has(impl) &&
-          n > (impl === "numpy" ? opts.maxNumpy : opts.maxExact)
-        )
-          continue;
+        if (!APPROXIMATE.has(impl) && n > (impl === 'numpy' ? opts.maxNumpy : opts.maxExact)) continue;
         const f = files(n, opts.queries);
         const args = OURS.includes(impl)
-          ? [
-              process.execPath,
-              [
-                fileURLToPath(import.meta.url),
-                "--child",
-                impl,
-                String(n),
-                String(opts.queries),
-              ],
-              process.env,
-            ]
-          : [
-              PYTHON,
-              [PEER, impl, f.data, String(DIM), String(K), f.queries],
-              peerEnv(),
-            ];
-        const res = spawnSync(args[0], args[1], {
-          encoding: "utf8",
-          maxBuffer: 1 << 26,
-          stdio: ["ignore", "pipe", "inherit"],
-          env: args[2],
-        });
-        if (res.status !== 0)
-          throw new Error(`${impl} at ${n}: exit ${res.status}`);
-        const { rows, ...r } = JSON.parse(res.stdout.trim().split("\n").pop());
-        Object.assign(r, {
-          rep,
-          recall: recall(rows, truth),
-          queries: truth.queries,
-          crossMismatch: truth.crossMismatch,
-          load1: os.loadavg()[0],
-        });
+          ? [process.execPath, [fileURLToPath(import.meta.url), '--child', impl, String(n), String(opts.queries)], process.env]
+          : [PYTHON, [PEER, impl, f.data, String(DIM), String(K), f.queries], peerEnv()];
+        const res = spawnSync(args[0], args[1], { encoding: 'utf8', maxBuffer: 1 << 26, stdio: ['ignore', 'pipe', 'inherit'], env: args[2] });
+        if (res.status !== 0) throw new Error(`${impl} at ${n}: exit ${res.status}`);
+        const { rows, ...r } = JSON.parse(res.stdout.trim().split('\n').pop());
+        Object.assign(r, { rep, recall: recall(rows, truth), queries: truth.queries, crossMismatch: truth.crossMismatch, load1: os.loadavg()[0] });
         console.error(JSON.stringify(r));
         results.push(r);
       }
@@ -346,12 +266,12 @@ async function measure(opts) {
 
 /** Results saved earlier: the JSON lines of the given files (other lines are ignored). */
 async function readResults(paths) {
-  const texts = await Promise.all(paths.map(async (f) => readFile(f, "utf8")));
+  const texts = await Promise.all(paths.map(async (f) => readFile(f, 'utf8')));
   return texts.flatMap((t) =>
     t
-      .split("\n")
+      .split('\n')
       .filter((l) => l.startsWith('{"impl"'))
-      .map((l) => JSON.parse(l))
+      .map((l) => JSON.parse(l)),
   );
 }
 
@@ -379,50 +299,30 @@ function table(results, impls) {
       });
     }
   }
-  const reference = (n) =>
-    rows.find((r) => r.n === n && r.impl === "onnxruntime-node");
-  const mib = (b) => Math.round(b / 2 ** 20).toLocaleString("en-US");
+  const reference = (n) => rows.find((r) => r.n === n && r.impl === 'onnxruntime-node');
+  const mib = (b) => Math.round(b / 2 ** 20).toLocaleString('en-US');
   const fmt = (x) => (x >= 100 ? x.toFixed(0) : x.toFixed(1));
   const lines = [
-    "| items | implementation | reps | wall s, median (min–max) | CPU s | onnxruntime-node wall ÷ this | recall@10 | peak RSS beyond features | load (1 min) |",
-    "|---|---|---|---|---|---|---|---|---|",
+    '| items | implementation | reps | wall s, median (min–max) | CPU s | onnxruntime-node wall ÷ this | recall@10 | peak RSS beyond features | load (1 min) |',
+    '|---|---|---|---|---|---|---|---|---|',
     ...rows.map((r) => {
       const ref = reference(r.n);
-      const ratio = ref ? `${(ref.seconds / r.seconds).toFixed(2)}×` : "—";
-      const loads = `${Math.min(...r.loads).toFixed(1)}–${Math.max(
-        ...r.loads
-      ).toFixed(1)}`;
-      return `| ${r.n.toLocaleString("en-US")} | ${LABEL[r.impl] ?? r.impl} | ${
-        r.reps
-      } | ${fmt(r.seconds)} (${fmt(r.min)}–${fmt(r.max)}) | ${fmt(
-        r.cpuSeconds
-      )} | ${ratio} | ${r.recall.toFixed(4)} | ${mib(
-        r.rssBeyond
-      )} MiB | ${loads} |`;
+      const ratio = ref ? `${(ref.seconds / r.seconds).toFixed(2)}×` : '—';
+      const loads = `${Math.min(...r.loads).toFixed(1)}–${Math.max(...r.loads).toFixed(1)}`;
+      return `| ${r.n.toLocaleString('en-US')} | ${LABEL[r.impl] ?? r.impl} | ${r.reps} | ${fmt(r.seconds)} (${fmt(r.min)}–${fmt(r.max)}) | ${fmt(r.cpuSeconds)} | ${ratio} | ${r.recall.toFixed(4)} | ${mib(r.rssBeyond)} MiB | ${loads} |`;
     }),
   ];
-  const features = sizes
-    .map(
-      (n) =>
-        `${n.toLocaleString("en-US")}: ${mib(
-          rows.find((r) => r.n === n).featureBytes
-        )} MiB`
-    )
-    .join(", ");
-  return `${lines.join(
-    "\n"
-  )}\n\nFeatures (float32): ${features}. Recall@10 on the sampled queries against their exact top-10.\n`;
+  const features = sizes.map((n) => `${n.toLocaleString('en-US')}: ${mib(rows.find((r) => r.n === n).featureBytes)} MiB`).join(', ');
+  return `${lines.join('\n')}\n\nFeatures (float32): ${features}. Recall@10 on the sampled queries against their exact top-10.\n`;
 }
 
 async function main() {
   const argv = process.argv.slice(2);
-  if (argv[0] === "--child")
-    return oursChild(argv[1], Number(argv[2]), Number(argv[3]));
-  if (argv[0] === "--truth")
-    return truthChild(Number(argv[1]), Number(argv[2]));
+  if (argv[0] === '--child') return oursChild(argv[1], Number(argv[2]), Number(argv[3]));
+  if (argv[0] === '--truth') return truthChild(Number(argv[1]), Number(argv[2]));
   const opts = {
     sizes: [50_000, 100_000, 200_000],
-    impls: ["onnxruntime-node", "usearch", "faiss-flat", "numpy", "faiss-hnsw"],
+    impls: ['onnxruntime-node', 'usearch', 'faiss-flat', 'numpy', 'faiss-hnsw'],
     reps: 3,
     queries: 2000,
     maxExact: 200_000,
@@ -432,63 +332,40 @@ async function main() {
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
-    if (a === "--sizes") opts.sizes = argv[++i].split(",").map(Number);
-    else if (a === "--impls") opts.impls = argv[++i].split(",");
-    else if (a === "--reps") opts.reps = Number(argv[++i]);
-    else if (a === "--queries") opts.queries = Number(argv[++i]);
-    else if (a === "--max-exact") opts.maxExact = Number(argv[++i]);
-    else if (a === "--max-numpy") opts.maxNumpy = Number(argv[++i]);
-    else if (a === "--write") opts.write = true;
-    else if (a === "--from") opts.from.push(argv[++i]);
+    if (a === '--sizes') opts.sizes = argv[++i].split(',').map(Number);
+    else if (a === '--impls') opts.impls = argv[++i].split(',');
+    else if (a === '--reps') opts.reps = Number(argv[++i]);
+    else if (a === '--queries') opts.queries = Number(argv[++i]);
+    else if (a === '--max-exact') opts.maxExact = Number(argv[++i]);
+    else if (a === '--max-numpy') opts.maxNumpy = Number(argv[++i]);
+    else if (a === '--write') opts.write = true;
+    else if (a === '--from') opts.from.push(argv[++i]);
     else {
       console.log(
-        "usage: node tools/bench/scale.mjs [--sizes 50000,100000,200000] [--impls onnxruntime-node,usearch,faiss-flat,numpy,faiss-hnsw] [--reps 3] [--queries 2000] [--max-exact 200000] [--max-numpy 200000] [--write] [--from results.jsonl ...]"
+        'usage: node tools/bench/scale.mjs [--sizes 50000,100000,200000] [--impls onnxruntime-node,usearch,faiss-flat,numpy,faiss-hnsw] [--reps 3] [--queries 2000] [--max-exact 200000] [--max-numpy 200000] [--write] [--from results.jsonl ...]',
       );
-      process.exit(a === "--help" ? 0 : 1);
+      process.exit(a === '--help' ? 0 : 1);
     }
   }
   const started = new Date().toISOString();
-  const results =
-    opts.from.length > 0 ? await readResults(opts.from) : await measure(opts);
-  const how =
-    opts.from.length > 0
-      ? `from saved measurements (${opts.from.length} file${
-          opts.from.length > 1 ? "s" : ""
-        })`
-      : `--sizes ${opts.sizes.join(",")} --reps ${opts.reps}`;
+  const results = opts.from.length > 0 ? await readResults(opts.from) : await measure(opts);
+  const how = opts.from.length > 0 ? `from saved measurements (${opts.from.length} file${opts.from.length > 1 ? 's' : ''})` : `--sizes ${opts.sizes.join(',')} --reps ${opts.reps}`;
   const peer = results.find((r) => r.blas);
-  const blas = peer?.blas
-    ?.map(
-      (b) =>
-        `${b.internal_api} ${b.version} (${b.architecture} kernel, ${b.num_threads} threads)`
-    )
-    .join(", ");
-  const peers = peer
-    ? ` Peers: faiss ${peer.faiss} (Debian python3-faiss, ${peer.threads} OpenMP threads), NumPy ${peer.numpy}, BLAS ${blas}.`
-    : "";
-  const head = `Generated by \`node tools/bench/scale.mjs\` (${how}) on ${started.slice(
-    0,
-    10
-  )} (Node ${process.version}, ${os.cpus().length} cores, ${(
-    os.totalmem() /
-    2 ** 30
-  ).toFixed(2)} GiB).${peers}`;
+  const blas = peer?.blas?.map((b) => `${b.internal_api} ${b.version} (${b.architecture} kernel, ${b.num_threads} threads)`).join(', ');
+  const peers = peer ? ` Peers: faiss ${peer.faiss} (Debian python3-faiss, ${peer.threads} OpenMP threads), NumPy ${peer.numpy}, BLAS ${blas}.` : '';
+  const head = `Generated by \`node tools/bench/scale.mjs\` (${how}) on ${started.slice(0, 10)} (Node ${process.version}, ${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(2)} GiB).${peers}`;
   const block = `${head}\n\n${table(results, opts.impls)}`;
   console.log(block);
   if (opts.write) {
     const file = `${ROOT}docs/benchmarks.md`;
-    const md = await readFile(file, "utf8");
-    const begin = "<!-- scale:begin -->";
-    const end = "<!-- scale:end -->";
+    const md = await readFile(file, 'utf8');
+    const begin = '<!-- scale:begin -->';
+    const end = '<!-- scale:end -->';
     const a = md.indexOf(begin);
     const b = md.indexOf(end);
-    if (a < 0 || b < a)
-      throw new Error(`docs/benchmarks.md has no ${begin} … ${end} block`);
-    await writeFile(
-      file,
-      `${md.slice(0, a + begin.length)}\n${block}${md.slice(b)}`
-    );
-    console.error("wrote the scale table of docs/benchmarks.md");
+    if (a < 0 || b < a) throw new Error(`docs/benchmarks.md has no ${begin} … ${end} block`);
+    await writeFile(file, `${md.slice(0, a + begin.length)}\n${block}${md.slice(b)}`);
+    console.error('wrote the scale table of docs/benchmarks.md');
   }
 }
 
