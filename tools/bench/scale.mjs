@@ -152,7 +152,7 @@ async function truthChild(n, queries) {
   const t0 = performance.now();
   const rows = [];
   // In batches of queries: USearch's exact search holds a queries × N distance matrix.
-  const batch = Math.max(1, Math.floor(2 ** 28 / n));
+  const batch = Math.max(1, Math.floor(2 ** 27 / n));
   for (let r0 = 0; r0 < q.length; r0 += batch) {
     const r1 = Math.min(q.length, r0 + batch);
     const exact = usearch.exactSearch(unit, qv.subarray(r0 * DIM, r1 * DIM), DIM, K + 1, usearch.MetricKind.IP, 0);
