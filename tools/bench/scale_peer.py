@@ -12,7 +12,8 @@ all N rows with one of:
 Usage:
   scale_peer.py IMPL FEATURES.f32 DIM K QUERIES.i32
       → one JSON line: seconds and CPU seconds of normalisation + index build + search, maxRSS,
-        featureBytes, the neighbour rows of the sampled QUERIES (for recall), BLAS kernel.
+        featureBytes, the neighbour rows of the sampled QUERIES (for recall), BLAS kernel
+        (faiss-hnsw: also the seconds of the index build and of the search).
 
 scale.mjs starts it with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE removed from the environment.
 """
@@ -28,6 +29,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from python_peer import blas_info, faiss_tables, normalise, top_k_tables  # noqa: E402
 
 HNSW = {'M': 16, 'efConstruction': 128, 'efSearch': 64}
+PHASES = {}  # faiss-hnsw: seconds of the index build and of the search
 
 
 def hnsw_table(unit, k):
@@ -36,9 +38,12 @@ def hnsw_table(unit, k):
 
     index = faiss.IndexHNSWFlat(unit.shape[1], HNSW['M'], faiss.METRIC_INNER_PRODUCT)
     index.hnsw.efConstruction = HNSW['efConstruction']
+    t0 = time.perf_counter()
     index.add(unit)
+    t1 = time.perf_counter()
     index.hnsw.efSearch = max(HNSW['efSearch'], 2 * k + 1)
     _, found = index.search(unit, k + 1)
+    PHASES.update(buildSeconds=t1 - t0, searchSeconds=time.perf_counter() - t1)
     keep = found != np.arange(len(unit))[:, None]
     # Stable sort moves the (at most one) self match behind the others; keep the first k.
     order = np.argsort(~keep, axis=1, kind='stable')[:, :k]
@@ -85,7 +90,7 @@ def main(argv):
                 'faiss': faiss.__version__,
                 'numpy': np.__version__,
                 'blas': blas_info(),
-                **({'hnsw': HNSW} if impl == 'faiss-hnsw' else {}),
+                **({'hnsw': HNSW, **PHASES} if impl == 'faiss-hnsw' else {}),
             }
         )
     )
