@@ -303,11 +303,11 @@ function table(results, impls) {
   const mib = (b) => Math.round(b / 2 ** 20).toLocaleString('en-US');
   const fmt = (x) => (x >= 100 ? x.toFixed(0) : x.toFixed(1));
   const lines = [
-    '| items | implementation | reps | wall s, median (min–max) | CPU s | onnxruntime-node wall ÷ this | recall@10 | peak RSS beyond features | load (1 min) |',
+    '| items | implementation | reps | wall s, median (min–max) | CPU s | onnxruntime-node ÷ this: wall, CPU | recall@10 | peak RSS beyond features | load (1 min) |',
     '|---|---|---|---|---|---|---|---|---|',
     ...rows.map((r) => {
       const ref = reference(r.n);
-      const ratio = ref ? `${(ref.seconds / r.seconds).toFixed(2)}×` : '—';
+      const ratio = ref ? `${(ref.seconds / r.seconds).toFixed(2)}×, ${(ref.cpuSeconds / r.cpuSeconds).toFixed(2)}×` : '—';
       const loads = `${Math.min(...r.loads).toFixed(1)}–${Math.max(...r.loads).toFixed(1)}`;
       return `| ${r.n.toLocaleString('en-US')} | ${LABEL[r.impl] ?? r.impl} | ${r.reps} | ${fmt(r.seconds)} (${fmt(r.min)}–${fmt(r.max)}) | ${fmt(r.cpuSeconds)} | ${ratio} | ${r.recall.toFixed(4)} | ${mib(r.rssBeyond)} MiB | ${loads} |`;
     }),
