@@ -236,7 +236,7 @@ describe('the plan', () => {
         /^ {2}estimated time: at most [\d.]+ (s|min|h \d+ min) for \d+ run\(s\)( \([\d.]+ (s|min|h \d+ min) if the proxies keep no augmentation\))? at the speed measured now, each to its epoch cap/m,
       );
       // Auto mode also bounds the time without the pick's runs.
-      expect(/if the proxies keep no augmentation/.test(r.out)).toBe(!extra.includes('overlay'));
+      expect(/if the proxies keep no augmentation/.test(r.out)).toBe(!(extra as readonly string[]).includes('overlay'));
       expect(r.err).not.toMatch(/ epoch \d+\/\d+ /);
       await expect(readFile(json, 'utf8')).rejects.toThrow(/ENOENT/);
       await expect(readFile(`${json}.partial`, 'utf8')).rejects.toThrow(/ENOENT/);
