@@ -54,3 +54,18 @@ export function choiceOption<T extends string>(command: string, option: string, 
   }
   return raw as T;
 }
+
+/** `--modalities a,b`: the names, or undefined when not given; one line on an empty name. */
+export function modalitiesOption(command: string, raw: string | undefined): string[] | undefined {
+  if (raw === undefined) return undefined;
+  const names = raw.split(',').map((s) => s.trim());
+  if (names.some((s) => s === '')) throw new UsageError(`--modalities must be a comma-separated list of names, got '${raw}'`, command);
+  return names;
+}
+
+/** `--backend <x>` (default `auto`): a registry name, a package name or a path. */
+export function backendOption(command: string, raw: string | undefined): string {
+  const backend = raw ?? 'auto';
+  if (backend === '') throw new UsageError('--backend needs a backend name, package or path (auto, cpu, ...)', command);
+  return backend;
+}

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import type { OAvgMode, Strategy } from '@vi-mmrec/core';
-import { choiceOption, intOption, numberOption, parseCommand } from './args.js';
+import { backendOption, choiceOption, intOption, modalitiesOption, numberOption, parseCommand } from './args.js';
 import { type AutoAugmentConfig, EVAL_MODULE, type NegativesPolicy, PROXY_MODELS, runAutoAugment } from './auto-augment.js';
 import { EXIT, type CliIo, signalExitCode } from './cli-io.js';
 import { UsageError } from './errors.js';
@@ -118,14 +118,8 @@ export function parseAugmentArgs(argv: readonly string[]): ParsedAugment | 'help
     );
   }
   if (summary !== undefined && resolve(summary) === resolve(out)) throw new UsageError('--summary and --out name the same file', cmd);
-  let modalities: string[] | undefined;
-  if (values.modalities !== undefined) {
-    modalities = values.modalities.split(',').map((s) => s.trim());
-    if (modalities.some((s) => s === ''))
-      throw new UsageError(`--modalities must be a comma-separated list of names, got '${values.modalities}'`, cmd);
-  }
-  const backend = values.backend ?? 'auto';
-  if (backend === '') throw new UsageError('--backend needs a backend name, package or path (auto, cpu, ...)', cmd);
+  const modalities = modalitiesOption(cmd, values.modalities);
+  const backend = backendOption(cmd, values.backend);
   const exact = values.exact === true;
   const common = (): Omit<AugmentConfig, 'strategy' | 'k' | 'lambda'> => ({
     datasetDir: positionals[0]!,

@@ -2,7 +2,7 @@ import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { searchNeighbourTables, type TableNeeds } from '@vi-mmrec/core';
 import { createOutputTransaction } from '@vi-mmrec/io';
-import { choiceOption, intOption, parseCommand } from './args.js';
+import { backendOption, choiceOption, intOption, modalitiesOption, parseCommand } from './args.js';
 import { EXIT, type CliIo } from './cli-io.js';
 import { CliError, UsageError } from './errors.js';
 import { NEIGHBOURS_HELP } from './help.js';
@@ -46,14 +46,8 @@ export function parseNeighboursArgs(argv: readonly string[]): NeighboursConfig |
   const outDir = values['out-dir'];
   if (outDir === undefined || outDir === '')
     throw new UsageError('missing required option --out-dir (the folder shared by all shards)', cmd);
-  let modalities: string[] | undefined;
-  if (values.modalities !== undefined) {
-    modalities = values.modalities.split(',').map((s) => s.trim());
-    if (modalities.some((s) => s === ''))
-      throw new UsageError(`--modalities must be a comma-separated list of names, got '${values.modalities}'`, cmd);
-  }
-  const backend = values.backend ?? 'auto';
-  if (backend === '') throw new UsageError('--backend needs a backend name, package or path (auto, cpu, ...)', cmd);
+  const modalities = modalitiesOption(cmd, values.modalities);
+  const backend = backendOption(cmd, values.backend);
   return {
     datasetDir: positionals[0]!,
     outDir,
