@@ -324,12 +324,16 @@ describe('interop with parquet-wasm (the Rust parquet crate, a different impleme
   });
 });
 
-const pyarrow = spawnSync('/usr/bin/python3', ['-c', 'import pyarrow'], { encoding: 'utf8' }).status === 0;
-describe.skipIf(!pyarrow)('interop with pyarrow (skipped: /usr/bin/python3 has no pyarrow; apt-get install python3-pyarrow)', () => {
-  it('reads interactions pyarrow writes (snappy, int64, two row groups) and pyarrow reads our R̄', async () => {
-    const dir = join(tmp.dir, `arrow${counter++}`);
-    mkdirSync(dir);
-    const script = `
+// Debian 12 packages no pyarrow: `python3 -m venv --system-site-packages v && v/bin/pip install pyarrow`, then PYTHON=v/bin/python3.
+const PYTHON = process.env['PYTHON'] ?? '/usr/bin/python3';
+const pyarrow = spawnSync(PYTHON, ['-c', 'import pyarrow'], { encoding: 'utf8' }).status === 0;
+describe.skipIf(!pyarrow)(
+  `interop with pyarrow${pyarrow ? '' : ` (skipped: ${PYTHON} has no pyarrow; pip install pyarrow, and set PYTHON to that interpreter)`}`,
+  () => {
+    it('reads interactions pyarrow writes (snappy, int64, two row groups) and pyarrow reads our R̄', async () => {
+      const dir = join(tmp.dir, `arrow${counter++}`);
+      mkdirSync(dir);
+      const script = `
 import sys, pyarrow as pa, pyarrow.parquet as pq
 d = sys.argv[1]
 t = pa.table({'userID': pa.array([3, 0, 2, 1], pa.int64()), 'itemID': pa.array([1, 2, 0, 1], pa.int64()),
@@ -338,19 +342,20 @@ pq.write_table(t, d + '/a.inter.parquet', row_group_size=3, compression='snappy'
 r = pq.read_table(d + '/r.parquet')
 print(r.schema.field('userID').type, r.schema.field('weight').type, r.column('userID').to_pylist(), r.column('itemID').to_pylist(), r.column('weight').to_pylist())
 `;
-    await writeEnrichedMatrix(
-      join(dir, 'r.parquet'),
-      matrixOf(2, [
-        [0, 3, 0.25],
-        [1, 1, 2],
-      ]),
-    );
-    const run = spawnSync('/usr/bin/python3', ['-c', script, dir], { encoding: 'utf8' });
-    expect(run.status, run.stderr).toBe(0);
-    expect(run.stdout.trim()).toBe('int32 float [0, 1] [3, 1] [0.25, 2.0]');
-    const r = await readInteractions(join(dir, 'a.inter.parquet'));
-    expect([...r.users]).toEqual([3, 0, 2, 1]);
-    expect([...r.items]).toEqual([1, 2, 0, 1]);
-    expect([...r.labels]).toEqual([0, 1, 2, 0]);
-  });
-});
+      await writeEnrichedMatrix(
+        join(dir, 'r.parquet'),
+        matrixOf(2, [
+          [0, 3, 0.25],
+          [1, 1, 2],
+        ]),
+      );
+      const run = spawnSync(PYTHON, ['-c', script, dir], { encoding: 'utf8' });
+      expect(run.status, run.stderr).toBe(0);
+      expect(run.stdout.trim()).toBe('int32 float [0, 1] [3, 1] [0.25, 2.0]');
+      const r = await readInteractions(join(dir, 'a.inter.parquet'));
+      expect([...r.users]).toEqual([3, 0, 2, 1]);
+      expect([...r.items]).toEqual([1, 2, 0, 1]);
+      expect([...r.labels]).toEqual([0, 1, 2, 0]);
+    });
+  },
+);
