@@ -35,17 +35,21 @@ export function compareApproximateTables(
   tally: RecallTally,
 ): string | undefined {
   const label = options.label === undefined ? '' : `${options.label}: `;
-  const { numItems: n, k } = reference;
+  const { k } = reference;
+  // Rows: every item, or the request's query range.
+  const n = reference.rows === undefined ? reference.numItems : reference.rows.end - reference.rows.start;
   if (actual.k !== k) return `${label}k is ${actual.k}, expected ${k}`;
   if (actual.indices.length !== n * k || actual.scores.length !== n * k) {
     return `${label}expected ${n} × ${k} = ${n * k} entries, got ${actual.indices.length} indices and ${actual.scores.length} scores`;
   }
   const tol = (s: number): number => scoreTolerance(s, reference.terms, options.relTol);
-  for (let i = 0; i < n; i++) {
+  const firstRow = reference.rows?.start ?? 0;
+  for (let row = 0; row < n; row++) {
+    const i = firstRow + row;
     const where = `${label}row ${i}`;
-    const expected = Array.from(reference.indices.subarray(i * k, (i + 1) * k)).filter((j) => j >= 0).length;
-    const ids = Array.from(actual.indices.subarray(i * k, (i + 1) * k));
-    const scores = Array.from(actual.scores.subarray(i * k, (i + 1) * k));
+    const expected = Array.from(reference.indices.subarray(row * k, (row + 1) * k)).filter((j) => j >= 0).length;
+    const ids = Array.from(actual.indices.subarray(row * k, (row + 1) * k));
+    const scores = Array.from(actual.scores.subarray(row * k, (row + 1) * k));
     const first = ids.findIndex((j) => j < 0);
     const m = first < 0 ? k : first;
     for (let t = m; t < k; t++) {
@@ -54,7 +58,7 @@ export function compareApproximateTables(
     }
     if (m > expected)
       return `${where}: ${m} neighbours, but only ${expected} valid candidates exist (zero rows and self are never neighbours)`;
-    const kth = expected === 0 ? Infinity : reference.scores[i * k + expected - 1]!;
+    const kth = expected === 0 ? Infinity : reference.scores[row * k + expected - 1]!;
     const seen = new Set<number>();
     for (let t = 0; t < m; t++) {
       const j = ids[t]!;

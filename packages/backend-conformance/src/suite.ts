@@ -299,6 +299,18 @@ export function describeBackendConformance(options: ConformanceOptions): void {
         });
         expectRecall(tally, 'all runs');
       });
+      test(
+        'differential/search-neighbours-rows',
+        'a query range `rows` (empty, partial or every item): the rows of those items, searched among all items',
+        async () => {
+          const tally = newTally();
+          await fc.assert(fc.asyncProperty(neighbourRequestArb({ maxItems: 30, rows: true }), checkSearch(tally)), {
+            seed: seed + 3,
+            numRuns,
+          });
+          expectRecall(tally, 'all runs');
+        },
+      );
       for (const mix of ['dense', 'mixed'] as const) {
         test(
           `differential/augment-${mix}`,

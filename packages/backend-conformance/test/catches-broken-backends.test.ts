@@ -48,6 +48,7 @@ describeBackendConformance({
     'golden/blocks/300-items-seed-1': reason,
     'differential/search-neighbours': reason,
     'differential/search-neighbours-wide': reason,
+    'differential/search-neighbours-rows': reason,
     // (augment only uses neighbour *sets*, so a reordering inside the top-k cannot show there)
     'lifecycle/init-idempotent': reason,
     'lifecycle/init-concurrent': reason,
@@ -93,4 +94,25 @@ describeBackendConformance({
     'lifecycle/abort-single-block': ignores,
     'lifecycle/init-abort': ignores,
   },
+});
+
+/** A backend that ignores a request's `rows` (searches and returns every item's rows). The rows case must fail. */
+function ignoresRows(): Backend {
+  const inner = cpuBackend();
+  return {
+    name: 'ignores-rows',
+    capabilities: inner.capabilities,
+    init: async (signal?: AbortSignal) => inner.init(signal),
+    searchNeighbours: async ({ numItems, parts, outputs }: NeighbourSearchRequest, options?: SearchOptions) =>
+      inner.searchNeighbours({ numItems, parts, outputs }, options),
+    dispose: async () => inner.dispose(),
+    [Symbol.asyncDispose]: async () => inner.dispose(),
+  };
+}
+
+describeBackendConformance({
+  name: 'ignores-rows (must fail the listed cases)',
+  create: ignoresRows,
+  numRuns: 5,
+  knownFailures: { 'differential/search-neighbours-rows': { reason: 'deliberately broken (ignores request.rows)' } },
 });

@@ -11,6 +11,9 @@
  * is at or after r's, as a column candidate otherwise. The products computed are the blocks
  * on and above the chunk diagonal, about (n + 1) / 2n of the full I × I.
  *
+ * A request with `rows` (one shard's items) cannot use the symmetry: its row blocks run
+ * against every chunk, with row outputs only.
+ *
  * Candidates are merged into the tables as they arrive (score descending, smaller item id
  * first on equal scores; the row itself and invalid items skipped).
  */
@@ -21,6 +24,7 @@ import {
   type SearchContext,
   emptyNeighbourTable,
   outputValidity,
+  queryRows,
   writeNormalizedRows,
 } from '@vi-mmrec/core/backend';
 import type { InferenceSession, Tensor } from 'onnxruntime-node';
@@ -90,7 +94,9 @@ export async function chunkedSearch(
   const blocks: FeatureBlock[] = used.map((p) => request.parts[p]!);
   const outParts = outputs.map((o) => [...new Set(o.parts)].map((p) => used.indexOf(p)));
   const totalDim = blocks.reduce((a, b) => a + b.dim, 0);
-  const tables = outputs.map((o) => emptyNeighbourTable(numItems, o.k));
+  const { start: first, end: last } = queryRows(request);
+  const tables = outputs.map((o) => emptyNeighbourTable(last - first, o.k));
+  const symmetric = request.rows === undefined;
 
   const chunks: Chunk[] = [];
   try {
@@ -102,7 +108,7 @@ export async function chunkedSearch(
     for (let start = 0; start < numItems; start += columnsPerChunk) {
       ctx.throwIfStopped();
       const end = Math.min(numItems, start + columnsPerChunk);
-      chunks.push(await createChunk(settings, blocks, outParts, outputs, start, end, nonzero, scratch, chunks.length > 0));
+      chunks.push(await createChunk(settings, blocks, outParts, outputs, start, end, nonzero, scratch, symmetric && chunks.length > 0));
     }
     const valid = outParts.map((parts) => outputValidity(nonzero, parts, numItems));
     await runBlocks(settings, ctx, request, blocks, chunks, valid, tables);
@@ -161,8 +167,10 @@ async function runBlocks(
   const { ort } = settings;
   const { numItems, outputs } = request;
   const totalDim = blocks.reduce((a, b) => a + b.dim, 0);
-  /** Flops of one row of a block in chunk J (it runs against the columns from chunk J on). */
-  const flopsPerRow = (J: number): number => 2 * totalDim * (numItems - chunks[J]!.start);
+  const { start: first, end: last } = queryRows(request);
+  const symmetric = request.rows === undefined;
+  /** Flops of one row of a block in chunk J (it runs against the columns from chunk J on, or all of them). */
+  const flopsPerRow = (J: number): number => 2 * totalDim * (numItems - (symmetric ? chunks[J]!.start : 0));
   const clampRows = (r: number): number => Math.max(MIN_BLOCK_ROWS, Math.min(MAX_BLOCK_ROWS, Math.round(r)));
   let rate = ASSUMED_FLOPS;
   const { targetMs } = settings;
@@ -176,12 +184,12 @@ async function runBlocks(
   let buffers = blocks.map(() => new Float32Array(0));
   const rowBias = outputs.map(() => new Float32Array(0));
   let J = 0;
-  let r0 = 0;
-  while (r0 < numItems) {
+  let r0 = first;
+  while (r0 < last) {
     ctx.throwIfStopped();
     const t0 = performance.now();
     while (chunks[J]!.end <= r0) J++;
-    const r1 = Math.min(chunks[J]!.end, r0 + rows);
+    const r1 = Math.min(chunks[J]!.end, r0 + rows, last);
     const n = r1 - r0;
     if (buffers[0]!.length < n * blocks[0]!.dim) buffers = blocks.map((b) => new Float32Array(n * b.dim));
     const feeds: Record<string, Tensor> = {};
@@ -191,7 +199,7 @@ async function runBlocks(
       writeNormalizedRows({ data: b.data.subarray(r0 * b.dim, r1 * b.dim), dim: b.dim }, n, target);
       feeds[names.inputs[p]!] = new ort.Tensor('float32', target, [n, b.dim]);
     });
-    if (chunks.length > 1) {
+    if (symmetric && chunks.length > 1) {
       outputs.forEach((o, oi) => {
         if (rowBias[oi]!.length < n) rowBias[oi] = new Float32Array(n);
         const bias = rowBias[oi]!.subarray(0, n);
@@ -201,10 +209,10 @@ async function runBlocks(
         feeds[names.columnK[oi]!] = new ort.Tensor('int64', BigInt64Array.of(BigInt(Math.min(o.k + 1, n))), [1]);
       });
     }
-    for (let j = J; j < chunks.length; j++) {
+    for (let j = symmetric ? J : 0; j < chunks.length; j++) {
       ctx.throwIfStopped();
       const chunk = chunks[j]!;
-      const result = await chunk.session.run(j === 0 ? rowFeeds(feeds, names, blocks.length) : feeds);
+      const result = await chunk.session.run(symmetric && j > 0 ? feeds : rowFeeds(feeds, names, blocks.length));
       outputs.forEach((o, oi) => {
         const table = tables[oi]!;
         const v = valid[oi]!;
@@ -217,10 +225,10 @@ async function runBlocks(
           if (v[r] === 0) continue;
           for (let q = i * K; q < (i + 1) * K; q++) {
             const c = chunk.start + idx[q]!;
-            if (c !== r && v[c] === 1 && !offer(table, r, c, vals[q]!)) break;
+            if (c !== r && v[c] === 1 && !offer(table, r - first, c, vals[q]!)) break;
           }
         }
-        if (j === J) return;
+        if (!symmetric || j === J) return;
         // Best rows of the block for each column of chunk j (the other half of S).
         const cvals = result[names.columnValues[oi]!]!.data as Float32Array;
         const cidx = result[names.columnIndices[oi]!]!.data as Int32Array;
@@ -235,10 +243,10 @@ async function runBlocks(
         }
       });
     }
-    ctx.checkpoint(r1);
+    ctx.checkpoint(r1 - first);
     const elapsed = performance.now() - t0;
     if (elapsed > 0) rate = (n * flopsPerRow(J)) / (elapsed / 1000);
-    if (settings.blockRows === undefined && targetMs !== undefined && r1 < numItems) {
+    if (settings.blockRows === undefined && targetMs !== undefined && r1 < last) {
       const next = chunks[J]!.end <= r1 ? J + 1 : J;
       const wanted = ((targetMs / 1000) * rate) / flopsPerRow(next);
       rows = clampRows(Math.min(2 * n, Math.max(n / 2, wanted)));
@@ -248,7 +256,7 @@ async function runBlocks(
   }
 }
 
-/** The feeds of a chunk without column outputs (the first chunk). */
+/** The feeds of a chunk without column outputs (the first chunk, or every chunk of a `rows` request). */
 function rowFeeds(feeds: Record<string, Tensor>, names: ChunkGraphNames, numParts: number): Record<string, Tensor> {
   const out: Record<string, Tensor> = {};
   for (let p = 0; p < numParts; p++) out[names.inputs[p]!] = feeds[names.inputs[p]!]!;

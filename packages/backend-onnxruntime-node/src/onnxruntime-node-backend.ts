@@ -7,6 +7,7 @@ import {
   type NeighbourTable,
   type SearchContext,
   defineBackend,
+  queryRows,
   emptyNeighbourTable,
   positiveIntegerOption,
 } from '@vi-mmrec/core/backend';
@@ -128,7 +129,8 @@ async function load(config: Config): Promise<OrtState> {
 
 async function search(config: Config, state: OrtState, request: NeighbourSearchRequest, ctx: SearchContext): Promise<NeighbourTable[]> {
   const { numItems, outputs } = request;
-  if (numItems === 0 || outputs.length === 0) return outputs.map((o) => emptyNeighbourTable(numItems, o.k));
+  const { start, end } = queryRows(request);
+  if (numItems === 0 || outputs.length === 0 || start === end) return outputs.map((o) => emptyNeighbourTable(end - start, o.k));
   return chunkedSearch(request, ctx, {
     ort: state.ort,
     sessionOptions: { ...sessionOptions(config, config.spin), executionProviders: state.providers },
@@ -179,6 +181,7 @@ export function onnxruntimeNodeBackend(options: OnnxruntimeNodeBackendOptions = 
       device = state.device;
       return state;
     },
+    rowRanges: true,
     search: async (state, request, ctx) => search(config, state, request, ctx),
   });
 }

@@ -149,12 +149,18 @@ describe('searchNeighbours: property-based against the float64 reference', () =>
         ),
         maxChunkColumns: fc.integer({ min: 2, max: 50 }),
         blockRows: fc.integer({ min: 1, max: 17 }),
+        // A query range (as one shard searches) in about half the cases: no symmetry then.
+        rows: fc.option(
+          fc
+            .tuple(fc.integer({ min: 0, max: c.n }), fc.integer({ min: 0, max: c.n }))
+            .map(([a, b]) => ({ start: Math.min(a, b), end: Math.max(a, b) })),
+        ),
       }),
     );
 
-  it('matches on random cases with ties, zero rows, k ≥ I and multi-part outputs', async () => {
+  it('matches on random cases with ties, zero rows, k ≥ I, multi-part outputs and query ranges', async () => {
     await fc.assert(
-      fc.asyncProperty(caseArb, async ({ c, outputs, maxChunkColumns, blockRows }) => {
+      fc.asyncProperty(caseArb, async ({ c, outputs, maxChunkColumns, blockRows, rows }) => {
         const rand = lcg(c.seed);
         const parts = c.dims.map((dim) => {
           const bases = Array.from({ length: 3 }, () =>
@@ -173,7 +179,7 @@ describe('searchNeighbours: property-based against the float64 reference', () =>
           return { data, dim };
         });
         const totalDim = c.dims.reduce((a, b) => a + b, 0);
-        const request = { numItems: c.n, parts, outputs };
+        const request = { numItems: c.n, parts, outputs, ...(rows === null ? {} : { rows }) };
         const tables = await make({ maxChunkBytes: 4 * totalDim * maxChunkColumns, blockRows }).searchNeighbours(request);
         expectMatchesReference(request, tables);
       }),

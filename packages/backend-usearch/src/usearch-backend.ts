@@ -8,6 +8,7 @@ import {
   type NeighbourTable,
   type SearchContext,
   defineBackend,
+  queryRows,
   emptyNeighbourTable,
 } from '@vi-mmrec/core/backend';
 
@@ -119,34 +120,55 @@ interface Settings {
   readonly batchRows: number;
 }
 
-/** Work units of a request (build + search rows of every output), mapped onto `numItems` for progress. */
+/** Work units of a request (build + search rows of every output), mapped onto the query rows for progress. */
 class Progress {
   private done = 0;
   constructor(
     private readonly ctx: SearchContext,
-    private readonly numItems: number,
+    private readonly queryRows: number,
     private readonly total: number,
   ) {}
 
   advance(units: number): void {
     this.done += units;
-    const rows = this.total === 0 ? this.numItems : Math.floor((this.numItems * this.done) / this.total);
-    this.ctx.checkpoint(Math.min(this.numItems, rows));
+    const rows = this.total === 0 ? this.queryRows : Math.floor((this.queryRows * this.done) / this.total);
+    this.ctx.checkpoint(Math.min(this.queryRows, rows));
   }
 }
 
+/** The items of the sorted ids `valid` that lie in `start … end - 1`. */
+function idsInRange(valid: Int32Array, start: number, end: number): Int32Array {
+  const lowerBound = (x: number): number => {
+    let lo = 0;
+    let hi = valid.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (valid[mid]! < x) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  };
+  return valid.subarray(lowerBound(start), lowerBound(end));
+}
+
+/**
+ * Fills `table` (row r = item `first + r`) with the neighbours of the `queries` among the
+ * `valid` items: all of them are indexed, only the queries searched.
+ */
 async function searchOutput(
   usearch: UsearchModule,
   settings: Settings,
   f: Fused,
   valid: Int32Array,
+  queries: Int32Array,
+  first: number,
   k: number,
   table: NeighbourTable,
   progress: Progress,
 ): Promise<void> {
   const n = valid.length;
-  if (n < 2) {
-    progress.advance(2 * n);
+  if (n < 2 || queries.length === 0) {
+    progress.advance(n + queries.length);
     return;
   }
   const index: UsearchIndex = new usearch.Index({
@@ -175,8 +197,8 @@ async function searchOutput(
   const kq = Math.min(settings.oversample * k + 1, n);
   const candIds = new Int32Array(kq);
   const candScores = new Float32Array(kq);
-  for (let b = 0; b < n; b += B) {
-    const ids = valid.subarray(b, Math.min(n, b + B));
+  for (let b = 0; b < queries.length; b += B) {
+    const ids = queries.subarray(b, Math.min(queries.length, b + B));
     writeFusedRows(f, ids, rows);
     const found = searchRows(index, rows.subarray(0, ids.length * f.dim), kq, settings.threads);
     const counts = 'counts' in found ? found.counts : undefined;
@@ -199,8 +221,8 @@ async function searchOutput(
         candIds[pos] = j;
       }
       const keep = Math.min(m, k);
-      table.indices.set(candIds.subarray(0, keep), i * k);
-      table.scores.set(candScores.subarray(0, keep), i * k);
+      table.indices.set(candIds.subarray(0, keep), (i - first) * k);
+      table.scores.set(candScores.subarray(0, keep), (i - first) * k);
     }
     progress.advance(ids.length);
     await yieldToLoop();
@@ -214,6 +236,7 @@ async function search(
   ctx: SearchContext,
 ): Promise<NeighbourTable[]> {
   const { numItems, parts, outputs } = request;
+  const { start: first, end: last } = queryRows(request);
   const invByPart = new Map<number, Float64Array>();
   const inv = (p: number): Float64Array => {
     let v = invByPart.get(p);
@@ -234,18 +257,19 @@ async function search(
     // Valid items (non-zero in at least one of the output's parts) are the only queries and neighbours.
     const valid: number[] = [];
     for (let i = 0; i < numItems; i++) if (fusedParts.some((p) => p.inv[i] !== 0)) valid.push(i);
-    return { fused, valid: Int32Array.from(valid), k: o.k };
+    const validIds = Int32Array.from(valid);
+    return { fused, valid: validIds, queries: idsInRange(validIds, first, last), k: o.k };
   });
   const progress = new Progress(
     ctx,
-    numItems,
-    plans.reduce((a, p) => a + 2 * p.valid.length, 0),
+    last - first,
+    plans.reduce((a, p) => a + p.valid.length + p.queries.length, 0),
   );
   progress.advance(0);
   const tables: NeighbourTable[] = [];
   for (const plan of plans) {
-    const table = emptyNeighbourTable(numItems, plan.k);
-    await searchOutput(usearch, settings, plan.fused, plan.valid, plan.k, table, progress);
+    const table = emptyNeighbourTable(last - first, plan.k);
+    await searchOutput(usearch, settings, plan.fused, plan.valid, plan.queries, first, plan.k, table, progress);
     tables.push(table);
   }
   progress.advance(0);
@@ -288,6 +312,7 @@ export function usearchBackend(options: UsearchBackendOptions = {}): Backend {
     name: NAME,
     capabilities: { device: 'cpu', floatPrecision: 32, exact: false },
     init: async () => importUsearch(),
+    rowRanges: true,
     search: async (usearch, request, ctx) => search(usearch, settings, request, ctx),
   });
 }

@@ -118,8 +118,10 @@ Options:
   -q, --quiet         no progress or informational lines
   -h, --help          show this help
 
-Each shard still searches the whole catalogue and writes its rows (the backends cannot yet
-search a subset of query rows); the sharded tables are identical to the unsharded ones.
+Each shard searches the neighbours of its own items only (among all items): onnxruntime-node
+does 1/n of the products per shard, usearch builds the whole index and searches 1/n of the
+queries, cpu and tfjs-node-gpu search every item and keep the shard's rows. With an exact
+backend the shards' tables are the unsharded ones.
 
 Example (3 shards, then one augment per λ):
   for i in 0 1 2; do vi-mmrec neighbours data/baby --k 10 --shard $i/3 --out-dir nb; done

@@ -96,13 +96,13 @@ export async function neighboursCommand(argv: readonly string[], io: CliIo): Pro
     );
     const { dataset, backend } = input;
     const needs: TableNeeds = { perModality: true, fused: parsed.strategy !== 'overlay' };
-    // TODO(SPI): the search covers every item; only this shard's rows are written. A query-row
-    // range in the backend SPI would let each shard search only its rows.
+    // Only this shard's items are searched (among all items).
     const tables = await searchNeighbourTables(
       { numItems: dataset.numItems, modalities: dataset.modalities },
       {
         ...needs,
         k: parsed.k,
+        rows: shardRange(parsed.shard, dataset.numItems),
         ...(backend === undefined ? {} : { backend }),
         logger: progress,
         ...(signal === undefined ? {} : { signal }),

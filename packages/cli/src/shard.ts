@@ -57,15 +57,24 @@ export interface NeighboursManifest {
 const MANIFEST_RE = /^neighbours\.(\d+)-of-(\d+)\.json$/;
 
 /** Writes a neighbour table's rows `[start, end)` in the neighbour-list TSV format (rank order). */
-async function stageTable(tx: OutputTransaction, file: string, table: NeighbourTable, start: number, end: number): Promise<void> {
+/** Stages the rows of items `start … end - 1` of `table`, whose row 0 is item `first`. */
+async function stageTable(
+  tx: OutputTransaction,
+  file: string,
+  table: NeighbourTable,
+  start: number,
+  end: number,
+  first: number,
+): Promise<void> {
   await tx.stage(file, async (write) => {
     let text = 'itemID\tneighborID\trank\tcosine\n';
     const { k, indices, scores } = table;
     for (let i = start; i < end; i++) {
+      const base = (i - first) * k;
       for (let r = 0; r < k; r++) {
-        const j = indices[i * k + r]!;
+        const j = indices[base + r]!;
         if (j < 0) break;
-        text += `${i}\t${j}\t${r + 1}\t${formatWeight(scores[i * k + r]!)}\n`;
+        text += `${i}\t${j}\t${r + 1}\t${formatWeight(scores[base + r]!)}\n`;
       }
       if (text.length >= 1 << 20) {
         await write(text);
@@ -88,13 +97,15 @@ export async function stageNeighbourStore(
   dataset: string,
 ): Promise<string[]> {
   const { start, end } = shardRange(spec, tables.numItems);
+  // The tables hold the shard's rows (searched for them alone) or every item's.
+  const first = tables.rows?.start ?? 0;
   const tag = shardTag(spec);
   const files: string[] = [];
   const perModality: Record<string, string> = {};
   if (tables.perModality !== undefined) {
     for (const [name, table] of tables.perModality) {
       const file = `modality.${name}.${tag}.tsv`;
-      await stageTable(tx, join(dir, file), table, start, end);
+      await stageTable(tx, join(dir, file), table, start, end, first);
       Object.defineProperty(perModality, name, { value: file, enumerable: true });
       files.push(join(dir, file));
     }
@@ -102,7 +113,7 @@ export async function stageNeighbourStore(
   let fused: string | undefined;
   if (tables.fused !== undefined) {
     fused = `fused.${tag}.tsv`;
-    await stageTable(tx, join(dir, fused), tables.fused, start, end);
+    await stageTable(tx, join(dir, fused), tables.fused, start, end, first);
     files.push(join(dir, fused));
   }
   const manifest: NeighboursManifest = {

@@ -236,3 +236,40 @@ describe('sharded runs: one-line errors, exit 2', () => {
     expect((await run(['merge', part('a1'), part('a0'), '--out', out])).code).toBe(0);
   });
 });
+
+describe('sharded neighbours on a backend that searches only its rows', () => {
+  it('onnxruntime-node: 3 shards (each searching its own items, several column chunks) write the unsharded tables', async () => {
+    // 1,300 items: more than two 512-column chunks, so the unsharded run uses the symmetric
+    // chunk schedule and the shards the row-range one; the tables must agree byte for byte.
+    const dir = join(tmp.dir, 'ort-data');
+    await writeDataset(
+      dir,
+      synthesizeDataset({
+        numUsers: 50,
+        numItems: 1300,
+        interactions: 400,
+        modalities: [
+          { name: 'image', dim: 24 },
+          { name: 'text', dim: 16 },
+        ],
+        seed: 11,
+        name: 'ort',
+      }),
+    );
+    const whole = join(tmp.dir, 'ort-nb-whole');
+    const sharded = join(tmp.dir, 'ort-nb-3');
+    mkdirSync(whole);
+    mkdirSync(sharded);
+    const nb = async (out: string, extra: string[]): Promise<{ code: number; err: string; out: string }> =>
+      run(['neighbours', dir, '--k', '7', '--backend', 'onnxruntime-node', '--out-dir', out, '-q', ...extra]);
+    expect((await nb(whole, [])).err).toBe('');
+    for (const i of [0, 1, 2]) expect((await nb(sharded, ['--shard', `${i}/3`])).err).toBe('');
+    const body = (file: string): string => readFileSync(file, 'utf8').split('\n').slice(1).join('\n');
+    for (const table of ['modality.image', 'modality.text', 'fused']) {
+      const single = body(join(whole, `${table}.0-of-1.tsv`));
+      const joined = [0, 1, 2].map((i) => body(join(sharded, `${table}.${i}-of-3.tsv`))).join('');
+      expect(single.split('\n').length).toBeGreaterThan(1300 * 7);
+      expect(joined === single, table).toBe(true);
+    }
+  }, 600_000);
+});

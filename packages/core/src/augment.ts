@@ -10,8 +10,8 @@ import {
   trainCsr,
   virtualCounts,
 } from './sparse.js';
-import { validateNeighbourRequest } from './backend-utils.js';
-import type { Backend, FeatureBlock, NeighbourOutputSpec, NeighbourTable } from './spi.js';
+import { checkItemRange, validateNeighbourRequest } from './backend-utils.js';
+import type { Backend, FeatureBlock, ItemRange, NeighbourOutputSpec, NeighbourSearchRequest, NeighbourTable } from './spi.js';
 import type {
   AugmentInput,
   AugmentOptions,
@@ -197,6 +197,11 @@ export interface NeighbourTablesOptions extends TableNeeds {
   readonly onProgress?: (event: ProgressEvent) => void;
   /** Diagnostics sink; silent by default. */
   readonly logger?: Logger;
+  /**
+   * Only the neighbours of items `start … end - 1` (among all items), as one shard of a split
+   * run: the search does that share of the work. Absent: every item.
+   */
+  readonly rows?: ItemRange;
 }
 
 /**
@@ -204,8 +209,10 @@ export interface NeighbourTablesOptions extends TableNeeds {
  * {@link augmentStream} turns into R̄ for any λ and O_avg mode.
  */
 export interface NeighbourTables {
-  /** Number of items (rows of every table). */
+  /** Number of items (rows of every table, unless `rows` is set). */
   readonly numItems: number;
+  /** The items whose rows the tables hold (row r = item `start + r`), when not every item. */
+  readonly rows?: ItemRange;
   /** Neighbours per item, after capping at `numItems - 1`. */
   readonly k: number;
   /** Every modality's name, in input order. */
@@ -234,11 +241,13 @@ export async function searchNeighbourTables(
   const tSim = performance.now();
   const { numItems, modalities } = input;
   const { signal, onProgress } = options;
+  const rows = options.rows ?? { start: 0, end: numItems };
   if (typeof options.k !== 'number' || !Number.isInteger(options.k) || options.k < 1) {
     throw new InvalidArgumentError('k', `k must be an integer ≥ 1, got ${String(options.k)}.`);
   }
   checkCount('numItems', numItems);
   checkModalities(numItems, modalities);
+  checkItemRange(rows, numItems);
   throwIfAborted(signal);
   // No item has more than numItems - 1 neighbours: cap k before any buffer is sized from it.
   const k = Math.min(options.k, Math.max(1, numItems - 1));
@@ -280,13 +289,13 @@ export async function searchNeighbourTables(
   let backendName = 'none (neighbour lists only)';
   let denseTables: NeighbourTable[] = [];
   if (outputs.length > 0) {
-    const request = { numItems, parts, outputs };
+    const request: NeighbourSearchRequest = { numItems, parts, outputs, ...(options.rows === undefined ? {} : { rows }) };
     validateNeighbourRequest(request, 'core');
     denseTables = await withBackend(options.backend, numItems, options, async (backend) => {
       backendName = backend.name;
       const progress = (done: number, total: number): void =>
         onProgress?.({ phase: 'similarity', label: `similarity (${backend.name})`, done, total });
-      progress(0, numItems);
+      progress(0, rows.end - rows.start);
       return backend.searchNeighbours(request, { ...(signal === undefined ? {} : { signal }), onProgress: progress });
     });
   }
@@ -298,7 +307,7 @@ export async function searchNeighbourTables(
     perModality = new Map();
     let d = 0;
     for (const m of modalities) {
-      perModality.set(m.name, m.kind === 'dense' ? denseTables[d++]! : listTopK(numItems, k, lists.get(m.name)!));
+      perModality.set(m.name, m.kind === 'dense' ? denseTables[d++]! : listTopK(numItems, k, lists.get(m.name)!, rows));
     }
   }
   let fused: NeighbourTable | undefined;
@@ -308,10 +317,11 @@ export async function searchNeighbourTables(
     fused =
       listCsrs.length === 0 && denseFused !== undefined && maxListed === 0
         ? denseFused.table
-        : mergeNeighbourLists(numItems, k, listCsrs, denseFused);
+        : mergeNeighbourLists(numItems, k, listCsrs, denseFused, rows);
   }
   return {
     numItems,
+    ...(options.rows === undefined ? {} : { rows }),
     k,
     modalities: modalities.map((m) => m.name),
     ...(perModality === undefined ? {} : { perModality }),
@@ -400,6 +410,12 @@ export function augmentStream(input: StreamInput, tables: NeighbourTables, optio
   checkTrain(input.train);
   if (tables.numItems !== numItems) {
     throw new InvalidArgumentError('tables', `the neighbour tables cover ${tables.numItems} items, the input has ${numItems}.`);
+  }
+  if (tables.rows !== undefined && (tables.rows.start > 0 || tables.rows.end < numItems)) {
+    throw new InvalidArgumentError(
+      'tables',
+      `the neighbour tables hold the rows of items ${tables.rows.start}…${tables.rows.end - 1} only (one shard); R̄ needs every item's rows.`,
+    );
   }
   const k = options.k === undefined ? tables.k : Math.min(options.k, Math.max(1, numItems - 1));
   if (k > tables.k) throw new InvalidArgumentError('k', `k = ${k} is more than the ${tables.k} neighbours per item the tables hold.`);

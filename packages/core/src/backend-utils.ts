@@ -1,5 +1,5 @@
 import { InvalidArgumentError, UnsupportedOperationError } from './errors.js';
-import type { FeatureBlock, NeighbourSearchRequest, NeighbourTable } from './spi.js';
+import type { FeatureBlock, ItemRange, NeighbourSearchRequest, NeighbourTable } from './spi.js';
 
 /**
  * Writes the L2-normalised rows of `block` into `target` as float32 (norms in float64) and
@@ -45,10 +45,10 @@ export function outputValidity(nonzeroByPart: readonly Uint8Array[], parts: read
   return valid;
 }
 
-/** Allocates an empty (all padding) neighbour table. */
-export function emptyNeighbourTable(numItems: number, k: number): NeighbourTable {
-  const indices = new Int32Array(numItems * k).fill(-1);
-  const scores = new Float32Array(numItems * k).fill(-Infinity);
+/** Allocates an empty (all padding) neighbour table of `rows` rows. */
+export function emptyNeighbourTable(rows: number, k: number): NeighbourTable {
+  const indices = new Int32Array(rows * k).fill(-1);
+  const scores = new Float32Array(rows * k).fill(-Infinity);
   return { k, indices, scores };
 }
 
@@ -180,6 +180,7 @@ export function validateNeighbourRequest(request: NeighbourSearchRequest, backen
       );
     }
   });
+  if (request.rows !== undefined) checkItemRange(request.rows, numItems);
   outputs.forEach((o, idx) => {
     if (!Number.isInteger(o.k) || o.k < 1) {
       throw new InvalidArgumentError('k', `output ${idx}: k must be an integer ≥ 1, got ${o.k}.`);
@@ -199,4 +200,20 @@ export function positiveIntegerOption(factory: string, option: string, value: nu
     throw new InvalidArgumentError(option, `${factory}: ${option} must be a positive integer, got ${String(value)}.`);
   }
   return value;
+}
+
+/** Throws `InvalidArgumentError` (option `rows`) unless `range` is integers with 0 ≤ start ≤ end ≤ numItems. @internal */
+export function checkItemRange(range: ItemRange, numItems: number): void {
+  const { start, end } = range;
+  if (!(Number.isInteger(start) && Number.isInteger(end) && start >= 0 && start <= end && end <= numItems)) {
+    throw new InvalidArgumentError(
+      'rows',
+      `rows must be integers with 0 ≤ start ≤ end ≤ numItems (${numItems}), got ${String(start)} … ${String(end)}.`,
+    );
+  }
+}
+
+/** The query rows of a validated request: its `rows`, or every item. */
+export function queryRows(request: NeighbourSearchRequest): ItemRange {
+  return request.rows ?? { start: 0, end: request.numItems };
 }

@@ -1,6 +1,6 @@
 import { AbortedError, BackendDisposedError, throwIfAborted } from './errors.js';
 import { validateNeighbourRequest } from './backend-utils.js';
-import type { Backend, BackendCapabilities, NeighbourSearchRequest, NeighbourTable, SearchOptions } from './spi.js';
+import type { Backend, BackendCapabilities, ItemRange, NeighbourSearchRequest, NeighbourTable, SearchOptions } from './spi.js';
 
 /** What a backend's compute sees of one `searchNeighbours` call; see {@link BackendDefinition.search}. */
 export interface SearchContext {
@@ -8,7 +8,8 @@ export interface SearchContext {
   readonly signal: AbortSignal | undefined;
   /**
    * Call after each block: throws `BackendDisposedError` after `dispose()` and `AbortedError`
-   * when the signal is aborted, then reports progress (`doneRows` of `request.numItems`).
+   * when the signal is aborted, then reports progress (`doneRows` of the query rows: `numItems`,
+   * or `end - start` of `request.rows`).
    */
   checkpoint(doneRows: number): void;
   /** The checks of {@link SearchContext.checkpoint} without reporting progress (e.g. between setup steps). */
@@ -33,7 +34,15 @@ export interface BackendDefinition<S> {
    */
   init(signal: AbortSignal | undefined): Promise<S>;
   /**
-   * Compute only: the request is already validated, init already done. Call
+   * `true` when `search` honours `request.rows` (queries only those items, returns
+   * `end - start` rows per table). Otherwise `search` never sees `rows`: a request with a
+   * range is searched for every item and the range's rows are kept, which is correct but
+   * does the whole catalogue's work.
+   */
+  readonly rowRanges?: boolean;
+  /**
+   * Compute only: the request is already validated, init already done; its `rows`, when
+   * present, is a strict sub-range (a range of every item is dropped before the call). Call
    * `ctx.checkpoint(doneRows)` after each block; return one table per output, in order.
    */
   search(state: S, request: NeighbourSearchRequest, ctx: SearchContext): Promise<NeighbourTable[]>;
@@ -61,6 +70,12 @@ async function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefi
   } finally {
     signal.removeEventListener('abort', onAbort);
   }
+}
+
+/** Rows `range` of a table of every item. */
+function sliceRows(table: NeighbourTable, range: ItemRange): NeighbourTable {
+  const { k } = table;
+  return { k, indices: table.indices.slice(range.start * k, range.end * k), scores: table.scores.slice(range.start * k, range.end * k) };
 }
 
 class DefinedBackend<S> implements Backend {
@@ -118,6 +133,13 @@ class DefinedBackend<S> implements Backend {
     const { signal, onProgress } = options;
     throwIfAborted(signal);
     const state = await this.state(signal);
+    // A range of every item is no range; a strict one goes to the adapter if it can search it.
+    const { rows, ...everyRow } = request;
+    const partial = rows !== undefined && (rows.start > 0 || rows.end < request.numItems);
+    const ranged = partial && this.definition.rowRanges === true;
+    const searched: NeighbourSearchRequest = ranged ? request : everyRow;
+    const kept = partial && !ranged ? rows : undefined;
+    const totalRows = ranged ? rows.end - rows.start : request.numItems;
     const throwIfStopped = (): void => {
       if (this.disposing !== undefined) throw new BackendDisposedError(this.name);
       throwIfAborted(signal);
@@ -127,13 +149,13 @@ class DefinedBackend<S> implements Backend {
       throwIfStopped,
       checkpoint: (doneRows) => {
         throwIfStopped();
-        onProgress?.(doneRows, request.numItems);
+        onProgress?.(doneRows, totalRows);
       },
     };
-    const tables = await this.definition.search(state, request, ctx);
+    const tables = await this.definition.search(state, searched, ctx);
     // Aborted during the last (or only) block, e.g. from its progress callback.
     throwIfStopped();
-    return tables;
+    return kept === undefined ? tables : tables.map((t) => sliceRows(t, kept));
   }
 
   async dispose(): Promise<void> {
@@ -166,6 +188,8 @@ class DefinedBackend<S> implements Backend {
  * - `searchNeighbours` checks, in order: disposed → the request (`validateNeighbourRequest`,
  *   with `capabilities.maxItems`) → aborted → init; then runs `definition.search`, and
  *   rejects with `AbortedError` if the signal was aborted during its last block;
+ * - a request's `rows` reaches `definition.search` only with `rowRanges: true` (otherwise
+ *   every row is searched and the range kept);
  * - `dispose()` is idempotent, waits for a pending init and releases its state once; later
  *   calls reject with `BackendDisposedError`;
  * - async methods never throw synchronously.

@@ -1,7 +1,7 @@
 import { InvalidDataError } from './errors.js';
 import type { EnrichedBlock, Interactions, NeighbourListModality } from './types.js';
 import { TopKSelector, emptyNeighbourTable } from './backend-utils.js';
-import type { NeighbourTable } from './spi.js';
+import type { ItemRange, NeighbourTable } from './spi.js';
 
 /** Compressed rows: the entries of row r are `cols[rowPtr[r] … rowPtr[r+1])`, sorted. @internal */
 export interface Csr {
@@ -111,20 +111,23 @@ export type DensePairScore = (i: number, j: number) => number;
 /**
  * Top-k of a group whose similarity is the sum of neighbour-list cosines plus, optionally, a
  * dense part given by its top-(k + maxListed) table and an exact pair scorer. Candidates are
- * the dense candidates (valid items) and every listed pair. @internal
+ * the dense candidates (valid items) and every listed pair. Rows `rows` only (the dense
+ * table has those rows too). @internal
  */
 export function mergeNeighbourLists(
   numItems: number,
   k: number,
   lists: readonly WeightedCsr[],
   dense: { table: NeighbourTable; score: DensePairScore; valid: Uint8Array } | undefined,
+  rows: ItemRange = { start: 0, end: numItems },
 ): NeighbourTable {
-  const out = emptyNeighbourTable(numItems, k);
+  const out = emptyNeighbourTable(rows.end - rows.start, k);
   const acc = new Float64Array(numItems);
   const stamp = new Int32Array(numItems).fill(-1);
   const touched = new Int32Array(numItems);
   const sel = new TopKSelector(k);
-  for (let i = 0; i < numItems; i++) {
+  for (let i = rows.start; i < rows.end; i++) {
+    const row = i - rows.start;
     let n = 0;
     const add = (j: number, s: number): void => {
       if (stamp[j] !== i) {
@@ -145,10 +148,10 @@ export function mergeNeighbourLists(
       const kd = table.k;
       const seen = new Set<number>();
       for (let t = 0; t < kd; t++) {
-        const j = table.indices[i * kd + t]!;
+        const j = table.indices[row * kd + t]!;
         if (j < 0) break;
         seen.add(j);
-        add(j, table.scores[i * kd + t]!);
+        add(j, table.scores[row * kd + t]!);
       }
       // Listed pairs outside the dense top list still carry their exact dense score.
       if (dense.valid[i] === 1) {
@@ -159,7 +162,7 @@ export function mergeNeighbourLists(
       }
     }
     for (let t = 0; t < n; t++) sel.push(touched[t]!, acc[touched[t]!]!);
-    sel.drainSorted(out.indices, out.scores, i * k);
+    sel.drainSorted(out.indices, out.scores, row * k);
   }
   return out;
 }
@@ -294,6 +297,6 @@ export class EnrichedRows {
 }
 
 /** Top-k of one neighbour-list modality alone (overlay group or per-modality overlap). @internal */
-export function listTopK(numItems: number, k: number, list: WeightedCsr): NeighbourTable {
-  return mergeNeighbourLists(numItems, k, [list], undefined);
+export function listTopK(numItems: number, k: number, list: WeightedCsr, rows?: ItemRange): NeighbourTable {
+  return mergeNeighbourLists(numItems, k, [list], undefined, rows);
 }

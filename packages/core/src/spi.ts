@@ -16,6 +16,14 @@ export interface FeatureBlock {
   readonly dim: number;
 }
 
+/** Items `start … end - 1`: the query rows of a {@link NeighbourSearchRequest}. */
+export interface ItemRange {
+  /** First item (0 ≤ start ≤ end). */
+  readonly start: number;
+  /** One past the last item (≤ numItems). */
+  readonly end: number;
+}
+
 /** One requested neighbour table: the similarity is the sum of the cosines of `parts`. */
 export interface NeighbourOutputSpec {
   /** Indices into {@link NeighbourSearchRequest.parts}; the score of (i, j) is Σ_p cos_p(i, j). */
@@ -42,9 +50,15 @@ export interface NeighbourSearchRequest {
   readonly parts: readonly FeatureBlock[];
   /** The neighbour tables to compute in one pass over the data. */
   readonly outputs: readonly NeighbourOutputSpec[];
+  /**
+   * Only these items are queries: each table then has `end - start` rows, row r holding the
+   * neighbours of item `start + r` among all `numItems` items (what one shard of a split run
+   * computes). Absent: every item, `0 … numItems - 1`.
+   */
+  readonly rows?: ItemRange;
 }
 
-/** Top-k neighbours of every item: `numItems × k`, row-major. */
+/** Top-k neighbours of every queried item: `rows × k`, row-major (rows: `numItems`, or the request's `rows` range). */
 export interface NeighbourTable {
   /** Neighbours per row. */
   readonly k: number;
@@ -58,7 +72,7 @@ export interface NeighbourTable {
 export interface SearchOptions {
   /** Aborting rejects the pending call with `AbortedError` (at the next block boundary, and always before it resolves). */
   readonly signal?: AbortSignal;
-  /** Called after each block with the rows finished so far and the total. */
+  /** Called after each block with the query rows finished so far and their total. */
   readonly onProgress?: (doneRows: number, totalRows: number) => void;
 }
 

@@ -102,4 +102,26 @@ describe('augmentStream', () => {
       { seed: 32, numRuns: 30 },
     );
   });
+
+  it('tables of a query range (one shard) are the rows of the whole tables, list modalities included; augmentStream refuses them', async () => {
+    const backend = referenceBackend();
+    const rowsOf = (t: NeighbourTable, start: number, end: number): NeighbourTable => ({
+      k: t.k,
+      indices: t.indices.slice(start * t.k, end * t.k),
+      scores: t.scores.slice(start * t.k, end * t.k),
+    });
+    await fc.assert(
+      fc.asyncProperty(augmentCaseArb({ mixes: ['dense', 'mixed'] }), fc.nat(), fc.nat(), async ({ input, options }, a, b) => {
+        const [start, end] = [a % (input.numItems + 1), b % (input.numItems + 1)].sort((x, y) => x - y) as [number, number];
+        const needs = { perModality: true, fused: true, k: options.k, backend };
+        const whole = await searchNeighbourTables(input, needs);
+        const part = await searchNeighbourTables(input, { ...needs, rows: { start, end } });
+        expect(part.rows).toEqual({ start, end });
+        expect(part.fused).toEqual(rowsOf(whole.fused!, start, end));
+        for (const [name, t] of whole.perModality!) expect(part.perModality!.get(name), name).toEqual(rowsOf(t, start, end));
+        if (end - start < input.numItems) expect(() => augmentStream(input, part, options)).toThrow(/one shard/);
+      }),
+      { seed: 33, numRuns: 60 },
+    );
+  });
 });

@@ -308,3 +308,63 @@ describe('defineBackend: dispose', () => {
     expect(backend.name).toBe('g');
   });
 });
+
+describe('defineBackend: query ranges (request.rows)', () => {
+  /** A table whose row i holds item id i (so a slice shows which rows were kept). */
+  const idTable = (rows: number, first = 0): NeighbourTable => ({
+    k: 1,
+    indices: Int32Array.from({ length: rows }, (_, r) => first + r),
+    scores: Float32Array.from({ length: rows }, (_, r) => first + r),
+  });
+  const seenBy = (rowRanges: boolean | undefined) => {
+    const requests: NeighbourSearchRequest[] = [];
+    const backend = recorder({
+      ...(rowRanges === undefined ? {} : { rowRanges }),
+      search: async (_state, req, ctx) => {
+        requests.push(req);
+        const r = req.rows ?? { start: 0, end: req.numItems };
+        ctx.checkpoint(r.end - r.start);
+        return [idTable(r.end - r.start, r.start)];
+      },
+    }).backend;
+    return { backend, requests };
+  };
+
+  it('without rowRanges, searches every row and keeps the range', async () => {
+    const { backend, requests } = seenBy(undefined);
+    const progress: Array<[number, number]> = [];
+    const [t] = await backend.searchNeighbours({ ...request, rows: { start: 1, end: 3 } }, { onProgress: (d, n) => progress.push([d, n]) });
+    expect(requests[0]!.rows).toBeUndefined();
+    expect([...t!.indices]).toEqual([1, 2]);
+    expect(progress).toEqual([[4, 4]]);
+  });
+
+  it('with rowRanges, hands the range to the search and reports progress out of its rows', async () => {
+    const { backend, requests } = seenBy(true);
+    const progress: Array<[number, number]> = [];
+    const [t] = await backend.searchNeighbours({ ...request, rows: { start: 1, end: 3 } }, { onProgress: (d, n) => progress.push([d, n]) });
+    expect(requests[0]!.rows).toEqual({ start: 1, end: 3 });
+    expect([...t!.indices]).toEqual([1, 2]);
+    expect(progress).toEqual([[2, 2]]);
+  });
+
+  it('drops a range of every item before the search', async () => {
+    const { backend, requests } = seenBy(true);
+    await backend.searchNeighbours({ ...request, rows: { start: 0, end: 4 } });
+    expect(requests[0]!.rows).toBeUndefined();
+  });
+
+  it('rejects a range outside the items, naming rows', async () => {
+    const { backend } = seenBy(true);
+    for (const rows of [
+      { start: 3, end: 2 },
+      { start: 0, end: 5 },
+      { start: -1, end: 2 },
+      { start: 0.5, end: 2 },
+    ]) {
+      const e = await outcome(backend.searchNeighbours({ ...request, rows }));
+      expectCode(e, 'INVALID_ARGUMENT');
+      expect((e as Error).message).toMatch(/^rows must be integers with 0 ≤ start ≤ end ≤ numItems \(4\)/);
+    }
+  });
+});

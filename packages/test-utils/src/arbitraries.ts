@@ -17,6 +17,8 @@ export interface NeighbourRequestArbOptions {
   /** Largest feature dimension of a part (default 5). */
   readonly maxDim?: number;
   readonly dtypes?: ReadonlyArray<'float32' | 'float64'>;
+  /** Add a random query range `rows` (possibly empty or every item) to every request. */
+  readonly rows?: boolean;
 }
 
 /** Random `searchNeighbours` requests (0 … maxItems items, 1–3 parts, 1–3 outputs). */
@@ -29,8 +31,15 @@ export function neighbourRequestArb(o: NeighbourRequestArbOptions = {}): fc.Arbi
       numOutputs: fc.integer({ min: 1, max: o.maxOutputs ?? 3 }),
       style: fc.constantFrom<ValueStyle>('integer', 'continuous'),
       dtype: fc.constantFrom(...(o.dtypes ?? (['float32', 'float64'] as const))),
+      a: fc.nat(),
+      b: fc.nat(),
     })
-    .map(({ seed, ...rest }) => randomNeighbourRequest(createRng(seed), { ...rest, maxDim: o.maxDim ?? 5 }));
+    .map(({ seed, a, b, ...rest }) => {
+      const request = randomNeighbourRequest(createRng(seed), { ...rest, maxDim: o.maxDim ?? 5 });
+      if (o.rows !== true) return request;
+      const [start, end] = [a % (rest.numItems + 1), b % (rest.numItems + 1)].sort((x, y) => x - y) as [number, number];
+      return { ...request, rows: { start, end } };
+    });
 }
 
 /** A generated `augment` case. */

@@ -44,18 +44,21 @@ export function compareNeighbourTables(
 ): string | undefined {
   const { relTol } = options;
   const label = options.label === undefined ? '' : `${options.label}: `;
-  const n = reference.numItems;
+  // Rows: every item, or the request's query range.
+  const n = reference.rows === undefined ? reference.numItems : reference.rows.end - reference.rows.start;
   const k = reference.k;
   if (actual.k !== k) return `${label}k is ${actual.k}, expected ${k}`;
   if (actual.indices.length !== n * k || actual.scores.length !== n * k) {
     return `${label}expected ${n} × ${k} = ${n * k} entries, got ${actual.indices.length} indices and ${actual.scores.length} scores`;
   }
   const tol = (s: number): number => scoreTolerance(s, reference.terms, relTol);
-  for (let i = 0; i < n; i++) {
+  const first = reference.rows?.start ?? 0;
+  for (let row = 0; row < n; row++) {
+    const i = first + row;
     const where = `${label}row ${i}`;
-    const refRow = Array.from(reference.indices.subarray(i * k, (i + 1) * k)).filter((j) => j >= 0);
-    const actIds = Array.from(actual.indices.subarray(i * k, (i + 1) * k));
-    const actScores = Array.from(actual.scores.subarray(i * k, (i + 1) * k));
+    const refRow = Array.from(reference.indices.subarray(row * k, (row + 1) * k)).filter((j) => j >= 0);
+    const actIds = Array.from(actual.indices.subarray(row * k, (row + 1) * k));
+    const actScores = Array.from(actual.scores.subarray(row * k, (row + 1) * k));
     const count = actIds.findIndex((j) => j < 0);
     const m = count < 0 ? k : count;
     for (let t = m; t < k; t++) {
@@ -93,7 +96,7 @@ export function compareNeighbourTables(
       }
     }
     if (m === 0) continue;
-    const kth = reference.scores[i * k + m - 1]!;
+    const kth = reference.scores[row * k + m - 1]!;
     const refSet = new Set(refRow);
     const extra = actIds.slice(0, m).filter((j) => !refSet.has(j));
     const missing = refRow.filter((j) => !seen.has(j));
@@ -141,7 +144,7 @@ export function compareSearch(
 /**
  * Rows of a reference table whose k-th boundary is contested: a candidate outside the top-k
  * is within tolerance of the k-th score and not a twin of every boundary candidate inside.
- * Such rows may legitimately come out differently in float32.
+ * Such rows may legitimately come out differently in float32. For a table of every item (no `rows`).
  */
 export function contestedRows(reference: ReferenceNeighbourTable, relTol: number): Set<number> {
   const out = new Set<number>();

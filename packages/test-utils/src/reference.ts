@@ -4,15 +4,17 @@
  * only meant for the small inputs of tests.
  */
 import type { AugmentInput, Modality, OAvgMode, Strategy } from '@vi-mmrec/core';
-import type { NeighbourSearchRequest, NeighbourTable } from '@vi-mmrec/core/backend';
+import type { ItemRange, NeighbourSearchRequest, NeighbourTable } from '@vi-mmrec/core/backend';
 
 /**
  * A reference top-k table (float64 scores) plus the full score matrix it was cut from, so
  * comparators can judge near-ties at the k-th boundary.
  */
 export interface ReferenceNeighbourTable {
-  /** Number of items (rows). */
+  /** Number of items (every item is a candidate; the rows unless `rows` is set). */
   readonly numItems: number;
+  /** The request's query range: the table holds the rows of these items only (row r = item `start + r`). */
+  readonly rows?: ItemRange;
   /** Neighbours per row. */
   readonly k: number;
   /** Neighbour ids, row-major `numItems × k`, -1 for padding. */
@@ -95,8 +97,21 @@ function topK(m: ScoreMatrix, k: number, terms: number, twins: (i: number, a: nu
  * Reference of the backend primitive `searchNeighbours`: for each output, the top-k table
  * under `Σ_{p ∈ output} cos_p(i, j)` (a zero row has cosine 0 in that part), candidates
  * being the items valid in the output (non-zero in at least one of its parts), self excluded.
+ * With `request.rows`, the rows of those items only (`rows` set).
  */
 export function referenceNeighbours(request: NeighbourSearchRequest): ReferenceNeighbourTable[] {
+  const every = referenceNeighboursOfEveryItem(request);
+  const { rows } = request;
+  if (rows === undefined) return every;
+  return every.map((t) => ({
+    ...t,
+    rows,
+    indices: t.indices.slice(rows.start * t.k, rows.end * t.k),
+    scores: t.scores.slice(rows.start * t.k, rows.end * t.k),
+  }));
+}
+
+function referenceNeighboursOfEveryItem(request: NeighbourSearchRequest): ReferenceNeighbourTable[] {
   const n = request.numItems;
   const parts = request.parts.map((p) => denseCosines(p.data, p.dim, n));
   return request.outputs.map((o) => {
@@ -337,9 +352,11 @@ export function referenceAugment(input: AugmentInput, options: ReferenceAugmentO
  */
 export function float32Table(r: ReferenceNeighbourTable): NeighbourTable {
   const { numItems: n, k } = r;
-  const indices = new Int32Array(n * k).fill(-1);
-  const scores = new Float32Array(n * k).fill(-Infinity);
-  for (let i = 0; i < n; i++) {
+  const first = r.rows?.start ?? 0;
+  const rows = r.rows === undefined ? n : r.rows.end - r.rows.start;
+  const indices = new Int32Array(rows * k).fill(-1);
+  const scores = new Float32Array(rows * k).fill(-Infinity);
+  for (let i = first; i < first + rows; i++) {
     const row: Array<[number, number]> = [];
     for (let j = 0; j < n; j++) {
       const s = r.score(i, j);
@@ -347,8 +364,8 @@ export function float32Table(r: ReferenceNeighbourTable): NeighbourTable {
     }
     row.sort((a, b) => b[1] - a[1] || a[0] - b[0]);
     row.slice(0, k).forEach(([j, s], t) => {
-      indices[i * k + t] = j;
-      scores[i * k + t] = s;
+      indices[(i - first) * k + t] = j;
+      scores[(i - first) * k + t] = s;
     });
   }
   return { k, indices, scores };
