@@ -5,7 +5,7 @@
 //
 //   node tools/bench/scale.mjs [--sizes 50000,100000,200000]
 //        [--impls onnxruntime-node,usearch,faiss-flat,numpy,faiss-hnsw] [--reps 3]
-//        [--queries 2000] [--max-exact 200000] [--max-numpy 200000] [--write] [--from results.jsonl ...]
+//        [--queries 2000] [--max-exact 200000] [--max-numpy 200000] [--exact-rows 0] [--write] [--from results.jsonl ...]
 //
 // Per size, the features are generated once and written as raw float32 to a cache folder
 // ($VI_MMREC_SCALE_CACHE, default <tmpdir>/vi-mmrec-scale), with `--queries` sampled item ids;
@@ -19,7 +19,10 @@
 // Python peers run under /usr/bin/python3 with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE removed
 // from their environment, so OpenBLAS picks its kernel for the actual CPU (recorded).
 // Exact implementations run up to --max-exact items (NumPy up to --max-numpy); above, only
-// the sampled queries are searched exactly (for recall). --write replaces the table between
+// the sampled queries are searched exactly (for recall), and with --exact-rows R
+// onnxruntime-node searches the query range of items 0…R-1 (request.rows) among all N items:
+// its times × N/R estimate every row against every item (what N/R shards would spend
+// together; an unsharded run uses the symmetry and does about 56 % of that). --write replaces the table between
 // the scale markers of docs/benchmarks.md. Each measurement is printed on stderr as one JSON
 // line; --from builds the table from such lines saved earlier instead of measuring.
 import { spawnSync } from 'node:child_process';
@@ -189,7 +192,8 @@ async function truthChild(n, queries) {
 }
 
 /** Child: one of our backends over all n items. */
-async function oursChild(impl, n, queries) {
+/** One measurement of ours in this process; with `rowCount`, only items 0 … rowCount - 1 are queries (`request.rows`). */
+async function oursChild(impl, n, queries, rowCount) {
   const f = files(n, queries);
   const data = await f32(f.data);
   const q = await i32(f.queries);
@@ -204,13 +208,16 @@ async function oursChild(impl, n, queries) {
   await backend.init();
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
-  const [table] = await backend.searchNeighbours({ numItems: n, parts: [{ data, dim: DIM }], outputs: [{ parts: [0], k: K }] });
+  const range = rowCount === undefined ? {} : { rows: { start: 0, end: rowCount } };
+  const [table] = await backend.searchNeighbours({ numItems: n, parts: [{ data, dim: DIM }], outputs: [{ parts: [0], k: K }], ...range });
   const seconds = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
   const maxRSS = process.resourceUsage().maxRSS * 1024;
   await backend.dispose();
-  const rows = [...q].map((i) => [...table.indices.subarray(i * K, (i + 1) * K)]);
+  // Rows of the sampled queries (null for those outside a query range: not searched).
+  const rows = [...q].map((i) => (rowCount !== undefined && i >= rowCount ? null : [...table.indices.subarray(i * K, (i + 1) * K)]));
   const out = { impl, n, seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, maxRSS, featureBytes: data.byteLength, rows };
+  if (rowCount !== undefined) out.queryRows = rowCount;
   process.stdout.write(`${JSON.stringify(out)}\n`);
 }
 
@@ -219,6 +226,7 @@ function recall(rows, truth) {
   let hits = 0;
   let total = 0;
   truth.rows.forEach((want, r) => {
+    if (rows[r] === null) return; // outside the query range
     const got = new Set(rows[r]);
     hits += want.filter((j) => got.has(j)).length;
     total += want.length;
@@ -248,10 +256,12 @@ async function measure(opts) {
     console.error(JSON.stringify({ truth: n, queries: truth.queries, seconds: truth.seconds, crossMismatch: truth.crossMismatch }));
     for (let rep = 0; rep < opts.reps; rep++) {
       for (const impl of opts.impls) {
-        if (!APPROXIMATE.has(impl) && n > (impl === 'numpy' ? opts.maxNumpy : opts.maxExact)) continue;
+        // Above --max-exact, onnxruntime-node may still search a query range (--exact-rows) for an estimate.
+        const range = impl === 'onnxruntime-node' && n > opts.maxExact && opts.exactRows > 0 ? [String(Math.min(n, opts.exactRows))] : [];
+        if (!APPROXIMATE.has(impl) && range.length === 0 && n > (impl === 'numpy' ? opts.maxNumpy : opts.maxExact)) continue;
         const f = files(n, opts.queries);
         const args = OURS.includes(impl)
-          ? [process.execPath, [fileURLToPath(import.meta.url), '--child', impl, String(n), String(opts.queries)], process.env]
+          ? [process.execPath, [fileURLToPath(import.meta.url), '--child', impl, String(n), String(opts.queries), ...range], process.env]
           : [PYTHON, [PEER, impl, f.data, String(DIM), String(K), f.queries], peerEnv()];
         const res = spawnSync(args[0], args[1], {
           encoding: 'utf8',
@@ -261,6 +271,12 @@ async function measure(opts) {
         });
         if (res.status !== 0) throw new Error(`${impl} at ${n}: exit ${res.status}`);
         const { rows, ...r } = JSON.parse(res.stdout.trim().split('\n').pop());
+        if (r.queryRows !== undefined) {
+          // Every row's cost from the range's: as n / queryRows shards together would spend.
+          Object.assign(r, { measuredSeconds: r.seconds, measuredCpuSeconds: r.cpuSeconds });
+          r.seconds *= n / r.queryRows;
+          r.cpuSeconds *= n / r.queryRows;
+        }
         Object.assign(r, {
           rep,
           recall: recall(rows, truth),
@@ -307,6 +323,7 @@ function table(results, impls) {
         featureBytes: rs[0].featureBytes,
         recall: median(rs.map((r) => r.recall)),
         queries: rs[0].queries,
+        queryRows: rs[0].queryRows,
         loads: rs.map((r) => r.load1),
       });
     }
@@ -321,7 +338,8 @@ function table(results, impls) {
       const ref = reference(r.n);
       const ratio = ref ? `${(ref.seconds / r.seconds).toFixed(2)}×, ${(ref.cpuSeconds / r.cpuSeconds).toFixed(2)}×` : '—';
       const loads = `${Math.min(...r.loads).toFixed(1)}–${Math.max(...r.loads).toFixed(1)}`;
-      return `| ${r.n.toLocaleString('en-US')} | ${LABEL[r.impl] ?? r.impl} | ${r.reps} | ${fmt(r.seconds)} (${fmt(r.min)}–${fmt(r.max)}) | ${fmt(r.cpuSeconds)} | ${ratio} | ${r.recall.toFixed(4)} | ${mib(r.rssBeyond)} MiB | ${loads} |`;
+      const label = `${LABEL[r.impl] ?? r.impl}${r.queryRows === undefined ? '' : `, estimated: items 0–${(r.queryRows - 1).toLocaleString('en-US')} searched, × ${(r.n / r.queryRows).toLocaleString('en-US')}`}`;
+      return `| ${r.n.toLocaleString('en-US')} | ${label} | ${r.reps} | ${fmt(r.seconds)} (${fmt(r.min)}–${fmt(r.max)}) | ${fmt(r.cpuSeconds)} | ${ratio} | ${r.recall.toFixed(4)} | ${mib(r.rssBeyond)} MiB | ${loads} |`;
     }),
   ];
   const features = sizes.map((n) => `${n.toLocaleString('en-US')}: ${mib(rows.find((r) => r.n === n).featureBytes)} MiB`).join(', ');
@@ -330,7 +348,8 @@ function table(results, impls) {
 
 async function main() {
   const argv = process.argv.slice(2);
-  if (argv[0] === '--child') return oursChild(argv[1], Number(argv[2]), Number(argv[3]));
+  if (argv[0] === '--child')
+    return oursChild(argv[1], Number(argv[2]), Number(argv[3]), argv[4] === undefined ? undefined : Number(argv[4]));
   if (argv[0] === '--truth') return truthChild(Number(argv[1]), Number(argv[2]));
   const opts = {
     sizes: [50_000, 100_000, 200_000],
@@ -339,6 +358,7 @@ async function main() {
     queries: 2000,
     maxExact: 200_000,
     maxNumpy: 200_000,
+    exactRows: 0,
     write: false,
     from: [],
   };
@@ -350,11 +370,12 @@ async function main() {
     else if (a === '--queries') opts.queries = Number(argv[++i]);
     else if (a === '--max-exact') opts.maxExact = Number(argv[++i]);
     else if (a === '--max-numpy') opts.maxNumpy = Number(argv[++i]);
+    else if (a === '--exact-rows') opts.exactRows = Number(argv[++i]);
     else if (a === '--write') opts.write = true;
     else if (a === '--from') opts.from.push(argv[++i]);
     else {
       console.log(
-        'usage: node tools/bench/scale.mjs [--sizes 50000,100000,200000] [--impls onnxruntime-node,usearch,faiss-flat,numpy,faiss-hnsw] [--reps 3] [--queries 2000] [--max-exact 200000] [--max-numpy 200000] [--write] [--from results.jsonl ...]',
+        'usage: node tools/bench/scale.mjs [--sizes 50000,100000,200000] [--impls onnxruntime-node,usearch,faiss-flat,numpy,faiss-hnsw] [--reps 3] [--queries 2000] [--max-exact 200000] [--max-numpy 200000] [--exact-rows 0] [--write] [--from results.jsonl ...]',
       );
       process.exit(a === '--help' ? 0 : 1);
     }
