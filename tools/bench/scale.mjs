@@ -22,22 +22,18 @@
 // the sampled queries are searched exactly (for recall), and with --exact-rows R
 // onnxruntime-node searches the query range of items 0…R-1 (request.rows) among all N items:
 // its times × N/R estimate every row against every item (what N/R shards would spend
-// together; an unsharded run uses the symmetry and does about 56 % of that). --write replaces the table between
-// the scale markers of docs/benchmarks.md. Each measurement is printed on stderr as one JSON
+// together; an unsharded run uses the symmetry, measured to cost about the same). --write
+// replaces the table between the scale markers of docs/benchmarks.md. Each measurement is printed on stderr as one JSON
 // line; --from builds the table from such lines saved earlier instead of measuring.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
-import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { DIM, ensureFeatures, featureFile, rng } from './scale-features.mjs';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const DIM = 384;
 const K = 10;
-const CLUSTERS = 1000;
-const LATENT = 32;
-const SEED = 20261203;
 const PYTHON = '/usr/bin/python3';
 const PEER = fileURLToPath(new URL('scale_peer.py', import.meta.url));
 const OURS = ['onnxruntime-node', 'usearch'];
@@ -50,45 +46,6 @@ const LABEL = {
   'faiss-hnsw': 'faiss IndexHNSWFlat',
 };
 
-/** splitmix32: small, seeded, good enough for synthetic data. */
-function rng(seed) {
-  let s = seed >>> 0;
-  const next = () => {
-    s = (s + 0x9e3779b9) >>> 0;
-    let z = s;
-    z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
-    z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
-    return ((z ^ (z >>> 16)) >>> 0) / 4294967296;
-  };
-  const gauss = () => Math.sqrt(-2 * Math.log(1 - next())) * Math.cos(2 * Math.PI * next());
-  return { next, gauss };
-}
-
-/**
- * N × 384 clustered features: item = centre[c] + 0.6 · P z + 0.15 · e, with 1,000 Gaussian
- * centres, a per-item 32-d Gaussian latent z through a fixed random 384 × 32 projection P
- * (scaled to unit variance per coordinate), and isotropic noise e. Intrinsic dimension ≈ 32
- * per cluster, like real text/image embeddings; pure isotropic 384-d noise would make every
- * neighbour nearly equidistant, a case no index (and no recommender) meets in practice.
- */
-function features(n, seed) {
-  const r = rng(seed);
-  const centres = new Float32Array(CLUSTERS * DIM).map(() => r.gauss());
-  const proj = new Float32Array(DIM * LATENT).map(() => r.gauss() / Math.sqrt(LATENT));
-  const x = new Float32Array(n * DIM);
-  const z = new Float64Array(LATENT);
-  for (let i = 0; i < n; i++) {
-    const c = Math.floor(r.next() * CLUSTERS);
-    for (let l = 0; l < LATENT; l++) z[l] = r.gauss();
-    for (let d = 0; d < DIM; d++) {
-      let v = 0;
-      for (let l = 0; l < LATENT; l++) v += proj[d * LATENT + l] * z[l];
-      x[i * DIM + d] = centres[c * DIM + d] + 0.6 * v + 0.15 * r.gauss();
-    }
-  }
-  return x;
-}
-
 /** `count` distinct sampled item ids (deterministic). */
 function sample(n, count, seed) {
   const r = rng(seed);
@@ -97,10 +54,10 @@ function sample(n, count, seed) {
   return Int32Array.from([...ids].sort((a, b) => a - b));
 }
 
-const cacheDir = () => process.env.VI_MMREC_SCALE_CACHE ?? path.join(os.tmpdir(), 'vi-mmrec-scale');
 const files = (n, queries) => {
-  const base = path.join(cacheDir(), `${n}-${DIM}-${SEED}`);
-  return { data: `${base}.f32`, queries: `${base}-q${queries}.i32`, truth: `${base}-q${queries}-truth.json` };
+  const data = featureFile(n);
+  const base = data.slice(0, -'.f32'.length);
+  return { data, queries: `${base}-q${queries}.i32`, truth: `${base}-q${queries}-truth.json` };
 };
 const f32 = async (file) => {
   const b = await readFile(file);
@@ -113,13 +70,8 @@ const i32 = async (file) => {
 
 /** Writes size n's features and sampled queries (if absent), then its exact truth (if absent). */
 async function prepare(n, queries) {
-  mkdirSync(cacheDir(), { recursive: true });
   const f = files(n, queries);
-  if (!existsSync(f.data)) {
-    const x = features(n, SEED);
-    await writeFile(`${f.data}.tmp`, new Uint8Array(x.buffer));
-    await import('node:fs/promises').then((fs) => fs.rename(`${f.data}.tmp`, f.data));
-  }
+  await ensureFeatures(n);
   if (!existsSync(f.queries)) await writeFile(f.queries, new Uint8Array(sample(n, queries, 7).buffer));
   if (!existsSync(f.truth)) {
     const res = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--truth', String(n), String(queries)], {
