@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DIM, ensureFeatures } from './scale-features.mjs';
+import { writeTrainLog } from './synthetic-log.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const args = process.argv.slice(2);
@@ -30,15 +31,6 @@ const strategy = opt('strategy', 'overlay');
 const format = opt('format', 'parquet');
 const fmt = (x) => x.toLocaleString('en-US');
 
-let seed = 12345;
-const rand = (n) => {
-  // xorshift32: deterministic, independent of Math.random.
-  seed ^= seed << 13;
-  seed ^= seed >>> 17;
-  seed ^= seed << 5;
-  return (seed >>> 0) % n;
-};
-
 /** A float32 `.npy` of `rows × DIM` whose data are the bytes of the raw float32 file `raw`. */
 async function writeNpy(path, raw, rows) {
   let header = `{'descr': '<f4', 'fortran_order': False, 'shape': (${rows}, ${DIM}), }`;
@@ -53,26 +45,12 @@ async function writeNpy(path, raw, rows) {
   closeSync(fd);
 }
 
-function writeInter(path) {
-  const fd = openSync(path, 'w');
-  let text = 'userID\titemID\tx_label\n';
-  for (let r = 0; r < interactions; r++) {
-    text += `${r < users ? r : rand(users)}\t${rand(items)}\t0\n`;
-    if (text.length > 1 << 22) {
-      writeSync(fd, text);
-      text = '';
-    }
-  }
-  writeSync(fd, text);
-  closeSync(fd);
-}
-
 const dir = mkdtempSync(join(tmpdir(), 'vi-mmrec-e2e-'));
 const data = join(dir, 'shop');
 mkdirSync(data);
 const t0 = performance.now();
 await writeNpy(join(data, 'image_feat.npy'), await ensureFeatures(items), items);
-writeInter(join(data, 'shop.inter'));
+writeTrainLog(join(data, 'shop.inter'), { interactions, users, items });
 const bytes = (f) => `${(statSync(join(data, f)).size / 1e9).toFixed(2)} GB`;
 console.log(
   `dataset: ${fmt(items)} items × ${DIM}-d float32 features (${bytes('image_feat.npy')}), ${fmt(users)} users, ${fmt(interactions)} training interactions (${bytes('shop.inter')}): ${((performance.now() - t0) / 1000).toFixed(0)} s to write`,

@@ -8,10 +8,11 @@
 //
 // --cli another build's bin compares versions on the same data (e.g. before/after a change).
 import { spawnSync } from 'node:child_process';
-import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, statSync, writeSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { writeLines, writeTrainLog } from './synthetic-log.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const args = process.argv.slice(2);
@@ -26,40 +27,11 @@ const k = Number(opt('k', 3));
 const clis = args.flatMap((a, i) => (a === '--cli' ? [resolve(args[i + 1])] : []));
 if (clis.length === 0) clis.push(join(root, 'packages/cli/bin/vi-mmrec.js'));
 
-let seed = 12345;
-const rand = (n) => {
-  // xorshift32: deterministic, independent of Math.random.
-  seed ^= seed << 13;
-  seed ^= seed >>> 17;
-  seed ^= seed << 5;
-  return (seed >>> 0) % n;
-};
-
-function writeLines(path, header, rows, line) {
-  const fd = openSync(path, 'w');
-  let text = header;
-  for (let r = 0; r < rows; r++) {
-    text += line(r);
-    if (text.length > 1 << 22) {
-      writeSync(fd, text);
-      text = '';
-    }
-  }
-  writeSync(fd, text);
-  closeSync(fd);
-}
-
 const dir = mkdtempSync(join(tmpdir(), 'vi-mmrec-rbar-'));
 const data = join(dir, 'big');
 mkdirSync(data);
 const t0 = performance.now();
-// Users 0…U-1 each get at least one interaction (so U is the user count), then random ones.
-writeLines(
-  join(data, 'big.inter'),
-  'userID\titemID\tx_label\n',
-  interactions,
-  (r) => `${r < users ? r : rand(users)}\t${rand(items)}\t0\n`,
-);
+writeTrainLog(join(data, 'big.inter'), { interactions, users, items });
 for (const m of ['image', 'text']) {
   writeLines(join(data, `${m}_knn10.tsv`), 'itemID\tneighborID\trank\tcosine\n', items * 10, (r) => {
     const i = Math.floor(r / 10);
