@@ -51,4 +51,4 @@ export type {
   AugmentSummary,
   AugmentResult,
 } from './types.js';
-export type { Backend, BackendFactory, NeighbourTable } from './spi.js';
+export type { Backend, BackendFactory, ItemRange, NeighbourTable } from './spi.js';
