@@ -6,7 +6,7 @@ all N rows with one of:
   faiss-flat  faiss.IndexFlatIP (exact, BLAS sgemm), python_peer.faiss_tables;
   numpy       blocked NumPy sgemm + argpartition top-k (exact), python_peer.top_k_tables;
   faiss-hnsw  faiss.IndexHNSWFlat, inner product, with usearch's defaults in vi-mmrec
-              (M = 16, efConstruction = 128, efSearch = max(64, 2k + 1)), k + 1 searched and
+              (M = 16, efConstruction = 128, efSearch = max(128, 2k + 1)), k + 1 searched and
               the row itself dropped (approximate).
 
 Usage:
@@ -28,7 +28,7 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from python_peer import blas_info, faiss_tables, normalise, top_k_tables  # noqa: E402
 
-HNSW = {'M': 16, 'efConstruction': 128, 'efSearch': 64}
+HNSW = {'M': 16, 'efConstruction': 128, 'efSearch': 128}
 PHASES = {}  # faiss-hnsw: seconds of the index build and of the search
 
 

@@ -21,7 +21,7 @@ export interface UsearchBackendOptions {
   readonly connectivity?: number;
   /** Candidate list size while building (`efConstruction`, default 128). More is better recall, slower build. */
   readonly expansionAdd?: number;
-  /** Candidate list size while searching (`ef`, default 64; raised to the candidates fetched when smaller). */
+  /** Candidate list size while searching (`ef`, default 128; raised to the candidates fetched when smaller). */
   readonly expansionSearch?: number;
   /**
    * Candidates fetched per query, as a multiple of k (default 2): `oversample · k + 1`
@@ -48,7 +48,7 @@ function searchRows(index: UsearchIndex, rows: Float32Array, k: number, threads:
 
 const NAME = 'usearch';
 
-const DEFAULTS = { connectivity: 16, expansionAdd: 128, expansionSearch: 64, oversample: 2, storage: 'f32', batchRows: 2048 } as const;
+const DEFAULTS = { connectivity: 16, expansionAdd: 128, expansionSearch: 128, oversample: 2, storage: 'f32', batchRows: 2048 } as const;
 
 function positiveInteger(option: string, value: number | undefined, min = 1): void {
   if (value !== undefined && (!Number.isInteger(value) || value < min)) {
