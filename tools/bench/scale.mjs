@@ -5,7 +5,10 @@
 //
 //   node tools/bench/scale.mjs [--sizes 50000,100000,200000]
 //        [--impls onnxruntime-node,usearch,faiss-flat,numpy,faiss-hnsw] [--reps 3]
-//        [--queries 2000] [--max-exact 200000] [--max-numpy 200000] [--exact-rows 0] [--write] [--from results.jsonl ...]
+//        [--queries 2000] [--max-exact 200000] [--max-numpy 200000] [--exact-rows 0] [--ef 128]
+//        [--write] [--from results.jsonl ...]
+//
+// --ef sets usearch's expansionSearch (default 128, the backend's default).
 //
 // Per size, the features are generated once and written as raw float32 to a cache folder
 // ($VI_MMREC_SCALE_CACHE, default <tmpdir>/vi-mmrec-scale), with `--queries` sampled item ids;
@@ -150,9 +153,11 @@ async function oursChild(impl, n, queries, rowCount) {
   const data = await f32(f.data);
   const q = await i32(f.queries);
   let backend;
+  // HNSW ef while searching (the backend's default, 128, unless --ef): recorded with the result.
+  const ef = Number(process.env.VI_MMREC_SCALE_EF ?? 128);
   if (impl === 'usearch') {
     const m = await import(new URL('packages/backend-usearch/dist/index.js', `file://${ROOT}`).href);
-    backend = m.usearchBackend();
+    backend = m.usearchBackend({ expansionSearch: ef });
   } else if (impl === 'onnxruntime-node') {
     const m = await import(new URL('packages/backend-onnxruntime-node/dist/index.js', `file://${ROOT}`).href);
     backend = m.onnxruntimeNodeBackend({ executionProviders: ['cpu'] });
@@ -170,6 +175,7 @@ async function oursChild(impl, n, queries, rowCount) {
   const rows = [...q].map((i) => (rowCount !== undefined && i >= rowCount ? null : [...table.indices.subarray(i * K, (i + 1) * K)]));
   const out = { impl, n, seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, maxRSS, featureBytes: data.byteLength, rows };
   if (rowCount !== undefined) out.queryRows = rowCount;
+  if (impl === 'usearch') out.ef = ef;
   process.stdout.write(`${JSON.stringify(out)}\n`);
 }
 
@@ -213,7 +219,11 @@ async function measure(opts) {
         if (!APPROXIMATE.has(impl) && range.length === 0 && n > (impl === 'numpy' ? opts.maxNumpy : opts.maxExact)) continue;
         const f = files(n, opts.queries);
         const args = OURS.includes(impl)
-          ? [process.execPath, [fileURLToPath(import.meta.url), '--child', impl, String(n), String(opts.queries), ...range], process.env]
+          ? [
+              process.execPath,
+              [fileURLToPath(import.meta.url), '--child', impl, String(n), String(opts.queries), ...range],
+              { ...process.env, VI_MMREC_SCALE_EF: String(opts.ef) },
+            ]
           : [PYTHON, [PEER, impl, f.data, String(DIM), String(K), f.queries], peerEnv()];
         const res = spawnSync(args[0], args[1], {
           encoding: 'utf8',
@@ -276,6 +286,8 @@ function table(results, impls) {
         recall: median(rs.map((r) => r.recall)),
         queries: rs[0].queries,
         queryRows: rs[0].queryRows,
+        // Runs before the ef was recorded used the then default, 64.
+        ef: rs[0].impl === 'usearch' ? (rs[0].ef ?? 64) : undefined,
         loads: rs.map((r) => r.load1),
       });
     }
@@ -290,7 +302,7 @@ function table(results, impls) {
       const ref = reference(r.n);
       const ratio = ref ? `${(ref.seconds / r.seconds).toFixed(2)}×, ${(ref.cpuSeconds / r.cpuSeconds).toFixed(2)}×` : '—';
       const loads = `${Math.min(...r.loads).toFixed(1)}–${Math.max(...r.loads).toFixed(1)}`;
-      const label = `${LABEL[r.impl] ?? r.impl}${r.queryRows === undefined ? '' : `, estimated: items 0–${(r.queryRows - 1).toLocaleString('en-US')} searched, × ${(r.n / r.queryRows).toLocaleString('en-US')}`}`;
+      const label = `${LABEL[r.impl] ?? r.impl}${r.ef === undefined ? '' : `, ef ${r.ef}`}${r.queryRows === undefined ? '' : `, estimated: items 0–${(r.queryRows - 1).toLocaleString('en-US')} searched, × ${(r.n / r.queryRows).toLocaleString('en-US')}`}`;
       return `| ${r.n.toLocaleString('en-US')} | ${label} | ${r.reps} | ${fmt(r.seconds)} (${fmt(r.min)}–${fmt(r.max)}) | ${fmt(r.cpuSeconds)} | ${ratio} | ${r.recall.toFixed(4)} | ${mib(r.rssBeyond)} MiB | ${loads} |`;
     }),
   ];
@@ -311,6 +323,7 @@ async function main() {
     maxExact: 200_000,
     maxNumpy: 200_000,
     exactRows: 0,
+    ef: 128,
     write: false,
     from: [],
   };
@@ -323,11 +336,12 @@ async function main() {
     else if (a === '--max-exact') opts.maxExact = Number(argv[++i]);
     else if (a === '--max-numpy') opts.maxNumpy = Number(argv[++i]);
     else if (a === '--exact-rows') opts.exactRows = Number(argv[++i]);
+    else if (a === '--ef') opts.ef = Number(argv[++i]);
     else if (a === '--write') opts.write = true;
     else if (a === '--from') opts.from.push(argv[++i]);
     else {
       console.log(
-        'usage: node tools/bench/scale.mjs [--sizes 50000,100000,200000] [--impls onnxruntime-node,usearch,faiss-flat,numpy,faiss-hnsw] [--reps 3] [--queries 2000] [--max-exact 200000] [--max-numpy 200000] [--exact-rows 0] [--write] [--from results.jsonl ...]',
+        'usage: node tools/bench/scale.mjs [--sizes 50000,100000,200000] [--impls onnxruntime-node,usearch,faiss-flat,numpy,faiss-hnsw] [--reps 3] [--queries 2000] [--max-exact 200000] [--max-numpy 200000] [--exact-rows 0] [--ef 128] [--write] [--from results.jsonl ...]',
       );
       process.exit(a === '--help' ? 0 : 1);
     }
