@@ -270,26 +270,29 @@ function table(results, impls) {
   const rows = [];
   const sizes = [...new Set(results.map((r) => r.n))].sort((a, b) => a - b);
   for (const n of sizes) {
+    // usearch rows per ef (runs before the ef was recorded used the then default, 64).
+    const efOf = (r) => (r.impl === 'usearch' ? (r.ef ?? 64) : undefined);
     for (const impl of impls) {
-      const rs = results.filter((r) => r.n === n && r.impl === impl);
-      if (rs.length === 0) continue;
-      rows.push({
-        n,
-        impl,
-        reps: rs.length,
-        seconds: median(rs.map((r) => r.seconds)),
-        min: Math.min(...rs.map((r) => r.seconds)),
-        max: Math.max(...rs.map((r) => r.seconds)),
-        cpuSeconds: median(rs.map((r) => r.cpuSeconds)),
-        rssBeyond: Math.max(...rs.map((r) => r.maxRSS - r.featureBytes)),
-        featureBytes: rs[0].featureBytes,
-        recall: median(rs.map((r) => r.recall)),
-        queries: rs[0].queries,
-        queryRows: rs[0].queryRows,
-        // Runs before the ef was recorded used the then default, 64.
-        ef: rs[0].impl === 'usearch' ? (rs[0].ef ?? 64) : undefined,
-        loads: rs.map((r) => r.load1),
-      });
+      const all = results.filter((r) => r.n === n && r.impl === impl);
+      for (const ef of [...new Set(all.map(efOf))].sort((a, b) => (a ?? 0) - (b ?? 0))) {
+        const rs = all.filter((r) => efOf(r) === ef);
+        rows.push({
+          n,
+          impl,
+          reps: rs.length,
+          seconds: median(rs.map((r) => r.seconds)),
+          min: Math.min(...rs.map((r) => r.seconds)),
+          max: Math.max(...rs.map((r) => r.seconds)),
+          cpuSeconds: median(rs.map((r) => r.cpuSeconds)),
+          rssBeyond: Math.max(...rs.map((r) => r.maxRSS - r.featureBytes)),
+          featureBytes: rs[0].featureBytes,
+          recall: median(rs.map((r) => r.recall)),
+          queries: rs[0].queries,
+          queryRows: rs[0].queryRows,
+          ef,
+          loads: rs.map((r) => r.load1),
+        });
+      }
     }
   }
   const reference = (n) => rows.find((r) => r.n === n && r.impl === 'onnxruntime-node');
